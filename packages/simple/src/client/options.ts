@@ -1,0 +1,96 @@
+import { MqttError } from '@x/errno'
+import type { TlsOptions, Transport } from '../transport/link.js'
+
+/** Options of `new MqttClient(options)`. */
+export interface ClientOptions {
+  /** The client identifier; `''` only with a clean session (the broker then makes one up). */
+  clientId: string
+  /** A host name or address, or a URL: `mqtt://host:1883`, `mqtts://host` (TLS), `tcp://`, `tls://`. */
+  server: string
+  /** The broker's port. @default 1883, or 8883 with TLS; a port in `server` counts when this is not set. */
+  port?: number
+  /** User name (also taken from `mqtt://user:password@host`). */
+  user?: string
+  /** Password; MQTT 3.1.1 sends one only with a user name [MQTT-3.1.2-22]. */
+  password?: string | Uint8Array
+  /** Keepalive in seconds; the client pings and watches the link by itself. @default 0 (off, as in umqtt.simple2) */
+  keepaliveSec?: number
+  /** `true`, or Node's TLS options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`, …). Verification is on by default. */
+  tls?: boolean | TlsOptions
+  /** Deadline for the connection, for CONNACK, for a PINGRESP and for a stalled write. @default 5000 */
+  socketTimeoutMs?: number
+  /** After this long without an acknowledgement a pending packet id gets `STIMEOUT`; 0 waits forever. @default 10000 */
+  messageTimeoutMs?: number
+  /** Largest packet accepted from the broker, in bytes; a larger one is EOVERSIZE. @default 16 MiB */
+  maxPacketBytes?: number
+  /** How to open the connection; defaults to TCP/TLS with Node. Tests and other runtimes pass their own. */
+  transport?: Transport
+}
+
+/** The options with defaults filled in and every value checked. */
+export interface Settings {
+  clientId: string
+  host: string
+  port: number
+  user: string | undefined
+  password: string | Uint8Array | undefined
+  keepaliveSec: number
+  tls: TlsOptions | undefined
+  socketTimeoutMs: number
+  messageTimeoutMs: number
+  maxPacketBytes: number
+}
+
+const SCHEMES: Record<string, boolean> = { 'mqtt:': false, 'tcp:': false, 'mqtts:': true, 'tls:': true, 'ssl:': true }
+
+function optionError(message: string): MqttError {
+  return new MqttError('EOPTION', message, { operation: 'new MqttClient' })
+}
+
+function whole(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw optionError(`Invalid option ${name}: ${String(value)} is not a whole number from ${min} to ${max}`)
+  }
+  return value
+}
+
+/** Checks the options and fills in the defaults; throws EOPTION or ECLIENTID. */
+export function settingsOf(o: ClientOptions): Settings {
+  if (typeof o.clientId !== 'string') throw new MqttError('ECLIENTID', 'Invalid clientId: a string is needed')
+  if (typeof o.server !== 'string' || !o.server) throw optionError('Invalid option server: a host name or mqtt:// URL is needed')
+  let host = o.server
+  let tls = o.tls
+  let port = o.port
+  let { user, password } = o
+  if (host.includes('://')) {
+    let url: URL
+    try {
+      url = new URL(host)
+    } catch (cause) {
+      throw new MqttError('EOPTION', `Invalid option server: ${JSON.stringify(host)} is not a URL`, { cause })
+    }
+    const secure = SCHEMES[url.protocol]
+    if (secure === undefined) throw optionError(`Invalid option server: scheme ${url.protocol} is not mqtt:, mqtts:, tcp:, tls: or ssl:`)
+    host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+    tls ??= secure
+    if (url.port) port ??= Number(url.port)
+    if (url.username) user ??= decodeURIComponent(url.username)
+    if (url.password) password ??= decodeURIComponent(url.password)
+  }
+  if (password !== undefined && user === undefined) {
+    throw optionError('Invalid option password: MQTT 3.1.1 sends a password only with a user name [MQTT-3.1.2-22]')
+  }
+  const tlsOptions = tls === true ? {} : tls || undefined
+  return {
+    clientId: o.clientId,
+    host,
+    port: whole('port', port ?? (tlsOptions ? 8883 : 1883), 1, 65_535),
+    user,
+    password,
+    keepaliveSec: whole('keepaliveSec', o.keepaliveSec ?? 0, 0, 65_535),
+    tls: tlsOptions,
+    socketTimeoutMs: whole('socketTimeoutMs', o.socketTimeoutMs ?? 5000, 1, 2 ** 31 - 1),
+    messageTimeoutMs: whole('messageTimeoutMs', o.messageTimeoutMs ?? 10_000, 0, 2 ** 31 - 1),
+    maxPacketBytes: whole('maxPacketBytes', o.maxPacketBytes ?? 16 * 1024 * 1024, 2, 268_435_460),
+  }
+}

@@ -1,0 +1,60 @@
+import { MqttError } from '@x/errno'
+
+const encoder = new TextEncoder()
+// fatal: malformed UTF-8, overlong forms and encoded surrogates are errors, not U+FFFD [MQTT-1.5.3-1].
+// ignoreBOM: a leading 0xEF 0xBB 0xBF is U+FEFF and must not be stripped [MQTT-1.5.3-3].
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** The largest Remaining Length four bytes can encode [MQTT-2.2.3]. */
+export const MAX_REMAINING_LENGTH = 268_435_455
+
+/** UTF-8 bytes of a string. */
+export const utf8 = (text: string): Uint8Array => encoder.encode(text)
+
+/** The text of UTF-8 bytes, or `undefined` when they are not well-formed UTF-8. */
+export function fromUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return decoder.decode(bytes)
+  } catch {
+    return undefined
+  }
+}
+
+/** A big-endian two-byte integer. */
+export const u16 = (n: number): Uint8Array => Uint8Array.of(n >> 8, n & 255)
+
+/** A length-prefixed field [MQTT-1.5.3]: two length bytes, then the bytes. */
+export function field(bytes: Uint8Array, name: string): Uint8Array[] {
+  if (bytes.length > 65_535) {
+    throw new MqttError('ESTRTOLONG', `The ${name} is ${bytes.length} bytes long; MQTT allows at most 65,535 [MQTT-1.5.3]`)
+  }
+  return [u16(bytes.length), bytes]
+}
+
+/**
+ * A whole packet: the first byte, the Remaining Length [MQTT-2.2.3], then the parts.
+ * Refuses a packet larger than MQTT can carry before allocating it.
+ */
+export function packet(first: number, parts: Uint8Array[]): Uint8Array {
+  let length = 0
+  for (const part of parts) length += part.length
+  if (length > MAX_REMAINING_LENGTH) {
+    throw new MqttError(
+      'ETOOLARGE',
+      `The packet would carry ${length} bytes after its header; MQTT allows at most 268,435,455 [MQTT-2.2.3]`,
+    )
+  }
+  const out = new Uint8Array(2 + (length > 127 ? 1 : 0) + (length > 16_383 ? 1 : 0) + (length > 2_097_151 ? 1 : 0) + length)
+  out[0] = first
+  let at = 1
+  let rest = length
+  do {
+    out[at++] = (rest & 127) | (rest > 127 ? 128 : 0)
+    rest >>>= 7
+  } while (rest > 0)
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
+}

@@ -1,0 +1,56 @@
+import { field, packet, u16, utf8 } from './bytes.js'
+import type { ConnectPacket, QoS, Will } from './packet.js'
+import type { Reader } from './reader.js'
+
+// Protocol name "MQTT" and level 4 (3.1.1) [MQTT-3.1.2-1] [MQTT-3.1.2-2].
+const PROTOCOL = Uint8Array.of(0, 4, 77, 81, 84, 84, 4)
+
+/** CONNECT [MQTT-3.1]. */
+export function encodeConnect(p: ConnectPacket): Uint8Array {
+  const { will } = p
+  const flags =
+    (p.username === undefined ? 0 : 0x80) |
+    (p.password === undefined ? 0 : 0x40) |
+    (will ? 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0) : 0) |
+    (p.cleanSession ? 0x02 : 0)
+  const parts = [PROTOCOL, Uint8Array.of(flags), u16(p.keepaliveSec), ...field(utf8(p.clientId), 'client identifier')]
+  if (will) parts.push(...field(utf8(will.topic), 'will topic'), ...field(will.payload, 'will payload'))
+  if (p.username !== undefined) parts.push(...field(utf8(p.username), 'user name'))
+  if (p.password !== undefined) parts.push(...field(p.password, 'password'))
+  return packet(0x10, parts)
+}
+
+/** CONNECT, as a broker reads it: checks the flags' rules [MQTT-3.1.2]. */
+export function decodeConnect(r: Reader): ConnectPacket {
+  const name = r.string('protocol name')
+  const level = r.u8('protocol level')
+  if (name !== 'MQTT' || level !== 4) {
+    throw r.fail(`protocol "${name}" level ${level} is not MQTT 3.1.1 [MQTT-3.1.2-1] [MQTT-3.1.2-2]`)
+  }
+  const flags = r.u8('connect flags')
+  if (flags & 0x01) throw r.fail('the reserved connect flag is set [MQTT-3.1.2-3]')
+  const willQos = (flags >> 3) & 3
+  if (!(flags & 0x04) && (willQos || flags & 0x20)) throw r.fail('will QoS or retain set without a will [MQTT-3.1.2-13] [MQTT-3.1.2-15]')
+  if (willQos === 3) throw r.fail('will QoS 3 [MQTT-3.1.2-14]')
+  if (!(flags & 0x80) && flags & 0x40) throw r.fail('a password without a user name [MQTT-3.1.2-22]')
+  const p: ConnectPacket = {
+    type: 'connect',
+    clientId: '',
+    cleanSession: (flags & 0x02) !== 0,
+    keepaliveSec: r.u16('keep alive'),
+  }
+  p.clientId = r.string('client identifier')
+  if (flags & 0x04) {
+    const will: Will = {
+      topic: r.string('will topic'),
+      payload: r.field('will payload'),
+      qos: willQos as QoS,
+      retain: (flags & 0x20) !== 0,
+    }
+    p.will = will
+  }
+  if (flags & 0x80) p.username = r.string('user name')
+  if (flags & 0x40) p.password = r.field('password')
+  r.end()
+  return p
+}

@@ -1,0 +1,115 @@
+import { MqttError } from '@x/errno'
+import { MAX_REMAINING_LENGTH } from './bytes.js'
+import { PacketType } from './packet.js'
+import { Reader } from './reader.js'
+
+/** Decodes the body of one packet type; `first` is the packet's first byte. */
+export type BodyDecoder<P> = (r: Reader, first: number) => P
+
+/** Which packets one side of a connection may receive, and who sends them. */
+export interface Direction<P> {
+  /** The sender, for messages: `'broker'` or `'client'`. */
+  readonly sender: string
+  /** By packet type number: the types this side may receive. */
+  readonly decoders: Readonly<Record<number, BodyDecoder<P>>>
+}
+
+// Upper-case names by type number, for messages: NAMES[3] === 'PUBLISH'.
+const NAMES = ['reserved type 0', ...Object.keys(PacketType).map((n) => n.toUpperCase()), 'reserved type 15']
+
+/** The fixed-header flags each type must carry: PUBLISH varies, three types have 0010 [MQTT-2.2.2-1]. */
+function flagsProblem(type: number, flags: number): string | undefined {
+  if (type === PacketType.publish) return undefined
+  const expected = type === PacketType.pubrel || type === PacketType.subscribe || type === PacketType.unsubscribe ? 2 : 0
+  return flags === expected ? undefined : `reserved flags ${flags} in ${NAMES[type]} (must be ${expected}) [MQTT-2.2.2-2]`
+}
+
+/**
+ * Turns a byte stream into packets. `push(chunk)` yields every packet the bytes complete and keeps
+ * a partial one for the next chunk; a partial packet is never an error. The packet type, its flags
+ * and its size (against `maxPacketBytes`) are checked as soon as the header arrives, before any of
+ * the body is buffered, so hostile input costs at most `maxPacketBytes` of memory.
+ *
+ * A malformed packet throws an MqttError while iterating, after the good packets before it were
+ * yielded. The stream is then out of step: drop the decoder (and the connection) after an error.
+ */
+export class PacketDecoder<P> {
+  readonly #direction: Direction<P>
+  readonly #maxPacketBytes: number
+  #first = -1 // first byte of the packet being read; -1 between packets
+  #length = 0 // Remaining Length read so far
+  #lengthBytes = 0
+  #body: Uint8Array | undefined // allocated once the Remaining Length is known
+  #filled = 0
+
+  constructor(direction: Direction<P>, maxPacketBytes = MAX_REMAINING_LENGTH + 5) {
+    this.#direction = direction
+    this.#maxPacketBytes = maxPacketBytes
+  }
+
+  /** Whether bytes of an unfinished packet are buffered. */
+  get pending(): boolean {
+    return this.#first >= 0
+  }
+
+  *push(chunk: Uint8Array): Generator<P, void, undefined> {
+    let at = 0
+    while (at < chunk.length) {
+      if (this.#first < 0) {
+        this.#begin(chunk[at++] as number)
+        continue
+      }
+      if (!this.#body) {
+        this.#readLength(chunk[at++] as number)
+        if (!this.#body) continue
+      } else {
+        const n = Math.min(this.#body.length - this.#filled, chunk.length - at)
+        this.#body.set(chunk.subarray(at, at + n), this.#filled)
+        this.#filled += n
+        at += n
+      }
+      if (this.#filled === this.#body.length) yield this.#finish()
+    }
+  }
+
+  #begin(first: number): void {
+    const type = first >> 4
+    const name = NAMES[type] as string
+    if (!this.#direction.decoders[type]) {
+      throw type === 0 || type === 15
+        ? new MqttError('EMALFORMED', `Malformed packet: ${name} [MQTT-2.2.1]`)
+        : new MqttError('ERESPONSE', `Unexpected ${name}: a ${this.#direction.sender} may not send it [MQTT-2.2.1]`)
+    }
+    const problem = flagsProblem(type, first & 15)
+    if (problem) throw new MqttError('EMALFORMED', `Malformed ${name}: ${problem}`)
+    this.#first = first
+    this.#length = this.#lengthBytes = this.#filled = 0
+  }
+
+  #readLength(byte: number): void {
+    this.#length += (byte & 127) * 128 ** this.#lengthBytes++
+    if (byte & 128) {
+      if (this.#lengthBytes === 4) {
+        throw new MqttError('EMALFORMED', `Malformed ${NAMES[this.#first >> 4]}: Remaining Length longer than 4 bytes [MQTT-2.2.3]`)
+      }
+      return
+    }
+    const total = 1 + this.#lengthBytes + this.#length
+    if (total > this.#maxPacketBytes) {
+      throw new MqttError(
+        'EOVERSIZE',
+        `${NAMES[this.#first >> 4]} of ${total} bytes is over the limit of ${this.#maxPacketBytes} (maxPacketBytes)`,
+      )
+    }
+    this.#body = new Uint8Array(this.#length)
+  }
+
+  #finish(): P {
+    const first = this.#first
+    const body = this.#body as Uint8Array
+    this.#first = -1
+    this.#body = undefined
+    const type = first >> 4
+    return (this.#direction.decoders[type] as BodyDecoder<P>)(new Reader(body, NAMES[type] as string), first)
+  }
+}

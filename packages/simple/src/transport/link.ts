@@ -1,0 +1,47 @@
+import type { ConnectionOptions } from 'node:tls'
+import type { MqttError } from '@x/errno'
+
+/**
+ * The seam between the client and the network: a byte pipe. The Node transport implements it
+ * over `node:net` / `node:tls`; tests implement it in memory.
+ */
+export interface Link {
+  /** Hands bytes to the connection; `false` when its buffer is full (wait for `drain()`). */
+  write(bytes: Uint8Array): boolean
+  /** Resolves when the write buffer has drained, or the link closed. */
+  drain(): Promise<void>
+  /** Bytes accepted by `write()` and not yet passed to the network. */
+  readonly buffered: number
+  /** Stops and restarts `onData` (back-pressure towards the broker). */
+  pause(): void
+  resume(): void
+  /** Ends the connection after what was written; resolves once it is closed. */
+  end(): Promise<void>
+  /** Closes at once. `onClose` is not called for a close the client asked for. */
+  destroy(): void
+}
+
+/** What a link reports. `onClose` runs once, with the reason when the close was not asked for. */
+export interface LinkHandlers {
+  onData(chunk: Uint8Array): void
+  onClose(error: MqttError): void
+}
+
+/** Where to connect. */
+export interface Target {
+  host: string
+  port: number
+  /** TLS options, or `undefined` for plain TCP. */
+  tls: TlsOptions | undefined
+  /** The connection (and TLS handshake) must be up within this time. */
+  timeoutMs: number
+}
+
+/**
+ * TLS options as Node's `tls.connect()` takes them (`ca`, `cert`, `key`, `passphrase`,
+ * `servername`, `rejectUnauthorized`, …).
+ */
+export type TlsOptions = ConnectionOptions
+
+/** Opens a link, or rejects with an MqttError (EDNS, ECONNREFUSED, ETLS, ECERT, ESOCKETTIMEOUT, ENOCON). */
+export type Transport = (target: Target, handlers: LinkHandlers) => Promise<Link>

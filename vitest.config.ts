@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config'
+
+// One project per package, plus the cross-package tests and the examples. Workspace packages
+// export their TypeScript sources, so tests always run the code as it is, never a stale build.
+export default defineConfig({
+  test: {
+    setupFiles: ['test/support/no-leaked-handles.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: 'errno', include: ['packages/errno/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'simple', include: ['packages/simple/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'robust', include: ['packages/robust/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'examples', include: ['examples/**/*.test.ts'] } },
+    ],
+  },
+})
