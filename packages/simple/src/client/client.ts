@@ -14,7 +14,7 @@ import type { Link } from '../transport/link.js'
 import { nodeTransport } from '../transport/node.js'
 import { Liveness } from './liveness.js'
 import { settingsOf, type ClientOptions, type Settings } from './options.js'
-import { Session } from './session.js'
+import { Session, type Pending } from './session.js'
 
 /** Receives each application message, inside `checkMsg()` / `waitMsg()`. */
 export type MessageCallback = (topic: string, payload: Uint8Array, retained: boolean, dup: boolean) => void
@@ -33,22 +33,27 @@ type State = 'offline' | 'connecting' | 'online' | 'failed'
 // the user does not read costs bounded memory (TCP then slows the broker down).
 const INBOX_LIMIT = 1000
 
-const aborted = (): MqttError =>
-  new MqttError('ECLOSED', 'Connect aborted: connect() or disconnect() was called before it finished', { operation: 'connect' })
+const REFUSALS: ErrorCode[] = ['ECONPROTOCOL', 'ECONREJECT', 'ECONUNAVAILABLE', 'ECONCREDENTIALS', 'ECONAUTH']
+
+const fail = (code: ErrorCode, message: string, operation?: string): MqttError =>
+  new MqttError(code, message, operation ? { operation } : {})
+
+const aborted = (): MqttError => fail('ECLOSED', 'Connect aborted by another connect() or disconnect()', 'connect')
 
 function qosOf(qos: unknown, operation: string): QoS {
   if (qos === 0 || qos === 1 || qos === 2) return qos
-  throw new MqttError('EQOS', `Cannot ${operation}: QoS ${String(qos)} does not exist; use 0, 1 or 2 [MQTT-3.3.1-4]`, { operation })
+  throw fail('EQOS', `Cannot ${operation}: QoS ${String(qos)} is not 0, 1 or 2 [MQTT-3.3.1-4]`, operation)
 }
 
 function bytesOf(payload: unknown, operation: string): Uint8Array {
   if (typeof payload === 'string') return utf8(payload)
   if (payload instanceof Uint8Array) return payload
-  throw new MqttError('EPAYLOAD', `Cannot ${operation}: the payload must be a string or a Uint8Array, not ${typeof payload}`, { operation })
+  throw fail('EPAYLOAD', `Cannot ${operation}: the payload is a ${typeof payload}, not a string or Uint8Array`, operation)
 }
 
-function checkTopic(topic: unknown, filter: boolean, operation: string): string {
-  const problem = typeof topic !== 'string' ? 'a string is needed' : filter ? topicFilterProblem(topic) : topicNameProblem(topic)
+/** The topic name (or filter) when valid; otherwise ETOPIC (EFILTER) naming the rule it breaks. */
+function topicOf(topic: unknown, filter: boolean, operation: string): string {
+  const problem = typeof topic !== 'string' ? 'not a string' : filter ? topicFilterProblem(topic) : topicNameProblem(topic)
   if (problem) {
     throw new MqttError(filter ? 'EFILTER' : 'ETOPIC', `Cannot ${operation} ${JSON.stringify(topic)}: ${problem}`, {
       topic: String(topic),
@@ -68,11 +73,14 @@ export class MqttClient {
   readonly #transport
   readonly #session = new Session()
   #state: State = 'offline'
+  /** Why the link broke, until a call reports it (state 'failed'). */
   #failure: MqttError | undefined
   #link: Link | undefined
   #liveness: Liveness | undefined
+  /** Packets received and not yet processed by checkMsg(). */
   #inbox: ServerPacket[] = []
   #wakers = new Set<() => void>()
+  /** Settles the connect() that awaits CONNACK. */
   #connack: ((result: boolean | MqttError) => void) | undefined
   #cleanSession = true
   #will: Will | undefined
@@ -105,7 +113,7 @@ export class MqttClient {
   /** Sets the message the broker publishes if this client vanishes without DISCONNECT. Call before `connect()`. */
   setLastWill(topic: string, payload: Payload, { qos = 0, retain = false }: { qos?: QoS; retain?: boolean } = {}): void {
     const op = 'set the last will on'
-    this.#will = { topic: checkTopic(topic, false, op), payload: bytesOf(payload, op), qos: qosOf(qos, op), retain }
+    this.#will = { topic: topicOf(topic, false, op), payload: bytesOf(payload, op), qos: qosOf(qos, op), retain }
   }
 
   clearLastWill(): void {
@@ -119,12 +127,8 @@ export class MqttClient {
    */
   async connect({ cleanSession = true }: { cleanSession?: boolean } = {}): Promise<boolean> {
     const o = this.#o
-    if (o.clientId === '' && !cleanSession) {
-      throw new MqttError(
-        'ECLIENTID',
-        'Cannot connect with an empty clientId and cleanSession false: the broker keeps sessions by client id [MQTT-3.1.3-7]',
-        { operation: 'connect' },
-      )
+    if (!(o.clientId || cleanSession)) {
+      throw fail('ECLIENTID', 'Cannot connect: an empty clientId needs cleanSession true [MQTT-3.1.3-7]', 'connect')
     }
     const connect = encodeConnect({
       type: 'connect',
@@ -145,16 +149,13 @@ export class MqttClient {
     this.#connack = settle
     const decoder = new PacketDecoder(fromServer, o.maxPacketBytes)
     let link: Link | undefined
+    const ours = (): boolean => link !== undefined && link === this.#link
     try {
       link = await this.#transport(
         { host: o.host, port: o.port, tls: o.tls, timeoutMs: o.socketTimeoutMs },
         {
-          onData: (chunk) => {
-            if (link && link === this.#link) this.#receive(link, decoder, chunk)
-          },
-          onClose: (error) => {
-            if (link && link === this.#link) this.#fail(error)
-          },
+          onData: (chunk) => ours() && this.#receive(link as Link, decoder, chunk),
+          onClose: (error) => ours() && this.#fail(error),
         },
       )
     } catch (error) {
@@ -173,7 +174,7 @@ export class MqttClient {
     this.#write(connect)
     const timer = setTimeout(() => {
       if (this.#connack === settle)
-        this.#fail(new MqttError('ECONTIMEOUT', `No CONNACK within ${o.socketTimeoutMs} ms (socketTimeoutMs)`, { operation: 'connect' }))
+        this.#fail(fail('ECONTIMEOUT', `No CONNACK within ${o.socketTimeoutMs} ms (socketTimeoutMs)`, 'connect'))
     }, o.socketTimeoutMs)
     const result = await answer
     clearTimeout(timer)
@@ -185,47 +186,46 @@ export class MqttClient {
     return result
   }
 
-  /** The first packet arrived: refuse, or go online and resume the session. Runs synchronously
-   * on arrival, so packets behind CONNACK in the same chunk find the client online. */
-  #accept(packet: ServerPacket): boolean | MqttError {
-    if (packet.type !== 'connack')
-      return this.#refuse('ECONLENGTH', `Expected CONNACK, the broker sent ${packet.type.toUpperCase()} [MQTT-3.2.0-1]`)
-    const { returnCode: rc, sessionPresent } = packet
-    if (rc) {
-      const code: ErrorCode =
-        (['ECONPROTOCOL', 'ECONREJECT', 'ECONUNAVAILABLE', 'ECONCREDENTIALS', 'ECONAUTH'] as const)[rc - 1] ?? 'ECONUNKNOWN'
-      return this.#refuse(code, `Connection refused by the broker (CONNACK return code ${rc})`, rc)
-    }
-    if (sessionPresent && this.#cleanSession) {
-      return this.#refuse('ECONLENGTH', 'CONNACK says session present after a clean-session CONNECT [MQTT-3.2.2-1]')
+  /**
+   * The first packet arrived: refuse, or go online and resume the session. Runs synchronously on
+   * arrival, so packets behind CONNACK in the same chunk find the client online.
+   */
+  #accept(p: ServerPacket): boolean | MqttError {
+    const rc = p.type === 'connack' ? p.returnCode : -1
+    const present = p.type === 'connack' && p.sessionPresent
+    const refusal =
+      rc < 0
+        ? fail('ECONLENGTH', `Expected CONNACK, got ${p.type.toUpperCase()} [MQTT-3.2.0-1]`, 'connect')
+        : rc
+          ? new MqttError(REFUSALS[rc - 1] ?? 'ECONUNKNOWN', `Connection refused: CONNACK return code ${rc}`, {
+              operation: 'connect',
+              returnCode: rc,
+            })
+          : present && this.#cleanSession
+            ? fail('ECONLENGTH', 'CONNACK session present after a clean session [MQTT-3.2.2-1]', 'connect')
+            : undefined
+    if (refusal) {
+      this.#close(refusal)
+      this.#enter('offline')
+      return refusal
     }
     const o = this.#o
     const session = this.#session
-    if (!sessionPresent) session.clear()
+    if (!present) session.clear()
     this.#liveness = new Liveness(
       o.keepaliveSec * 1000,
       o.socketTimeoutMs,
       () => this.ping(),
-      (reason) => this.#fail(new MqttError('EKEEPALIVE', `The broker stopped answering: ${reason}`)),
+      (reason) => this.#fail(fail('EKEEPALIVE', `The broker stopped answering: ${reason}`)),
     )
     this.#enter('online')
-    this.#liveness.start()
-    for (const [pid, p] of session.pending) {
-      if (p.released) this.#write(encodeAck('pubrel', pid))
-      else if (p.packet) {
-        const again = p.packet.slice()
-        if (p.kind === 'publish') again[0] = (again[0] as number) | 8 // DUP [MQTT-3.3.1-1]
-        this.#write(again)
-      }
+    for (const [pid, entry] of session.pending) {
+      const again = entry.packet?.slice()
+      // DUP on a PUBLISH sent again [MQTT-3.3.1-1]; PUBREL for a QoS 2 message past PUBREC.
+      if (again && (again[0] as number) >> 4 === 3) again[0] = (again[0] as number) | 8
+      this.#write(again ?? encodeAck('pubrel', pid))
     }
-    return sessionPresent
-  }
-
-  #refuse(code: ErrorCode, message: string, returnCode?: number): MqttError {
-    const error = new MqttError(code, message, { operation: 'connect', ...(returnCode ? { returnCode } : {}) })
-    this.#close(error)
-    this.#enter('offline')
-    return error
+    return present
   }
 
   /** Bytes arrived: frame them into packets; the first goes to connect(), the rest to the inbox. */
@@ -235,23 +235,20 @@ export class MqttClient {
       for (const packet of decoder.push(chunk)) {
         if (link !== this.#link) return // refused: the rest of the chunk is moot
         const settle = this.#connack
-        if (settle) {
-          this.#connack = undefined
-          settle(this.#accept(packet))
-        } else if (packet.type === 'connack') {
-          throw new MqttError('ERESPONSE', 'The broker sent a second CONNACK [MQTT-3.2.0-1]')
-        } else {
-          this.#inbox.push(packet)
-        }
+        this.#connack = undefined
+        if (settle) settle(this.#accept(packet))
+        else if (packet.type === 'connack') throw fail('ERESPONSE', 'A second CONNACK [MQTT-3.2.0-1]')
+        else this.#inbox.push(packet)
       }
     } catch (error) {
       this.#fail(error instanceof MqttError ? error : new MqttError('EUNKNOWN', String(error), { cause: error }))
     }
-    if (this.#inbox.length >= INBOX_LIMIT && this.#liveness && !this.#liveness.paused) {
-      this.#liveness.paused = true
+    const liveness = this.#liveness
+    if (this.#inbox.length >= INBOX_LIMIT && liveness && !liveness.paused) {
+      liveness.paused = true
       link.pause()
     }
-    this.#wake()
+    for (const wake of this.#wakers) wake()
   }
 
   /** The link broke: close it, keep the error for the next call, and wake any wait. */
@@ -260,29 +257,23 @@ export class MqttClient {
     this.#close(error)
     this.#failure = error
     this.#enter('failed')
-    this.#wake()
+    for (const wake of this.#wakers) wake()
   }
 
   /** Releases the link and its timers; a connect() still waiting for CONNACK gets `error`. */
-  #close(error: MqttError): Link | undefined {
-    const link = this.#link
-    this.#link = undefined
+  #close(error: MqttError): void {
     this.#liveness?.stop()
     this.#liveness = undefined
-    link?.destroy()
-    const waiting = this.#connack
+    this.#link?.destroy()
+    this.#link = undefined
+    const settle = this.#connack
     this.#connack = undefined
-    waiting?.(error)
-    return link
+    settle?.(error)
   }
 
   #enter(state: State): void {
     this.#state = state
     if (state !== 'failed') this.#failure = undefined
-  }
-
-  #wake(): void {
-    for (const wake of this.#wakers) wake()
   }
 
   #write(bytes: Uint8Array): boolean {
@@ -295,46 +286,39 @@ export class MqttClient {
     const failure = this.#failure
     if (this.#state === 'online') return
     if (failure) this.#enter('offline')
-    throw failure ?? new MqttError('ECONNOT', `Cannot ${operation}: not connected; call connect() first`, { operation })
+    throw failure ?? fail('ECONNOT', `Cannot ${operation}: not connected`, operation)
   }
 
   /** Writes a packet and waits until the socket takes more, failing the link if it stalls. */
   async #send(bytes: Uint8Array, operation: string): Promise<void> {
     const link = this.#link as Link
-    if (this.#write(bytes)) return
-    let before = link.buffered
-    for (;;) {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const drained = await Promise.race([
+    let before = Infinity
+    const timeout = this.#o.socketTimeoutMs
+    for (let ok = this.#write(bytes); !ok;) {
+      // Progress, not completion, is what counts: a big payload on a slow link is fine.
+      if (link.buffered >= before) {
+        this.#fail(fail('EWRITELEN', `Cannot ${operation}: the socket took no bytes for ${timeout} ms (socketTimeoutMs)`, operation))
+      }
+      if (link !== this.#link) throw this.#failure ?? fail('ECONNOT', `Cannot ${operation}: the connection closed`, operation)
+      before = link.buffered
+      let timer
+      ok = await Promise.race([
         link.drain().then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(resolve, this.#o.socketTimeoutMs, false))),
+        new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeout, false))),
       ])
       clearTimeout(timer)
-      if (link !== this.#link) {
-        throw this.#failure ?? new MqttError('ECONNOT', `Cannot ${operation}: the connection was closed`, { operation })
-      }
-      if (drained) return
-      if (link.buffered >= before) {
-        this.#fail(
-          new MqttError(
-            'EWRITELEN',
-            `Cannot ${operation}: the socket accepted no bytes for ${this.#o.socketTimeoutMs} ms (socketTimeoutMs)`,
-            { operation },
-          ),
-        )
-        throw this.#failure
-      }
-      before = link.buffered
+      ok &&= link === this.#link
     }
   }
 
-  /** Sends a packet that takes a packet id and registers it as pending. */
-  async #sendWithPid(kind: 'publish' | 'subscribe' | 'unsubscribe', qos: number, encode: (pid: number) => Uint8Array): Promise<number> {
-    const pid = this.#session.nextPid(kind)
+  /** Sends a packet that takes a packet id, pending until the `ack` packet arrives. */
+  async #sendWithPid(operation: string, ack: Pending['ack'], encode: (pid: number) => Uint8Array): Promise<number> {
+    const session = this.#session
+    const pid = session.nextPid(operation)
     const packet = encode(pid)
     const timeout = this.#o.messageTimeoutMs
-    this.#session.pending.set(pid, { kind, qos, packet, released: false, deadline: timeout ? Date.now() + timeout : Infinity })
-    await this.#send(packet, kind)
+    session.pending.set(pid, { ack, packet, deadline: timeout ? Date.now() + timeout : Infinity })
+    await this.#send(packet, operation)
     return pid
   }
 
@@ -347,29 +331,32 @@ export class MqttClient {
     payload: Payload,
     { qos = 0, retain = false, dup = false }: { qos?: QoS; retain?: boolean; dup?: boolean } = {},
   ): Promise<number | undefined> {
-    const op = 'publish to'
-    checkTopic(topic, false, op)
-    const q = qosOf(qos, 'publish')
-    const bytes = bytesOf(payload, 'publish')
+    const p = {
+      type: 'publish',
+      topic: topicOf(topic, false, 'publish to'),
+      payload: bytesOf(payload, 'publish'),
+      qos: qosOf(qos, 'publish'),
+      retain,
+      dup,
+    } as const
     this.#ready('publish')
-    const packet = { type: 'publish', topic, payload: bytes, qos: q, retain, dup } as const
-    if (!q) return void (await this.#send(encodePublish(packet), 'publish'))
-    return this.#sendWithPid('publish', q, (pid) => encodePublish({ ...packet, pid }))
+    if (p.qos) return this.#sendWithPid('publish', p.qos > 1 ? 'pubcomp' : 'puback', (pid) => encodePublish({ ...p, pid }))
+    await this.#send(encodePublish(p), 'publish')
+    return undefined
   }
 
   /** Subscribes to a topic filter and resolves its packet id; SUBACK arrives as a status. */
   async subscribe(topic: string, { qos = 0 }: { qos?: QoS } = {}): Promise<number> {
-    const filter = checkTopic(topic, true, 'subscribe to')
-    const q = qosOf(qos, 'subscribe')
+    const subscription = { filter: topicOf(topic, true, 'subscribe to'), qos: qosOf(qos, 'subscribe') }
     this.#ready('subscribe')
-    return this.#sendWithPid('subscribe', q, (pid) => encodeSubscribe({ type: 'subscribe', pid, subscriptions: [{ filter, qos: q }] }))
+    return this.#sendWithPid('subscribe', 'suback', (pid) => encodeSubscribe({ type: 'subscribe', pid, subscriptions: [subscription] }))
   }
 
   /** Unsubscribes from a topic filter and resolves its packet id; UNSUBACK arrives as a status. */
   async unsubscribe(topic: string): Promise<number> {
-    const filter = checkTopic(topic, true, 'unsubscribe from')
+    const filter = topicOf(topic, true, 'unsubscribe from')
     this.#ready('unsubscribe')
-    return this.#sendWithPid('unsubscribe', 0, (pid) => encodeUnsubscribe({ type: 'unsubscribe', pid, filters: [filter] }))
+    return this.#sendWithPid('unsubscribe', 'unsuback', (pid) => encodeUnsubscribe({ type: 'unsubscribe', pid, filters: [filter] }))
   }
 
   /** Sends PINGREQ; the answer is processed by `checkMsg()`. No answer within socketTimeoutMs is EKEEPALIVE. */
@@ -385,7 +372,7 @@ export class MqttClient {
    * processed. Never waits: a packet still arriving stays buffered for a later call.
    */
   checkMsg(): number {
-    if (this.#state !== 'online' && this.#state !== 'failed') this.#ready('check messages')
+    if (this.#state !== 'failed') this.#ready('check messages')
     const batch = this.#inbox
     this.#inbox = []
     let done = 0
@@ -393,7 +380,7 @@ export class MqttClient {
       while (done < batch.length) this.#handle(batch[done++] as ServerPacket)
     } finally {
       // A callback threw: keep what it did not reach for the next call.
-      if (done < batch.length) this.#inbox = batch.slice(done).concat(this.#inbox)
+      this.#inbox = batch.slice(done).concat(this.#inbox)
     }
     for (const pid of this.#session.expire(Date.now())) this.#onStatus?.(pid, STIMEOUT)
     const liveness = this.#liveness
@@ -411,24 +398,21 @@ export class MqttClient {
    * dead link ends the wait with an error: keepalive, or a probing PINGREQ when keepalive is off.
    */
   async waitMsg(timeoutMs?: number): Promise<number> {
-    if (this.#state === 'online' && !this.#inbox.length) {
-      const until = Math.min(timeoutMs === undefined ? Infinity : Date.now() + timeoutMs, this.#session.nextDeadline)
-      const liveness = this.#liveness as Liveness
-      const probing = timeoutMs === undefined
-      let timer: ReturnType<typeof setTimeout> | undefined
+    const liveness = this.#liveness
+    if (liveness && !this.#inbox.length) {
+      const until = Math.min(Date.now() + (timeoutMs ?? Infinity), this.#session.nextDeadline)
+      const probing = timeoutMs === undefined ? 1 : 0
+      let timer
       let wake = (): void => {}
-      if (probing) {
-        liveness.probing++
-        liveness.arm()
-      }
+      liveness.probing += probing
+      liveness.arm()
       await new Promise<void>((resolve) => {
-        wake = resolve
-        this.#wakers.add(wake)
-        if (until < Infinity) timer = setTimeout(resolve, Math.max(0, until - Date.now()))
+        this.#wakers.add((wake = resolve))
+        if (until < Infinity) timer = setTimeout(resolve, until - Date.now())
       })
       clearTimeout(timer)
       this.#wakers.delete(wake)
-      if (probing) liveness.probing--
+      liveness.probing -= probing
     }
     return this.checkMsg()
   }
@@ -440,52 +424,32 @@ export class MqttClient {
     if (p.type === 'publish') {
       const pid = p.pid as number
       // Inbound QoS 2 reaches the callback once: the pid is held until PUBREL [MQTT-4.3.3-2].
-      if (!(p.qos === 2 && held.has(pid))) this.#onMessage?.(p.topic, p.payload, p.retain, p.dup)
-      if (p.qos === 1) this.#write(encodeAck('puback', pid))
-      if (p.qos === 2) {
-        held.add(pid)
-        this.#write(encodeAck('pubrec', pid))
-      }
-      return
-    }
-    if (p.type === 'pubrel') {
+      if (!held.has(pid) || p.qos < 2) this.#onMessage?.(p.topic, p.payload, p.retain, p.dup)
+      if (p.qos > 1) held.add(pid)
+      if (p.qos) this.#write(encodeAck(p.qos > 1 ? 'pubrec' : 'puback', pid))
+    } else if (p.type === 'pubrel') {
       held.delete(p.pid)
       this.#write(encodeAck('pubcomp', p.pid))
-      return
-    }
-    if (p.type === 'pingresp' || p.type === 'connack') return
-    const entry = pending.get(p.pid)
-    if (p.type === 'pubrec') {
+    } else if (p.type === 'pubrec') {
       // Answered even for an unknown id, so the broker can finish its side [MQTT-4.3.3-1].
       this.#write(encodeAck('pubrel', p.pid))
-      if (entry?.kind === 'publish' && entry.qos === 2) {
-        entry.released = true
-        entry.packet = undefined
+      const entry = pending.get(p.pid)
+      if (entry?.ack === 'pubcomp') entry.packet = undefined
+    } else if (p.type !== 'pingresp' && p.type !== 'connack') {
+      const entry = pending.get(p.pid)
+      let status = SDELIVERED
+      if (entry?.ack !== p.type) status = SUNKNOWNPID
+      else if (p.type === 'suback') {
+        if (p.returnCodes.length !== 1) {
+          return this.#fail(
+            new MqttError('ESUBACKUNKNOWN', `SUBACK with ${p.returnCodes.length} return codes for 1 filter [MQTT-3.9.3-1]`, { pid: p.pid }),
+          )
+        }
+        if (p.returnCodes[0] === 0x80) status = SREFUSED
       }
-      return
+      if (status !== SUNKNOWNPID) pending.delete(p.pid)
+      this.#onStatus?.(p.pid, status)
     }
-    const expected =
-      p.type === 'puback'
-        ? entry?.kind === 'publish' && entry.qos === 1
-        : p.type === 'pubcomp'
-          ? entry?.kind === 'publish' && entry.qos === 2
-          : p.type === 'suback'
-            ? entry?.kind === 'subscribe'
-            : entry?.kind === 'unsubscribe'
-    if (!expected) return this.#onStatus?.(p.pid, SUNKNOWNPID)
-    pending.delete(p.pid)
-    if (p.type === 'suback') {
-      if (p.returnCodes.length !== 1) {
-        this.#fail(
-          new MqttError('ESUBACKUNKNOWN', `SUBACK carries ${p.returnCodes.length} return codes for 1 topic filter [MQTT-3.9.3-1]`, {
-            pid: p.pid,
-          }),
-        )
-        return
-      }
-      return this.#onStatus?.(p.pid, p.returnCodes[0] === 0x80 ? SREFUSED : SDELIVERED)
-    }
-    this.#onStatus?.(p.pid, SDELIVERED)
   }
 
   /**
@@ -499,9 +463,9 @@ export class MqttClient {
     this.#close(aborted())
     this.#inbox = []
     this.#enter('offline')
-    this.#wake()
+    for (const wake of this.#wakers) wake()
     if (!link) return
-    let timer: ReturnType<typeof setTimeout> | undefined
+    let timer
     await Promise.race([link.end(), new Promise((resolve) => (timer = setTimeout(resolve, this.#o.socketTimeoutMs)))])
     clearTimeout(timer)
     link.destroy()

@@ -13,27 +13,26 @@ export class Liveness {
   #lastReceived = 0
   #pingSent = 0
   #timer: ReturnType<typeof setTimeout> | undefined
+  readonly #keepaliveMs: number
+  readonly #socketTimeoutMs: number
+  readonly #ping: () => void
+  readonly #dead: (reason: string) => void
   /** How many waits without a deadline are under way. */
   probing = 0
   /** Set while the client has stopped reading: unread bytes prove the link is alive. */
   paused = false
 
-  constructor(
-    private readonly keepaliveMs: number,
-    private readonly socketTimeoutMs: number,
-    private readonly ping: () => void,
-    private readonly dead: (reason: string) => void,
-  ) {}
-
-  start(): void {
+  constructor(keepaliveMs: number, socketTimeoutMs: number, ping: () => void, dead: (reason: string) => void) {
+    this.#keepaliveMs = keepaliveMs
+    this.#socketTimeoutMs = socketTimeoutMs
+    this.#ping = ping
+    this.#dead = dead
     this.#lastSent = this.#lastReceived = Date.now()
-    this.#pingSent = 0
     this.arm()
   }
 
   stop(): void {
     clearTimeout(this.#timer)
-    this.#timer = undefined
   }
 
   sent(): void {
@@ -50,42 +49,25 @@ export class Liveness {
     this.arm()
   }
 
-  /** (Re)schedules the timer for the earliest thing that may be due. */
+  /**
+   * Checks what is due now, then sleeps until the next thing may be due. Sent and received times
+   * move on without rescheduling, so a check can come early: it then just sleeps again.
+   */
   arm(): void {
     clearTimeout(this.#timer)
-    const due = Math.min(...this.#deadlines())
-    this.#timer = due === Infinity ? undefined : setTimeout(() => this.#check(), Math.max(0, due - Date.now()))
-  }
-
-  #awaitingAnswer(): boolean {
-    return this.#pingSent > 0 && this.#lastReceived < this.#pingSent
-  }
-
-  #deadlines(): number[] {
-    const ka = this.keepaliveMs
-    const due = [this.#awaitingAnswer() ? this.#pingSent + this.socketTimeoutMs : Infinity]
-    if (ka) due.push(this.#lastSent + ka, this.#lastReceived + ka * 1.5)
-    else if (this.probing && !this.#awaitingAnswer()) due.push(this.#lastReceived + this.socketTimeoutMs)
-    return due
-  }
-
-  #check(): void {
     const now = Date.now()
     if (this.paused) this.#lastReceived = now
-    const ka = this.keepaliveMs
-    if (this.#awaitingAnswer() && now - this.#pingSent >= this.socketTimeoutMs) {
-      return this.dead(`no answer to PINGREQ within ${this.socketTimeoutMs} ms (socketTimeoutMs)`)
-    }
-    if (ka && now - this.#lastReceived >= ka * 1.5) {
-      return this.dead(`nothing received for ${ka * 1.5} ms, 1.5 × keepalive [MQTT-3.1.2-24]`)
-    }
-    if (
-      !this.#awaitingAnswer() &&
-      (ka ? now - this.#lastSent >= ka : this.probing > 0 && now - this.#lastReceived >= this.socketTimeoutMs)
-    ) {
-      this.ping()
-      return
-    }
-    this.arm()
+    const ka = this.#keepaliveMs
+    const timeout = this.#socketTimeoutMs
+    // A PINGREQ with no byte back since it went out.
+    const awaiting = this.#pingSent > this.#lastReceived
+    const answerDue = awaiting ? this.#pingSent + timeout : Infinity
+    const silentDue = ka ? this.#lastReceived + ka * 1.5 : Infinity
+    const pingDue = awaiting ? Infinity : ka ? this.#lastSent + ka : this.probing ? this.#lastReceived + timeout : Infinity
+    if (now >= answerDue) return this.#dead(`no answer to PINGREQ within ${timeout} ms (socketTimeoutMs)`)
+    if (now >= silentDue) return this.#dead(`nothing received for ${ka * 1.5} ms, 1.5 × keepalive [MQTT-3.1.2-24]`)
+    if (now >= pingDue) return this.#ping()
+    const due = Math.min(answerDue, silentDue, pingDue)
+    if (due < Infinity) this.#timer = setTimeout(() => this.arm(), due - now)
   }
 }

@@ -41,56 +41,45 @@ export interface Settings {
   maxPacketBytes: number
 }
 
+// URL schemes, and whether each means TLS.
 const SCHEMES: Record<string, boolean> = { 'mqtt:': false, 'tcp:': false, 'mqtts:': true, 'tls:': true, 'ssl:': true }
 
-function optionError(message: string): MqttError {
-  return new MqttError('EOPTION', message, { operation: 'new MqttClient' })
-}
+const optionError = (message: string): MqttError => new MqttError('EOPTION', `Invalid option ${message}`)
 
 function whole(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw optionError(`Invalid option ${name}: ${String(value)} is not a whole number from ${min} to ${max}`)
-  }
+  if (!(Number.isInteger(value) && value >= min && value <= max))
+    throw optionError(`${name}: ${value} is not a whole number from ${min} to ${max}`)
   return value
 }
 
 /** Checks the options and fills in the defaults; throws EOPTION or ECLIENTID. */
 export function settingsOf(o: ClientOptions): Settings {
-  if (typeof o.clientId !== 'string') throw new MqttError('ECLIENTID', 'Invalid clientId: a string is needed')
-  if (typeof o.server !== 'string' || !o.server) throw optionError('Invalid option server: a host name or mqtt:// URL is needed')
-  let host = o.server
-  let tls = o.tls
-  let port = o.port
-  let { user, password } = o
+  if (typeof o.clientId !== 'string') throw new MqttError('ECLIENTID', 'Invalid option clientId: not a string')
+  let { server: host, tls, port, user, password } = o
+  if (!host || typeof host !== 'string') throw optionError('server: a host name or URL is needed')
   if (host.includes('://')) {
-    let url: URL
-    try {
-      url = new URL(host)
-    } catch (cause) {
-      throw new MqttError('EOPTION', `Invalid option server: ${JSON.stringify(host)} is not a URL`, { cause })
-    }
-    const secure = SCHEMES[url.protocol]
-    if (secure === undefined) throw optionError(`Invalid option server: scheme ${url.protocol} is not mqtt:, mqtts:, tcp:, tls: or ssl:`)
+    const url = URL.canParse(host) ? new URL(host) : undefined
+    const secure = SCHEMES[url?.protocol as string]
+    if (!url || secure === undefined) throw optionError(`server: ${host} is not an mqtt:, mqtts:, tcp:, tls: or ssl: URL`)
     host = url.hostname.replace(/^\[(.*)\]$/, '$1')
     tls ??= secure
-    if (url.port) port ??= Number(url.port)
-    if (url.username) user ??= decodeURIComponent(url.username)
-    if (url.password) password ??= decodeURIComponent(url.password)
+    port ??= Number(url.port) || undefined
+    user ??= decodeURIComponent(url.username) || undefined
+    password ??= decodeURIComponent(url.password) || undefined
   }
-  if (password !== undefined && user === undefined) {
-    throw optionError('Invalid option password: MQTT 3.1.1 sends a password only with a user name [MQTT-3.1.2-22]')
-  }
-  const tlsOptions = tls === true ? {} : tls || undefined
+  if (password !== undefined && user === undefined)
+    throw optionError('password: MQTT 3.1.1 sends one only with a user name [MQTT-3.1.2-22]')
+  tls = tls === true ? {} : tls || undefined
   return {
     clientId: o.clientId,
     host,
-    port: whole('port', port ?? (tlsOptions ? 8883 : 1883), 1, 65_535),
+    port: whole('port', port ?? (tls ? 8883 : 1883), 1, 65_535),
     user,
     password,
     keepaliveSec: whole('keepaliveSec', o.keepaliveSec ?? 0, 0, 65_535),
-    tls: tlsOptions,
+    tls,
     socketTimeoutMs: whole('socketTimeoutMs', o.socketTimeoutMs ?? 5000, 1, 2 ** 31 - 1),
     messageTimeoutMs: whole('messageTimeoutMs', o.messageTimeoutMs ?? 10_000, 0, 2 ** 31 - 1),
-    maxPacketBytes: whole('maxPacketBytes', o.maxPacketBytes ?? 16 * 1024 * 1024, 2, 268_435_460),
+    maxPacketBytes: whole('maxPacketBytes', o.maxPacketBytes ?? 2 ** 24, 2, 268_435_460),
   }
 }

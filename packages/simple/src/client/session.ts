@@ -2,12 +2,13 @@ import { MqttError } from '@x/errno'
 
 /** A packet sent and not yet acknowledged. */
 export interface Pending {
-  kind: 'publish' | 'subscribe' | 'unsubscribe'
-  qos: number
-  /** The packet as sent, to send again when the session is resumed; dropped once PUBREC arrives. */
+  /** The packet type that settles it: PUBACK (QoS 1), PUBCOMP (QoS 2), SUBACK, UNSUBACK. */
+  ack: 'puback' | 'pubcomp' | 'suback' | 'unsuback'
+  /**
+   * The packet as sent, to send again when the session is resumed. `undefined` once PUBREC has
+   * arrived for a QoS 2 message: from then on PUBREL is what gets sent again [MQTT-4.3.3-1].
+   */
   packet: Uint8Array | undefined
-  /** A QoS 2 message whose PUBREC arrived: PUBREL was sent, PUBCOMP is awaited. */
-  released: boolean
   /** When STIMEOUT is due (ms since the epoch); Infinity when message timeouts are off. */
   deadline: number
 }
@@ -30,7 +31,7 @@ export class Session {
       this.#lastPid = (this.#lastPid % 65_535) + 1
       if (!this.pending.has(this.#lastPid)) return this.#lastPid
     }
-    throw new MqttError('ENOPID', `Cannot ${operation}: all 65,535 packet ids are waiting for acknowledgements`, { operation })
+    throw new MqttError('ENOPID', `Cannot ${operation}: all 65,535 packet ids are in flight`, { operation })
   }
 
   /** Removes and returns the pending packets whose deadline has passed, oldest first. */

@@ -13,7 +13,7 @@ export function encodeAck(type: AckType, pid: number): Uint8Array {
 /** A decoder for one of the packet-id-only packets. */
 export function decodeAck<T extends AckType>(type: T): (r: Reader) => AckPacket<T> {
   return (r) => {
-    if (r.left !== 2) throw r.fail(`the Remaining Length is ${r.left}, not 2`, 'EREADLEN')
+    r.size(2)
     return { type, pid: r.pid() }
   }
 }

@@ -9,10 +9,10 @@ export function encodeConnack(p: ConnackPacket): Uint8Array {
 
 /** CONNACK [MQTT-3.2]. Any malformation is ECONLENGTH (29), umqtt.simple2's "bad CONNACK". */
 export function decodeConnack(r: Reader): ConnackPacket {
-  if (r.left !== 2) throw r.fail(`the Remaining Length is ${r.left}, not 2 [MQTT-3.2.1]`, 'ECONLENGTH')
-  const flags = r.u8('acknowledge flags')
-  const returnCode = r.u8('return code')
-  if (flags > 1) throw r.fail('reserved acknowledge flags are set [MQTT-3.2.2.1]', 'ECONLENGTH')
-  if (flags && returnCode) throw r.fail('session present on a refused connection [MQTT-3.2.2-4]', 'ECONLENGTH')
+  if (r.left !== 2) throw r.fail(`Remaining Length ${r.left}, not 2 [MQTT-3.2.1]`, 'ECONLENGTH')
+  const flags = r.u8()
+  const returnCode = r.u8()
+  // Bits 7-1 of the flags are reserved [MQTT-3.2.2.1]; a refusal has no session [MQTT-3.2.2-4].
+  if (flags > 1 || (flags && returnCode)) throw r.fail(`acknowledge flags ${flags} [MQTT-3.2.2-4]`, 'ECONLENGTH')
   return { type: 'connack', sessionPresent: flags === 1, returnCode }
 }

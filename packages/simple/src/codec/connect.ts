@@ -22,12 +22,12 @@ export function encodeConnect(p: ConnectPacket): Uint8Array {
 
 /** CONNECT, as a broker reads it: checks the flags' rules [MQTT-3.1.2]. */
 export function decodeConnect(r: Reader): ConnectPacket {
-  const name = r.string('protocol name')
-  const level = r.u8('protocol level')
+  const name = r.string()
+  const level = r.u8()
   if (name !== 'MQTT' || level !== 4) {
     throw r.fail(`protocol "${name}" level ${level} is not MQTT 3.1.1 [MQTT-3.1.2-1] [MQTT-3.1.2-2]`)
   }
-  const flags = r.u8('connect flags')
+  const flags = r.u8()
   if (flags & 0x01) throw r.fail('the reserved connect flag is set [MQTT-3.1.2-3]')
   const willQos = (flags >> 3) & 3
   if (!(flags & 0x04) && (willQos || flags & 0x20)) throw r.fail('will QoS or retain set without a will [MQTT-3.1.2-13] [MQTT-3.1.2-15]')
@@ -37,20 +37,20 @@ export function decodeConnect(r: Reader): ConnectPacket {
     type: 'connect',
     clientId: '',
     cleanSession: (flags & 0x02) !== 0,
-    keepaliveSec: r.u16('keep alive'),
+    keepaliveSec: r.u16(),
   }
-  p.clientId = r.string('client identifier')
+  p.clientId = r.string()
   if (flags & 0x04) {
     const will: Will = {
-      topic: r.string('will topic'),
-      payload: r.field('will payload'),
+      topic: r.string(),
+      payload: r.field(),
       qos: willQos as QoS,
       retain: (flags & 0x20) !== 0,
     }
     p.will = will
   }
-  if (flags & 0x80) p.username = r.string('user name')
-  if (flags & 0x40) p.password = r.field('password')
-  r.end()
+  if (flags & 0x80) p.username = r.string()
+  if (flags & 0x40) p.password = r.field()
+  if (r.left) throw r.fail('bytes after the last field [MQTT-3.1.3]', 'EREADLEN')
   return p
 }

@@ -1,6 +1,5 @@
 import { MqttError } from '@x/errno'
 import { MAX_REMAINING_LENGTH } from './bytes.js'
-import { PacketType } from './packet.js'
 import { Reader } from './reader.js'
 
 /** Decodes the body of one packet type; `first` is the packet's first byte. */
@@ -14,15 +13,14 @@ export interface Direction<P> {
   readonly decoders: Readonly<Record<number, BodyDecoder<P>>>
 }
 
-// Upper-case names by type number, for messages: NAMES[3] === 'PUBLISH'.
-const NAMES = ['reserved type 0', ...Object.keys(PacketType).map((n) => n.toUpperCase()), 'reserved type 15']
+// Names by type number, for messages: NAMES[3] === 'PUBLISH'.
+const NAMES =
+  'type-0 CONNECT CONNACK PUBLISH PUBACK PUBREC PUBREL PUBCOMP SUBSCRIBE SUBACK UNSUBSCRIBE UNSUBACK PINGREQ PINGRESP DISCONNECT type-15'.split(
+    ' ',
+  )
 
-/** The fixed-header flags each type must carry: PUBLISH varies, three types have 0010 [MQTT-2.2.2-1]. */
-function flagsProblem(type: number, flags: number): string | undefined {
-  if (type === PacketType.publish) return undefined
-  const expected = type === PacketType.pubrel || type === PacketType.subscribe || type === PacketType.unsubscribe ? 2 : 0
-  return flags === expected ? undefined : `reserved flags ${flags} in ${NAMES[type]} (must be ${expected}) [MQTT-2.2.2-2]`
-}
+// The fixed-header flags of each type but PUBLISH: 0010 for PUBREL, SUBSCRIBE, UNSUBSCRIBE [MQTT-2.2.2-1].
+const FLAGS = [0, 0, 0, 0, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0]
 
 /**
  * Turns a byte stream into packets. `push(chunk)` yields every packet the bytes complete and keeps
@@ -76,12 +74,13 @@ export class PacketDecoder<P> {
     const type = first >> 4
     const name = NAMES[type] as string
     if (!this.#direction.decoders[type]) {
-      throw type === 0 || type === 15
-        ? new MqttError('EMALFORMED', `Malformed packet: ${name} [MQTT-2.2.1]`)
-        : new MqttError('ERESPONSE', `Unexpected ${name}: a ${this.#direction.sender} may not send it [MQTT-2.2.1]`)
+      throw type % 15
+        ? new MqttError('ERESPONSE', `Unexpected ${name}: a ${this.#direction.sender} may not send it [MQTT-2.2.1]`)
+        : new MqttError('EMALFORMED', `Malformed packet: reserved ${name} [MQTT-2.2.1]`)
     }
-    const problem = flagsProblem(type, first & 15)
-    if (problem) throw new MqttError('EMALFORMED', `Malformed ${name}: ${problem}`)
+    if (type !== 3 && (first & 15) !== FLAGS[type]) {
+      throw new MqttError('EMALFORMED', `Malformed ${name}: reserved flags ${first & 15} [MQTT-2.2.2-2]`)
+    }
     this.#first = first
     this.#length = this.#lengthBytes = this.#filled = 0
   }
@@ -90,7 +89,7 @@ export class PacketDecoder<P> {
     this.#length += (byte & 127) * 128 ** this.#lengthBytes++
     if (byte & 128) {
       if (this.#lengthBytes === 4) {
-        throw new MqttError('EMALFORMED', `Malformed ${NAMES[this.#first >> 4]}: Remaining Length longer than 4 bytes [MQTT-2.2.3]`)
+        throw new MqttError('EMALFORMED', `Malformed ${NAMES[this.#first >> 4]}: Remaining Length over 4 bytes [MQTT-2.2.3]`)
       }
       return
     }

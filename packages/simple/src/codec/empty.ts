@@ -9,7 +9,7 @@ export const DISCONNECT = Uint8Array.of(0xe0, 0)
 /** A decoder for one of the packets that carry nothing after the fixed header. */
 export function decodeEmpty<T extends EmptyType>(type: T): (r: Reader) => EmptyPacket<T> {
   return (r) => {
-    if (r.left) throw r.fail(`the Remaining Length is ${r.left}, not 0`, 'EREADLEN')
+    r.size(0)
     return { type }
   }
 }

@@ -5,7 +5,7 @@ import { topicNameProblem } from './topic.js'
 
 /** PUBLISH [MQTT-3.3]. The topic must already be valid: the client checks it with a clear error. */
 export function encodePublish(p: PublishPacket): Uint8Array {
-  const parts = field(utf8(p.topic), 'topic name')
+  const parts = field(utf8(p.topic), 'topic')
   if (p.qos) parts.push(u16(p.pid ?? 0))
   parts.push(p.payload)
   return packet(0x30 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), parts)
@@ -14,13 +14,13 @@ export function encodePublish(p: PublishPacket): Uint8Array {
 /** PUBLISH [MQTT-3.3]: QoS 0..2, DUP only with QoS > 0, a valid topic name, a non-zero pid. */
 export function decodePublish(r: Reader, first: number): PublishPacket {
   const qos = (first >> 1) & 3
-  if (qos === 3) throw r.fail('QoS 3 does not exist [MQTT-3.3.1-4]')
-  const dup = (first & 8) !== 0
-  if (dup && !qos) throw r.fail('DUP is set on a QoS 0 message [MQTT-3.3.1-2]')
-  const topic = r.string('topic name')
+  if (qos > 2) throw r.fail('QoS 3 [MQTT-3.3.1-4]')
+  const dup = first & 8
+  if (dup && !qos) throw r.fail('DUP on QoS 0 [MQTT-3.3.1-2]')
+  const topic = r.string()
   const problem = topicNameProblem(topic)
   if (problem) throw r.fail(`topic ${JSON.stringify(topic)}: ${problem}`)
-  const p: PublishPacket = { type: 'publish', topic, payload: new Uint8Array(0), qos: qos as QoS, retain: (first & 1) !== 0, dup }
+  const p: PublishPacket = { type: 'publish', topic, payload: r.bytes(0), qos: qos as QoS, retain: (first & 1) > 0, dup: dup > 0 }
   if (qos) p.pid = r.pid()
   p.payload = r.rest()
   return p

@@ -11,9 +11,8 @@ export function encodeSuback(p: SubackPacket): Uint8Array {
 export function decodeSuback(r: Reader): SubackPacket {
   const pid = r.pid()
   const returnCodes = [...r.rest()]
-  if (!returnCodes.length) throw r.fail('no return codes [MQTT-3.9.3]', 'ESUBACKUNKNOWN')
-  for (const code of returnCodes) {
-    if (code > 2 && code !== 0x80) throw r.fail(`return code ${code} is not 0, 1, 2 or 0x80 [MQTT-3.9.3-2]`, 'ESUBACKUNKNOWN')
+  if (!returnCodes.length || returnCodes.some((c) => c > 2 && c !== 0x80)) {
+    throw r.fail(`return codes [${returnCodes.join()}], not one or more of 0, 1, 2, 128 [MQTT-3.9.3-2]`, 'ESUBACKUNKNOWN')
   }
   return { type: 'suback', pid, returnCodes }
 }

@@ -15,8 +15,8 @@ export function decodeSubscribe(r: Reader): SubscribePacket {
   if (!r.left) throw r.fail('no topic filters [MQTT-3.8.3-3]')
   const subscriptions: Subscription[] = []
   do {
-    const filter = r.string('topic filter')
-    const qos = r.u8('requested QoS')
+    const filter = r.string()
+    const qos = r.u8()
     if (qos > 2) throw r.fail(`requested QoS byte ${qos} [MQTT-3.8.3-4]`)
     subscriptions.push({ filter, qos: qos as QoS })
   } while (r.left > 0)

@@ -14,7 +14,7 @@ export function decodeUnsubscribe(r: Reader): UnsubscribePacket {
   const pid = r.pid()
   if (!r.left) throw r.fail('no topic filters [MQTT-3.10.3-2]')
   const filters: string[] = []
-  do filters.push(r.string('topic filter'))
+  do filters.push(r.string())
   while (r.left > 0)
   return { type: 'unsubscribe', pid, filters }
 }

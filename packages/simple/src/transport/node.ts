@@ -1,30 +1,31 @@
-import net from 'node:net'
-import tls from 'node:tls'
-import { MqttError } from '@x/errno'
+// Named imports: a default import of a node: module makes bundlers add an interop helper.
+import { connect as tcp, isIP } from 'node:net'
+import { connect as tls } from 'node:tls'
+import { MqttError, type ErrorCode } from '@x/errno'
 import type { Link, LinkHandlers, Target, Transport } from './link.js'
 
 // Node's certificate verification failures: the broker's certificate was not accepted.
-const CERT_ERROR = /^(CERT_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_CERT|UNABLE_TO_|INVALID_CA|ERR_TLS_CERT_ALTNAME)/
+const CERT_ERROR = /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|INVALID_CA|ERR_TLS_CERT)/
 
-/** An MqttError for a socket error: what failed, where, and the system code as the cause. */
-function networkError(error: Error | undefined, where: string, up: boolean): MqttError {
+/** An MqttError for a socket error: which code, where, and the system error as the cause. */
+function networkError(error: (Error & { code?: string }) | undefined, where: string, up: boolean): MqttError {
   if (error instanceof MqttError) return error
-  const code = String((error as NodeJS.ErrnoException | undefined)?.code ?? '')
-  const because = error ? `: ${error.message}` : ''
-  const details = { cause: error, operation: 'connect' }
-  if (CERT_ERROR.test(code))
-    return new MqttError('ECERT', `Cannot connect to ${where}: the broker's TLS certificate was not accepted${because}`, details)
-  if (/^ERR_(SSL|TLS)_/.test(code)) return new MqttError('ETLS', `TLS with ${where} failed${because}`, details)
-  if (up) return new MqttError('ECONCLOSE', `The connection to ${where} was closed${because || ' by the broker'}`, { cause: error })
-  if (code === 'ENOTFOUND' || code.startsWith('EAI_'))
-    return new MqttError('EDNS', `Cannot connect to ${where}: the host name does not resolve${because}`, details)
-  if (code === 'ECONNREFUSED')
-    return new MqttError(
-      'ECONNREFUSED',
-      `Cannot connect to ${where}: the connection was refused (is the broker running on that port?)`,
-      details,
-    )
-  return new MqttError('ENOCON', `Cannot connect to ${where}${because || ': the connection closed during the handshake'}`, details)
+  const code = error?.code ?? ''
+  const kind: ErrorCode = CERT_ERROR.test(code)
+    ? 'ECERT'
+    : /^ERR_(SSL|TLS)_/.test(code)
+      ? 'ETLS'
+      : up
+        ? 'ECONCLOSE'
+        : code === 'ENOTFOUND' || code.startsWith('EAI_')
+          ? 'EDNS'
+          : code === 'ECONNREFUSED'
+            ? 'ECONNREFUSED'
+            : 'ENOCON'
+  return new MqttError(kind, `${up ? 'Connection to' : 'Cannot connect to'} ${where}: ${error?.message ?? 'closed by the broker'}`, {
+    cause: error,
+    operation: 'connect',
+  })
 }
 
 /**
@@ -32,21 +33,16 @@ function networkError(error: Error | undefined, where: string, up: boolean): Mqt
  * options say otherwise, and SNI is sent with the host name (cloud brokers route by it) unless
  * the host is an IP address, where SNI is not allowed (RFC 6066).
  */
-export const nodeTransport: Transport = (target: Target, handlers: LinkHandlers) =>
+export const nodeTransport: Transport = ({ host, port, tls: options, timeoutMs }: Target, handlers: LinkHandlers) =>
   new Promise<Link>((resolve, reject) => {
-    const { host, port, timeoutMs } = target
     const where = `${host.includes(':') ? `[${host}]` : host}:${port}`
-    const socket = target.tls
-      ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...target.tls })
-      : net.connect({ host, port })
+    const socket = options ? tls({ host, port, ...(isIP(host) ? {} : { servername: host }), ...options }) : tcp({ host, port })
     let up = false
     let closing = false // the client asked for the close: do not report it
     let failure: Error | undefined
     let drainWaiters: Array<() => void> = []
     const wakeDrainWaiters = (): void => {
-      const waiters = drainWaiters
-      drainWaiters = []
-      for (const wake of waiters) wake()
+      for (const wake of drainWaiters.splice(0)) wake()
     }
     const timer = setTimeout(() => {
       failure = new MqttError('ESOCKETTIMEOUT', `Cannot connect to ${where}: no connection within ${timeoutMs} ms (socketTimeoutMs)`, {
@@ -55,38 +51,33 @@ export const nodeTransport: Transport = (target: Target, handlers: LinkHandlers)
       socket.destroy()
     }, timeoutMs)
 
-    const link: Link = {
-      write: (bytes) => socket.write(bytes),
-      drain: () => (socket.writableNeedDrain && !socket.destroyed ? new Promise((wake) => drainWaiters.push(wake)) : Promise.resolve()),
-      get buffered() {
-        return socket.writableLength
-      },
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-      end: () =>
-        new Promise((done) => {
-          closing = true
-          if (socket.destroyed) return done()
-          socket.once('close', () => done())
-          socket.end()
-        }),
-      destroy: () => {
-        closing = true
-        socket.destroy()
-      },
-    }
-
     socket.setNoDelay(true)
-    socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+    socket.once(options ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer)
       up = true
-      resolve(link)
+      resolve({
+        write: (bytes) => socket.write(bytes),
+        drain: () => new Promise((wake) => (socket.writableNeedDrain && !socket.destroyed ? drainWaiters.push(wake) : wake())),
+        get buffered() {
+          return socket.writableLength
+        },
+        pause: () => socket.pause(),
+        resume: () => socket.resume(),
+        end: () =>
+          new Promise((done) => {
+            closing = true
+            socket.once('close', done).end()
+            if (socket.destroyed) done()
+          }),
+        destroy: () => {
+          closing = true
+          socket.destroy()
+        },
+      })
     })
-    socket.on('data', (chunk: Uint8Array) => handlers.onData(chunk))
+    socket.on('data', handlers.onData)
     socket.on('drain', wakeDrainWaiters)
-    socket.on('error', (error) => {
-      failure ??= error
-    })
+    socket.on('error', (error) => (failure ??= error))
     socket.on('close', () => {
       clearTimeout(timer)
       wakeDrainWaiters()
