@@ -2,9 +2,10 @@
  * @x/simple: a minimal MQTT 3.1.1 client with umqtt.simple2's semantics for async/await,
  * plus the pure codec it is built on.
  */
-export { MqttClient, type MessageCallback, type StatusCallback, type PacketCallback, type Payload } from './client/client.js'
+export { MqttClient, type MessageCallback, type StatusCallback, type PacketCallback } from './client/client.js'
 export type { ClientOptions } from './client/options.js'
 export type { Link, LinkHandlers, Target, TlsOptions, Transport } from './transport/link.js'
 export { nodeTransport } from './transport/node.js'
 export * from './codec/index.js'
 export * from '@x/errno'
+export { topicOf, qosOf, bytesOf, type Payload } from './client/arguments.js'

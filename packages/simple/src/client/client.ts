@@ -1,18 +1,18 @@
 import { MqttError, SDELIVERED, SREFUSED, SUNKNOWNPID, STIMEOUT, type ErrorCode } from '@x/errno'
 import { encodeAck } from '../codec/ack.js'
-import { utf8 } from '../codec/bytes.js'
 import { encodeConnect } from '../codec/connect.js'
 import { PacketDecoder } from '../codec/decoder.js'
 import { DISCONNECT, PINGREQ } from '../codec/empty.js'
 import { fromServer } from '../codec/from-server.js'
 import type { QoS, ServerPacket, Will } from '../codec/packet.js'
+import type { Payload } from './arguments.js'
 import { encodePublish } from '../codec/publish.js'
 import { encodeSubscribe } from '../codec/subscribe.js'
-import { topicFilterProblem, topicNameProblem } from '../codec/topic.js'
 import { encodeUnsubscribe } from '../codec/unsubscribe.js'
 import type { Link } from '../transport/link.js'
 import { nodeTransport } from '../transport/node.js'
 import { Liveness } from './liveness.js'
+import { bytesOf, fail, qosOf, topicOf } from './arguments.js'
 import { settingsOf, type ClientOptions, type Settings } from './options.js'
 import { Session, type Pending } from './session.js'
 
@@ -23,9 +23,6 @@ export type StatusCallback = (pid: number, status: number) => void
 /** Sees every packet `checkMsg()` processes, before the client acts on it. */
 export type PacketCallback = (packet: ServerPacket) => void
 
-/** A message payload: bytes, or text sent as UTF-8. */
-export type Payload = string | Uint8Array
-
 /** The client's state; it changes only through `#enter()`. */
 type State = 'offline' | 'connecting' | 'online' | 'failed'
 
@@ -35,33 +32,7 @@ const INBOX_LIMIT = 1000
 
 const REFUSALS: ErrorCode[] = ['ECONPROTOCOL', 'ECONREJECT', 'ECONUNAVAILABLE', 'ECONCREDENTIALS', 'ECONAUTH']
 
-const fail = (code: ErrorCode, message: string, operation?: string): MqttError =>
-  new MqttError(code, message, operation ? { operation } : {})
-
 const aborted = (): MqttError => fail('ECLOSED', 'Connect aborted by another connect() or disconnect()', 'connect')
-
-function qosOf(qos: unknown, operation: string): QoS {
-  if (qos === 0 || qos === 1 || qos === 2) return qos
-  throw fail('EQOS', `Cannot ${operation}: QoS ${String(qos)} is not 0, 1 or 2 [MQTT-3.3.1-4]`, operation)
-}
-
-function bytesOf(payload: unknown, operation: string): Uint8Array {
-  if (typeof payload === 'string') return utf8(payload)
-  if (payload instanceof Uint8Array) return payload
-  throw fail('EPAYLOAD', `Cannot ${operation}: the payload is a ${typeof payload}, not a string or Uint8Array`, operation)
-}
-
-/** The topic name (or filter) when valid; otherwise ETOPIC (EFILTER) naming the rule it breaks. */
-function topicOf(topic: unknown, filter: boolean, operation: string): string {
-  const problem = typeof topic !== 'string' ? 'not a string' : filter ? topicFilterProblem(topic) : topicNameProblem(topic)
-  if (problem) {
-    throw new MqttError(filter ? 'EFILTER' : 'ETOPIC', `Cannot ${operation} ${JSON.stringify(topic)}: ${problem}`, {
-      topic: String(topic),
-      operation,
-    })
-  }
-  return topic as string
-}
 
 /**
  * A minimal MQTT 3.1.1 client with umqtt.simple2's semantics: callbacks run only inside
@@ -311,14 +282,19 @@ export class MqttClient {
     }
   }
 
-  /** Sends a packet that takes a packet id, pending until the `ack` packet arrives. */
+  /**
+   * Sends a packet that takes a packet id, pending until the `ack` packet arrives. Once written it
+   * belongs to the session: if the link fails while waiting for the socket to drain, the pid is
+   * still returned (the packet is sent again when the session resumes) and the failure surfaces
+   * at the next call, as any link failure does.
+   */
   async #sendWithPid(operation: string, ack: Pending['ack'], encode: (pid: number) => Uint8Array): Promise<number> {
     const session = this.#session
     const pid = session.nextPid(operation)
     const packet = encode(pid)
     const timeout = this.#o.messageTimeoutMs
     session.pending.set(pid, { ack, packet, deadline: timeout ? Date.now() + timeout : Infinity })
-    await this.#send(packet, operation)
+    await this.#send(packet, operation).catch(() => {})
     return pid
   }
 

@@ -1,0 +1,48 @@
+import type { MqttError, QoS } from '@x/simple'
+
+/** A message as published: what a `'drop'` event hands back. */
+export interface Message {
+  topic: string
+  payload: Uint8Array
+  qos: QoS
+  retain: boolean
+}
+
+/** Why a message was dropped: the queue was full, or it was QoS 0 while offline and `keepQos0` is false. */
+export type DropReason = 'overflow' | 'offline'
+
+/** What arrives with each message. */
+export interface MessageInfo {
+  /** The broker sent it from its retained store (on subscribing). */
+  retained: boolean
+  /** The broker sent it before (QoS 1 may deliver twice; QoS 2 never reaches the handler twice). */
+  dup: boolean
+  /** The QoS it was delivered with. */
+  qos: QoS
+}
+
+/** One reconnection attempt. */
+export interface ReconnectInfo {
+  /** 1 for the first attempt after the link was lost (or after the first failed connect). */
+  attempt: number
+  /** How long the backoff waited before this attempt (0 right after a lost link). */
+  delayMs: number
+  /** Why the link or the previous attempt failed. */
+  error: unknown
+}
+
+/** The events of RobustClient, with their arguments. */
+export interface RobustEvents {
+  /** Connected (first time or again); `sessionPresent` tells whether the broker kept the session. */
+  connect: [sessionPresent: boolean]
+  /** The link was lost (or suspected dead); reconnection starts at once. */
+  disconnect: [error: MqttError]
+  /** A connection attempt is about to start. */
+  reconnecting: [info: ReconnectInfo]
+  /** A message from a subscription. */
+  message: [topic: string, payload: Uint8Array, info: MessageInfo]
+  /** A message was dropped by the queue policy; its publish() promise rejects. */
+  drop: [message: Message, reason: DropReason]
+  /** Something went wrong that no call returns: a listener threw, a resubscription was refused, a reconnect met an error no retry can fix. */
+  error: [error: unknown]
+}

@@ -1,0 +1,133 @@
+import { MqttError, type ClientOptions, type MqttClient } from '@x/simple'
+import type { Options as RetryOptions } from 'p-retry'
+
+/** Exponential backoff between connection attempts. */
+export interface ReconnectOptions {
+  /** Wait before the second attempt (the first after a lost link is immediate). @default 500 */
+  minDelayMs?: number
+  /** Longest wait between attempts. @default 30000 */
+  maxDelayMs?: number
+  /** Each wait is this many times the one before. @default 2 */
+  factor?: number
+  /** Multiply each wait by a random factor from 1 to 2, so a fleet does not reconnect in step. @default true */
+  jitter?: boolean
+}
+
+/** What to do with a message published when the queue is full. */
+export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'reject'
+
+/** The bounded queue of messages waiting to be sent (while offline, or beyond `maxInFlight`). */
+export interface QueueOptions {
+  /** Most messages waiting. @default 10000 */
+  maxMessages?: number
+  /** Most bytes (topic + payload) waiting. @default 16 MiB */
+  maxBytes?: number
+  /** Queue QoS 0 messages published while offline (otherwise they are dropped). @default true */
+  keepQos0?: boolean
+  /** When full: drop the oldest waiting message, drop the new one, or reject the new one. @default 'drop-oldest' */
+  overflow?: OverflowPolicy
+}
+
+/** The part of @x/simple's MqttClient that RobustClient uses: its public API, nothing else. */
+export type SimpleClient = Pick<
+  MqttClient,
+  | 'connect'
+  | 'disconnect'
+  | 'publish'
+  | 'subscribe'
+  | 'unsubscribe'
+  | 'waitMsg'
+  | 'setCallback'
+  | 'setCallbackStatus'
+  | 'setCallbackPacket'
+  | 'isConnected'
+>
+
+/** Options of `new RobustClient(options)`: every @x/simple option, and these. */
+export interface RobustOptions extends ClientOptions {
+  /** Keepalive in seconds: a robust client must notice dead links. @default 60 */
+  keepaliveSec?: number
+  /**
+   * With no acknowledgement this long after a QoS 1/2 message (or subscription) was sent, the link
+   * is suspect and the client reconnects, sending it again. @default 10000
+   */
+  messageTimeoutMs?: number
+  /** Keep the session on the broker across outages. @default false */
+  cleanSession?: boolean
+  /** Subscribe again after a reconnect where the broker kept no session. @default true */
+  resubscribe?: boolean
+  reconnect?: ReconnectOptions
+  queue?: QueueOptions
+  /** Most QoS 1/2 messages sent and not yet acknowledged; the rest wait in the queue. @default 100 */
+  maxInFlight?: number
+  /** Makes the underlying client; tests pass a fake. @default options => new MqttClient(options) */
+  createClient?: (options: ClientOptions) => SimpleClient
+}
+
+export interface RobustSettings {
+  ackTimeoutMs: number
+  cleanSession: boolean
+  resubscribe: boolean
+  maxInFlight: number
+  reconnect: Required<ReconnectOptions>
+  queue: Required<QueueOptions>
+}
+
+export const DEFAULT_RECONNECT: Required<ReconnectOptions> = { minDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: true }
+export const DEFAULT_QUEUE: Required<QueueOptions> = {
+  maxMessages: 10_000,
+  maxBytes: 16 * 1024 * 1024,
+  keepQos0: true,
+  overflow: 'drop-oldest',
+}
+
+function positive(name: string, value: number, min = 0): number {
+  if (!(typeof value === 'number' && value >= min && !Number.isNaN(value))) {
+    throw new MqttError('EOPTION', `Invalid option ${name}: ${String(value)} is not a number of at least ${min}`)
+  }
+  return value
+}
+
+/** Checks the robust options and fills in the defaults; throws EOPTION. */
+export function robustSettingsOf(options: RobustOptions): RobustSettings {
+  const reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect }
+  const queue = { ...DEFAULT_QUEUE, ...options.queue }
+  positive('reconnect.minDelayMs', reconnect.minDelayMs)
+  positive('reconnect.maxDelayMs', reconnect.maxDelayMs, reconnect.minDelayMs)
+  positive('reconnect.factor', reconnect.factor, 1)
+  positive('queue.maxMessages', queue.maxMessages)
+  positive('queue.maxBytes', queue.maxBytes)
+  if (!['drop-oldest', 'drop-newest', 'reject'].includes(queue.overflow)) {
+    throw new MqttError(
+      'EOPTION',
+      `Invalid option queue.overflow: ${String(queue.overflow)} is not 'drop-oldest', 'drop-newest' or 'reject'`,
+    )
+  }
+  return {
+    ackTimeoutMs: positive('messageTimeoutMs', options.messageTimeoutMs ?? 10_000, 1),
+    cleanSession: options.cleanSession ?? false,
+    resubscribe: options.resubscribe ?? true,
+    maxInFlight: positive('maxInFlight', options.maxInFlight ?? 100, 1),
+    reconnect,
+    queue,
+  }
+}
+
+/** The backoff as p-retry options: retry for ever, exponentially, with jitter unless turned off. */
+export function retryOptionsOf(reconnect: Required<ReconnectOptions>): RetryOptions {
+  return {
+    retries: Infinity,
+    minTimeout: reconnect.minDelayMs,
+    maxTimeout: reconnect.maxDelayMs,
+    factor: reconnect.factor,
+    randomize: reconnect.jitter,
+  }
+}
+
+/** The options of the underlying simple client: the user's, with robust's defaults. */
+export function simpleOptionsOf(options: RobustOptions): ClientOptions {
+  const { reconnect: _r, queue: _q, cleanSession: _c, resubscribe: _s, maxInFlight: _m, createClient: _f, ...simple } = options
+  // Acknowledgement timeouts are robust's job: the simple client must never forget a packet id,
+  // or a resumed session could not finish a QoS 2 exchange.
+  return { ...simple, keepaliveSec: options.keepaliveSec ?? 60, messageTimeoutMs: 0 }
+}
