@@ -49,7 +49,7 @@ export interface RobustOptions extends ClientOptions {
   keepaliveSec?: number
   /**
    * With no acknowledgement this long after a QoS 1/2 message (or subscription) was sent, the link
-   * is suspect and the client reconnects, sending it again. @default 10000
+   * is suspect and the client reconnects, sending it again; 0 turns this off. @default 10000
    */
   messageTimeoutMs?: number
   /** Keep the session on the broker across outages. @default false */
@@ -81,9 +81,12 @@ export const DEFAULT_QUEUE: Required<QueueOptions> = {
   overflow: 'drop-oldest',
 }
 
-function positive(name: string, value: number, min = 0): number {
-  if (!(typeof value === 'number' && value >= min && !Number.isNaN(value))) {
-    throw new MqttError('EOPTION', `Invalid option ${name}: ${String(value)} is not a number of at least ${min}`)
+function positive(name: string, value: number, min = 0, infinite = false): number {
+  if (!(typeof value === 'number' && value >= min && (Number.isFinite(value) || (infinite && value === Infinity)))) {
+    throw new MqttError(
+      'EOPTION',
+      `Invalid option ${name}: ${String(value)} is not a ${infinite ? '' : 'finite '}number of at least ${min}`,
+    )
   }
   return value
 }
@@ -93,10 +96,10 @@ export function robustSettingsOf(options: RobustOptions): RobustSettings {
   const reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect }
   const queue = { ...DEFAULT_QUEUE, ...options.queue }
   positive('reconnect.minDelayMs', reconnect.minDelayMs)
-  positive('reconnect.maxDelayMs', reconnect.maxDelayMs, reconnect.minDelayMs)
+  positive('reconnect.maxDelayMs', reconnect.maxDelayMs, reconnect.minDelayMs, true)
   positive('reconnect.factor', reconnect.factor, 1)
-  positive('queue.maxMessages', queue.maxMessages)
-  positive('queue.maxBytes', queue.maxBytes)
+  positive('queue.maxMessages', queue.maxMessages, 0, true)
+  positive('queue.maxBytes', queue.maxBytes, 0, true)
   if (!['drop-oldest', 'drop-newest', 'reject'].includes(queue.overflow)) {
     throw new MqttError(
       'EOPTION',
@@ -104,7 +107,7 @@ export function robustSettingsOf(options: RobustOptions): RobustSettings {
     )
   }
   return {
-    ackTimeoutMs: positive('messageTimeoutMs', options.messageTimeoutMs ?? 10_000, 1),
+    ackTimeoutMs: positive('messageTimeoutMs', options.messageTimeoutMs ?? 10_000),
     cleanSession: options.cleanSession ?? false,
     resubscribe: options.resubscribe ?? true,
     maxInFlight: positive('maxInFlight', options.maxInFlight ?? 100, 1),

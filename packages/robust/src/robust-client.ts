@@ -32,6 +32,8 @@ interface PublishOp {
 interface ControlOp {
   kind: 'subscribe' | 'unsubscribe'
   filter: string
+  /** Order of the request: a SUBACK for a subscription older than an unsubscribe must not revive it. */
+  seq: number
   qos: QoS
   sentAt: number
   resolve?: (granted: QoS) => void
@@ -69,11 +71,21 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   readonly #acks = new Map<number, Op>()
   /** Filters subscribed and acknowledged, to renew after a reconnect without session. */
   readonly #subscriptions = new Map<string, QoS>()
+  /**
+   * Statuses for packet ids not known here yet: the simple client takes the pid before writing,
+   * and an ack can be read while the write still waits for the socket to drain.
+   */
+  readonly #early = new Map<number, number>()
   /** SUBACK return codes by packet id, seen before the status that settles the subscription. */
   readonly #granted = new Map<number, number>()
   #inboundQos: QoS = 0
   #state: State = 'idle'
   #pumping = false
+  #seq = 0
+  /** The request number of each filter's last unsubscribe. */
+  readonly #unsubscribedAt = new Map<string, number>()
+  /** Counts connections, so the pump can tell a failure of an old link from one of the current. */
+  #generation = 0
   /** The link failure the pump ran into, to report instead of the ECONNOT that follows it. */
   #linkError: MqttError | undefined
   readonly #abort = new AbortController()
@@ -92,14 +104,17 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       if (p.type === 'publish') this.#inboundQos = p.qos
       else if (p.type === 'suback') this.#granted.set(p.pid, p.returnCodes[0] as number)
     })
-    client.setCallback((topic, payload, retained, dup) => {
-      try {
-        this.emit('message', topic, payload, { retained, dup, qos: this.#inboundQos })
-      } catch (error) {
-        this.emit('error', error)
-      }
-    })
+    client.setCallback((topic, payload, retained, dup) => this.#emit('message', topic, payload, { retained, dup, qos: this.#inboundQos }))
     client.setCallbackStatus((pid, status) => this.#settle(pid, status))
+  }
+
+  /** Emits, turning a listener's exception into an 'error' event: a throwing listener must not stop the client. */
+  #emit<E extends keyof RobustEvents>(event: E, ...args: RobustEvents[E]): void {
+    try {
+      ;(this.emit as (event: E, ...args: RobustEvents[E]) => boolean)(event, ...args)
+    } catch (error) {
+      if (event !== 'error') this.#emit('error', error)
+    }
   }
 
   /** Whether the client is connected now. */
@@ -159,26 +174,22 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       if (this.#state === 'closed') return reject(closedError())
       const op: PublishOp = { kind: 'publish', message, bytes: utf8(topic).length + message.payload.length, sentAt: 0, resolve, reject }
       if (!message.qos && !this.#o.queue.keepQos0 && this.#state !== 'online') {
-        this.emit('drop', message, 'offline')
+        this.#emit('drop', message, 'offline')
         return reject(new MqttError('EDROPPED', `Dropped a QoS 0 message to "${topic}" published while offline (queue.keepQos0 is false)`))
       }
       const { accepted, dropped } = this.#queue.push(op)
+      // Refused without being listed as dropped: policy 'reject', or too big for any queue.
+      if (!accepted && !dropped.includes(op)) dropped.push(op)
+      const { overflow } = this.#o.queue
       for (const old of dropped) {
-        this.emit('drop', old.message, 'overflow')
+        this.#emit('drop', old.message, 'overflow')
         old.reject(
-          new MqttError(
-            'EDROPPED',
-            `Dropped a message to "${old.message.topic}": the queue was full (queue.overflow ${this.#o.queue.overflow})`,
-          ),
-        )
-      }
-      if (!accepted && this.#o.queue.overflow === 'reject') {
-        this.emit('drop', message, 'overflow')
-        reject(
-          new MqttError(
-            'EQUEUEFULL',
-            `Cannot publish to "${topic}": the queue is full (${this.#queue.length} messages, ${this.#queue.bytes} bytes)`,
-          ),
+          overflow === 'reject'
+            ? new MqttError(
+                'EQUEUEFULL',
+                `Cannot publish to "${topic}": the queue is full (${this.#queue.length} messages, ${this.#queue.bytes} bytes)`,
+              )
+            : new MqttError('EDROPPED', `Dropped a message to "${old.message.topic}": the queue was full (queue.overflow ${overflow})`),
         )
       }
       this.#kick()
@@ -194,6 +205,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     return settled((resolve, reject) => {
       const op: ControlOp = {
         kind: 'subscribe',
+        seq: ++this.#seq,
         filter: topicOf(topic, true, 'subscribe to'),
         qos: qosOf(qos, 'subscribe'),
         sentAt: 0,
@@ -209,7 +221,9 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     return settled((resolve, reject) => {
       const filter = topicOf(topic, true, 'unsubscribe from')
       this.#subscriptions.delete(filter)
-      this.#request({ kind: 'unsubscribe', filter, qos: 0, sentAt: 0, resolve: () => resolve(), reject })
+      const seq = ++this.#seq
+      this.#unsubscribedAt.set(filter, seq)
+      this.#request({ kind: 'unsubscribe', filter, qos: 0, seq, sentAt: 0, resolve: () => resolve(), reject })
     })
   }
 
@@ -259,7 +273,9 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     let failedAt = Date.now()
     const sessionPresent = await pRetry(
       (attempt) => {
-        if (!first || attempt > 1) this.emit('reconnecting', { attempt, delayMs: Date.now() - failedAt, error: lastError })
+        // Attempts count from the first after a failure: the first connect's own try is not one.
+        if (!first || attempt > 1)
+          this.#emit('reconnecting', { attempt: first ? attempt - 1 : attempt, delayMs: Date.now() - failedAt, error: lastError })
         return this.#client.connect({ cleanSession: this.#o.cleanSession })
       },
       {
@@ -268,7 +284,8 @@ export class RobustClient extends EventEmitter<RobustEvents> {
         onFailedAttempt: ({ error }) => {
           lastError = error
           failedAt = Date.now()
-          if (!first && !isRetryable(error)) this.emit('error', error)
+          // Not for an attempt that close() cut short.
+          if (!first && !isRetryable(error) && !this.#abort.signal.aborted) this.#emit('error', error)
         },
         // Only the first connect gives up: later, the broker may be fixed while we wait.
         shouldRetry: ({ error }) => !first || isRetryable(error),
@@ -281,6 +298,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   /** Just connected: decide what to send again, then let the queue flow. */
   #online(sessionPresent: boolean): void {
     this.#state = 'online'
+    this.#generation++
     this.#linkError = undefined
     const now = Date.now()
     if (sessionPresent) {
@@ -292,23 +310,24 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       const lost = [...this.#acks.values()]
       this.#acks.clear()
       this.#granted.clear()
+      this.#early.clear()
       const controls = lost.filter((op): op is ControlOp => op.kind !== 'publish')
       const pending = new Set([...controls, ...this.#control].map((op) => op.filter))
       const renew: ControlOp[] = this.#o.resubscribe
         ? [...this.#subscriptions]
             .filter(([filter]) => !pending.has(filter))
-            .map(([filter, qos]) => ({ kind: 'subscribe', filter, qos, sentAt: 0 }))
+            .map(([filter, qos]) => ({ kind: 'subscribe', filter, qos, seq: ++this.#seq, sentAt: 0 }))
         : []
       this.#control.unshift(...renew, ...controls)
       this.#queue.unshift(...lost.filter((op): op is PublishOp => op.kind === 'publish'))
     }
-    this.emit('connect', sessionPresent)
+    this.#emit('connect', sessionPresent)
     this.#kick()
   }
 
   /** The receive loop: waits for packets (callbacks run inside), watches acknowledgements, reconnects. */
   async #run(): Promise<void> {
-    const tickMs = Math.min(1000, this.#o.ackTimeoutMs / 2)
+    const tickMs = Math.min(1000, this.#o.ackTimeoutMs / 2 || 1000)
     for (;;) {
       let lost: unknown
       try {
@@ -321,17 +340,19 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       if (lost === undefined) continue
       this.#state = 'offline'
       const error = isMqttError(lost) && lost.code === 'ECONNOT' && this.#linkError ? this.#linkError : lost
-      this.emit('disconnect', error as MqttError)
+      this.#emit('disconnect', error as MqttError)
       try {
         await this.#establish(error, false)
-      } catch {
-        return // closed during the backoff
+      } catch (failure) {
+        if ((this.#state as State) === 'closed') return // closed during the backoff
+        this.#emit('error', failure) // not expected: the next turn of the loop tries again
       }
     }
   }
 
   /** An error when the oldest unacknowledged packet has waited past `messageTimeoutMs`. */
   #overdue(): MqttError | undefined {
+    if (!this.#o.ackTimeoutMs) return undefined
     for (const [pid, op] of this.#acks) {
       const waited = Date.now() - op.sentAt
       if (waited <= this.#o.ackTimeoutMs) return undefined
@@ -346,8 +367,13 @@ export class RobustClient extends EventEmitter<RobustEvents> {
 
   /** An acknowledgement (as a status from the simple client) settles the operation waiting for it. */
   #settle(pid: number, status: number): void {
+    if (status === SUNKNOWNPID) return
     const op = this.#acks.get(pid)
-    if (!op || status === SUNKNOWNPID) return
+    if (!op) {
+      // publish() has not returned this pid yet: the ack was read while the write waited to drain.
+      this.#early.set(pid, status)
+      return
+    }
     this.#acks.delete(pid)
     const granted = this.#granted.get(pid) ?? 0
     this.#granted.delete(pid)
@@ -360,16 +386,16 @@ export class RobustClient extends EventEmitter<RobustEvents> {
         pid,
       })
       if (op.reject) op.reject(error)
-      else this.emit('error', error)
+      else this.#emit('error', error)
     } else {
-      this.#subscriptions.set(op.filter, op.qos)
+      if (op.seq > (this.#unsubscribedAt.get(op.filter) ?? 0)) this.#subscriptions.set(op.filter, op.qos)
       op.resolve?.(granted as QoS)
     }
     this.#kick()
   }
 
   #kick(): void {
-    this.#pump().catch((error: unknown) => this.emit('error', error))
+    this.#pump().catch((error: unknown) => this.#emit('error', error))
   }
 
   /** Sends what waits, in order, while connected: subscription changes first, then messages up to `maxInFlight`. */
@@ -382,7 +408,9 @@ export class RobustClient extends EventEmitter<RobustEvents> {
         const op = control ?? (this.inFlight < this.#o.maxInFlight ? this.#queue.shift() : undefined)
         if (!op) break
         if (control) this.#control.shift()
-        if (!(await this.#send(op))) break
+        const generation = this.#generation
+        // A failed send stops the pump, unless the link it failed on was already replaced.
+        if (!(await this.#send(op)) && generation === this.#generation) break
       }
     } finally {
       this.#pumping = false
@@ -404,6 +432,9 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       else {
         op.sentAt = Date.now()
         this.#acks.set(pid, op)
+        const status = this.#early.get(pid)
+        this.#early.delete(pid)
+        if (status !== undefined) this.#settle(pid, status)
       }
       return true
     } catch (error) {

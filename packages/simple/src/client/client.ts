@@ -219,7 +219,8 @@ export class MqttClient {
       liveness.paused = true
       link.pause()
     }
-    for (const wake of this.#wakers) wake()
+    // Only a whole packet ends a wait: a chunk of a big one does not (a failure wakes by itself).
+    if (this.#inbox.length) for (const wake of this.#wakers) wake()
   }
 
   /** The link broke: close it, keep the error for the next call, and wake any wait. */
@@ -267,7 +268,7 @@ export class MqttClient {
     const timeout = this.#o.socketTimeoutMs
     for (let ok = this.#write(bytes); !ok;) {
       // Progress, not completion, is what counts: a big payload on a slow link is fine.
-      if (link.buffered >= before) {
+      if (link === this.#link && link.buffered >= before) {
         this.#fail(fail('EWRITELEN', `Cannot ${operation}: the socket took no bytes for ${timeout} ms (socketTimeoutMs)`, operation))
       }
       if (link !== this.#link) throw this.#failure ?? fail('ECONNOT', `Cannot ${operation}: the connection closed`, operation)
@@ -400,9 +401,12 @@ export class MqttClient {
     if (p.type === 'publish') {
       const pid = p.pid as number
       // Inbound QoS 2 reaches the callback once: the pid is held until PUBREL [MQTT-4.3.3-2].
-      if (!held.has(pid) || p.qos < 2) this.#onMessage?.(p.topic, p.payload, p.retain, p.dup)
+      const deliver = p.qos < 2 || !held.has(pid)
       if (p.qos > 1) held.add(pid)
+      // Acknowledged before the callback runs: in 3.1.1 the broker sends nothing again on this
+      // connection, so a callback that throws must not leave the message stuck in flight.
       if (p.qos) this.#write(encodeAck(p.qos > 1 ? 'pubrec' : 'puback', pid))
+      if (deliver) this.#onMessage?.(p.topic, p.payload, p.retain, p.dup)
     } else if (p.type === 'pubrel') {
       held.delete(p.pid)
       this.#write(encodeAck('pubcomp', p.pid))

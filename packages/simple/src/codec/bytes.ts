@@ -1,4 +1,4 @@
-import { MqttError } from '@x/errno'
+import { MqttError, type ErrorCode } from '@x/errno'
 
 const encoder = new TextEncoder()
 // fatal: malformed UTF-8, overlong forms and encoded surrogates are errors, not U+FFFD [MQTT-1.5.3-1].
@@ -29,6 +29,17 @@ export function field(bytes: Uint8Array, name: string): Uint8Array[] {
     throw new MqttError('ESTRTOLONG', `The ${name} is ${bytes.length} bytes long; MQTT allows at most 65,535 [MQTT-1.5.3]`)
   }
   return [u16(bytes.length), bytes]
+}
+
+/**
+ * A length-prefixed UTF-8 string field: well-formed [MQTT-1.5.3-1], no U+0000 [MQTT-1.5.3-2].
+ * A lone surrogate would silently become U+FFFD: refused instead, with the caller's error code.
+ */
+export function text(value: string, name: string, code: ErrorCode): Uint8Array[] {
+  if (value.includes('\0') || !value.isWellFormed()) {
+    throw new MqttError(code, `Invalid ${name} ${JSON.stringify(value)}: U+0000 or a lone surrogate [MQTT-1.5.3-1] [MQTT-1.5.3-2]`)
+  }
+  return field(utf8(value), name)
 }
 
 /**

@@ -1,4 +1,4 @@
-import { field, packet, u16, utf8 } from './bytes.js'
+import { field, packet, text, u16 } from './bytes.js'
 import type { ConnectPacket, QoS, Will } from './packet.js'
 import type { Reader } from './reader.js'
 
@@ -13,9 +13,9 @@ export function encodeConnect(p: ConnectPacket): Uint8Array {
     (p.password === undefined ? 0 : 0x40) |
     (will ? 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0) : 0) |
     (p.cleanSession ? 0x02 : 0)
-  const parts = [PROTOCOL, Uint8Array.of(flags), u16(p.keepaliveSec), ...field(utf8(p.clientId), 'client identifier')]
-  if (will) parts.push(...field(utf8(will.topic), 'will topic'), ...field(will.payload, 'will payload'))
-  if (p.username !== undefined) parts.push(...field(utf8(p.username), 'user name'))
+  const parts = [PROTOCOL, Uint8Array.of(flags), u16(p.keepaliveSec), ...text(p.clientId, 'client identifier', 'ECLIENTID')]
+  if (will) parts.push(...text(will.topic, 'will topic', 'ETOPIC'), ...field(will.payload, 'will payload'))
+  if (p.username !== undefined) parts.push(...text(p.username, 'user name', 'EOPTION'))
   if (p.password !== undefined) parts.push(...field(p.password, 'password'))
   return packet(0x10, parts)
 }

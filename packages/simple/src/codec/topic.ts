@@ -3,11 +3,15 @@
  * Each check returns the problem as a sentence ending in the rule it breaks, or `undefined`.
  */
 
+import { utf8 } from './bytes.js'
+
 const WILDCARD = /[+#]/
 
 function textProblem(text: string): string | undefined {
   if (text.includes('\0')) return 'U+0000 is not allowed in topics [MQTT-4.7.3-2]'
   if (!text.isWellFormed()) return 'a lone surrogate cannot be encoded as UTF-8 [MQTT-1.5.3-1]'
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only long strings need encoding to be measured.
+  if (text.length > 21_845 && utf8(text).length > 65_535) return 'longer than 65,535 UTF-8 bytes [MQTT-4.7.3-3]'
   return undefined
 }
 
@@ -25,7 +29,7 @@ export function topicFilterProblem(filter: string): string | undefined {
   if (levels[0] === '$share') {
     // A shared subscription: $share/{group}/{filter}, the group a plain non-empty level.
     const group = levels[1]
-    if (levels.length < 3 || !group || WILDCARD.test(group)) {
+    if (levels.length < 3 || !group || WILDCARD.test(group) || !levels.slice(2).join('/')) {
       return 'a shared subscription is $share/{group}/{filter}, with a group name free of wildcards'
     }
     levels = levels.slice(2)

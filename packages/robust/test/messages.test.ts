@@ -1,0 +1,162 @@
+import { describe, expect, test } from 'vitest'
+import type { MessageInfo } from '../src/index.js'
+import { eventually, flush, within } from './support/time.js'
+import { argsOf, names, robust } from './support/harness.js'
+
+const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
+
+/** The 'message' events so far as [topic, payload text, info]. */
+const received = (events: Parameters<typeof argsOf>[0]): Array<[string, string, MessageInfo]> =>
+  argsOf(events, 'message').map(([topic, payload, info]) => [topic, decode(payload), info])
+
+describe("'message' events", () => {
+  test('carry topic, payload and { retained, dup, qos }, in arrival order, without any polling by the user', async () => {
+    const { client, fake, events } = robust()
+    await client.connect()
+    fake.message('home/a', 'retained q0', { retain: true })
+    fake.message('home/b', 'dup q1', { qos: 1, dup: true })
+    fake.message('home/c', 'q2', { qos: 2 })
+    await eventually(() => argsOf(events, 'message').length === 3, 'three messages')
+    expect(received(events)).toEqual([
+      ['home/a', 'retained q0', { retained: true, dup: false, qos: 0 }],
+      ['home/b', 'dup q1', { retained: false, dup: true, qos: 1 }],
+      ['home/c', 'q2', { retained: false, dup: false, qos: 2 }],
+    ])
+    const payload = argsOf(events, 'message')[0]?.[1]
+    expect(payload).toBeInstanceOf(Uint8Array)
+    // The simple client acknowledged them: PUBACK for QoS 1, PUBREC for QoS 2.
+    expect(fake.wire.filter((w) => w.type === 'puback' || w.type === 'pubrec')).toMatchObject([
+      { type: 'puback', pid: 1 },
+      { type: 'pubrec', pid: 2 },
+    ])
+  })
+
+  test('each message of one batch gets its own QoS (the packet callback runs just before each)', async () => {
+    const { client, fake, events } = robust()
+    await client.connect()
+    fake.receive(
+      { type: 'publish', topic: 'x', payload: new TextEncoder().encode('2'), qos: 2, retain: false, dup: false, pid: 9 },
+      { type: 'publish', topic: 'x', payload: new TextEncoder().encode('0'), qos: 0, retain: true, dup: false },
+      { type: 'publish', topic: 'x', payload: new TextEncoder().encode('1'), qos: 1, retain: false, dup: true, pid: 10 },
+    )
+    await eventually(() => argsOf(events, 'message').length === 3, 'the batch')
+    expect(received(events).map(([, payload, info]) => [payload, info])).toEqual([
+      ['2', { retained: false, dup: false, qos: 2 }],
+      ['0', { retained: true, dup: false, qos: 0 }],
+      ['1', { retained: false, dup: true, qos: 1 }],
+    ])
+  })
+
+  test('inbound QoS 2 sent again before PUBREL reaches the listener once', async () => {
+    const { client, fake, events } = robust()
+    await client.connect()
+    fake.message('q2', 'once', { qos: 2, pid: 5 })
+    fake.message('q2', 'once', { qos: 2, pid: 5, dup: true })
+    fake.receive({ type: 'pubrel', pid: 5 })
+    fake.message('q2', 'new message, same pid', { qos: 2, pid: 5 })
+    await eventually(() => fake.wire.filter((w) => w.type === 'pubrec').length === 3, 'three PUBRECs')
+    await flush()
+    expect(received(events).map(([, payload]) => payload)).toEqual(['once', 'new message, same pid'])
+  })
+
+  test('messages keep flowing across an outage', async () => {
+    const { client, fake, events } = robust()
+    await client.connect()
+    fake.message('t', 'before')
+    await eventually(() => argsOf(events, 'message').length === 1, 'the first message')
+    fake.drop()
+    await eventually(() => fake.connections === 2 && client.isConnected, 'the reconnect')
+    fake.message('t', 'after')
+    await eventually(() => argsOf(events, 'message').length === 2, 'the second message')
+    expect(received(events).map(([, payload]) => payload)).toEqual(['before', 'after'])
+  })
+})
+
+describe('throwing listeners', () => {
+  test("a throwing 'message' listener is reported as 'error'; the next messages and acks still get through", async () => {
+    const { client, fake, events } = robust()
+    const boom = new Error('listener bug')
+    client.on('message', (topic) => {
+      if (topic === 'bad') throw boom
+    })
+    await client.connect()
+    const delivered = client.publish('t', 'x', { qos: 1 })
+    await eventually(() => client.inFlight === 1, 'in flight')
+    fake.message('bad', '1')
+    fake.message('good', '2')
+    fake.ack(1)
+    await within(1000, delivered, 'the PUBACK behind the throwing listener')
+    fake.message('bad', '3')
+    fake.message('good', '4')
+    await eventually(() => argsOf(events, 'message').length === 4, 'all four messages')
+    await flush()
+    expect(received(events).map(([topic, payload]) => `${topic} ${payload}`)).toEqual(['bad 1', 'good 2', 'bad 3', 'good 4'])
+    expect(argsOf(events, 'error')).toEqual([[boom], [boom]])
+    expect(names(events).filter((n) => n === 'disconnect' || n === 'reconnecting')).toEqual([])
+    expect(client.isConnected).toBe(true)
+  })
+
+  test("a throwing 'message' listener with no 'error' listener does not break the loop either", async () => {
+    const { client, fake, events } = robust()
+    client.removeAllListeners('error')
+    client.on('message', () => {
+      throw new Error('listener bug')
+    })
+    await client.connect()
+    fake.message('a', '1')
+    fake.message('b', '2')
+    await eventually(() => argsOf(events, 'message').length === 2, 'both messages')
+    await within(1000, client.publish('t', 'still working'), 'a publish')
+    expect(names(events)).toEqual(['connect', 'message', 'message'])
+  })
+
+  test("a 'connect' listener that throws after a reconnect is reported as 'error' and does not stop the receive loop", async () => {
+    const { client, fake, events } = robust()
+    await client.connect()
+    let throwOnce = true
+    client.on('connect', () => {
+      if (!throwOnce) return
+      throwOnce = false
+      throw new Error('connect listener bug')
+    })
+    fake.drop()
+    await eventually(() => fake.connections === 2, 'the reconnect')
+    await flush()
+    fake.autoAck = true
+    fake.message('t', 'after the throw')
+    const delivered = client.publish('t', 'x', { qos: 1 })
+    await eventually(() => argsOf(events, 'message').length === 1, 'a message after the throwing listener', 500).catch(() => {})
+    expect(received(events).map(([, payload]) => payload)).toEqual(['after the throw'])
+    expect(
+      await within(
+        500,
+        delivered.then(() => 'delivered'),
+        'a QoS 1 publish',
+      ).catch((e: unknown) => String(e)),
+    ).toBe('delivered')
+    expect(argsOf(events, 'error').map(([e]) => (e as Error).message)).toEqual(['connect listener bug'])
+  })
+
+  test("a 'disconnect' listener that throws is reported as 'error'; the client still reconnects", async () => {
+    const unhandled: unknown[] = []
+    const listener = (reason: unknown): void => {
+      unhandled.push(reason)
+    }
+    process.on('unhandledRejection', listener)
+    try {
+      const { client, fake, events } = robust()
+      await client.connect()
+      client.once('disconnect', () => {
+        throw new Error('disconnect listener bug')
+      })
+      fake.drop()
+      await eventually(() => fake.connections === 2 && client.isConnected, 'the reconnect', 500).catch(() => {})
+      await flush()
+      expect(unhandled.map(String)).toEqual([])
+      expect([fake.connections, client.isConnected]).toEqual([2, true])
+      expect(argsOf(events, 'error').map(([e]) => (e as Error).message)).toEqual(['disconnect listener bug'])
+    } finally {
+      process.off('unhandledRejection', listener)
+    }
+  })
+})

@@ -1,0 +1,65 @@
+/**
+ * Builds RobustClients over a FakeSimpleClient, records their events, and closes every one of
+ * them after each test (the setup file fails a test file that leaves a timer behind).
+ */
+import { afterEach, vi } from 'vitest'
+import { RobustClient, type RobustEvents, type RobustOptions } from '../../src/index.js'
+import { FakeSimpleClient } from './fake-simple-client.js'
+import { within } from './time.js'
+
+export type EventName = keyof RobustEvents
+
+/** One event as emitted: its name and arguments. */
+export type Recorded = { [K in EventName]: { name: K; args: RobustEvents[K] } }[EventName]
+
+export interface Harness {
+  client: RobustClient
+  fake: FakeSimpleClient
+  /** Every event of the client, in order. */
+  events: Recorded[]
+}
+
+const EVENTS: EventName[] = ['connect', 'disconnect', 'reconnecting', 'message', 'drop', 'error']
+const open = new Set<RobustClient>()
+
+/** A RobustClient over a fresh fake; options default to a client id, a server and 10 ms backoff without jitter. */
+export function robust(options: Partial<RobustOptions> = {}): Harness {
+  let fake: FakeSimpleClient | undefined
+  const client = new RobustClient({
+    clientId: 'dev-1',
+    server: 'mqtt://broker.invalid',
+    reconnect: { minDelayMs: 10, maxDelayMs: 40, jitter: false },
+    ...options,
+    createClient: (simple) => (fake = new FakeSimpleClient(simple)),
+  })
+  open.add(client)
+  const events: Recorded[] = []
+  for (const name of EVENTS) {
+    client.on(name, (...args: unknown[]) => {
+      events.push({ name, args } as Recorded)
+    })
+  }
+  if (!fake) throw new Error('createClient was not called by the constructor')
+  return { client, fake, events }
+}
+
+/** The names of the recorded events, in order. */
+export const names = (events: Recorded[]): EventName[] => events.map((e) => e.name)
+
+/** The arguments of the recorded events of one kind. */
+export function argsOf<K extends EventName>(events: Recorded[], name: K): Array<RobustEvents[K]> {
+  return events.filter((e): e is Extract<Recorded, { name: K }> => e.name === name).map((e) => e.args as RobustEvents[K])
+}
+
+/** Closes every client made by `robust()` and puts real timers back; registered in each test file that imports this one. */
+export async function closeAll(): Promise<void> {
+  const clients = [...open]
+  open.clear()
+  try {
+    await within(2000, Promise.all(clients.map((c) => c.close())), 'close() of every client')
+  } finally {
+    vi.useRealTimers()
+  }
+}
+
+afterEach(closeAll)

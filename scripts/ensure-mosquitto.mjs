@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+/**
+ * Makes sure the mosquitto broker is installed before the tests run (`pnpm test` runs this first):
+ * the integration tests start their own mosquitto daemon on free loopback ports.
+ *
+ * - Installed already (`mosquitto` and `mosquitto_passwd` on PATH or in /usr/sbin): prints nothing.
+ * - Missing, on a Debian-like system, as root or with passwordless sudo: `apt-get update`, then
+ *   `apt-get install -y mosquitto mosquitto-clients`.
+ * - Otherwise: exits 1 with a message saying what to install.
+ *
+ * Plain Node ESM with no dependencies: it runs before `pnpm install` has been checked.
+ */
+import { spawnSync } from 'node:child_process'
+import { accessSync, constants } from 'node:fs'
+import { delimiter, join } from 'node:path'
+
+const PACKAGES = ['mosquitto', 'mosquitto-clients']
+// The daemon lives in sbin, which a non-root PATH often lacks; mosquitto_passwd makes the password file.
+const NEEDED = ['mosquitto', 'mosquitto_passwd']
+const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin', '/opt/homebrew/sbin', '/usr/local/opt/mosquitto/sbin']
+
+/** The path of an executable, or undefined. */
+function find(name) {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS]
+  for (const dir of dirs) {
+    const file = join(dir, name)
+    try {
+      accessSync(file, constants.X_OK)
+      return file
+    } catch {
+      // not here
+    }
+  }
+  return undefined
+}
+
+const missing = () => NEEDED.filter((name) => !find(name))
+
+function fail(message) {
+  console.error(`ensure-mosquitto: ${message}`)
+  process.exit(1)
+}
+
+const help =
+  'The integration tests need the mosquitto MQTT broker (they start their own daemon on free loopback ports).\n' +
+  `  Debian/Ubuntu: sudo apt-get install ${PACKAGES.join(' ')}\n` +
+  '  Fedora: sudo dnf install mosquitto    macOS: brew install mosquitto'
+
+if (missing().length === 0) process.exit(0)
+
+if (process.platform !== 'linux' || !find('apt-get')) {
+  fail(`${missing().join(', ')} not found, and this system has no apt-get to install them with.\n${help}`)
+}
+
+// Root installs directly; otherwise only sudo that needs no password (never prompt inside a test run).
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+const sudo = !isRoot && find('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0
+if (!isRoot && !sudo) {
+  fail(`${missing().join(', ')} not found, and installing needs root (or passwordless sudo).\n${help}`)
+}
+
+/** Runs apt-get (through sudo when not root); exits with its output on failure. */
+function aptGet(args) {
+  const command = sudo ? 'sudo' : 'apt-get'
+  const argv = sudo ? ['-n', 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args] : args
+  console.error(`ensure-mosquitto: ${sudo ? 'sudo ' : ''}apt-get ${args.join(' ')}`)
+  const result = spawnSync(command, argv, {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    timeout: 10 * 60 * 1000,
+  })
+  if (result.status !== 0) {
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n')
+    const why = result.error ? result.error.message : `exit status ${result.status ?? result.signal}`
+    fail(`apt-get ${args.join(' ')} failed (${why}):\n${output}\n${help}`)
+  }
+}
+
+console.error(`ensure-mosquitto: ${missing().join(', ')} not found; installing Debian's ${PACKAGES.join(' and ')}.`)
+aptGet(['update'])
+aptGet(['install', '-y', '--no-install-recommends', ...PACKAGES])
+
+const still = missing()
+if (still.length) fail(`${still.join(', ')} still not found after installing ${PACKAGES.join(' ')}.\n${help}`)
+console.error(`ensure-mosquitto: installed ${find('mosquitto')}.`)

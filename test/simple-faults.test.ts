@@ -1,0 +1,184 @@
+/**
+ * umqtt.simple2's self-test scenarios that need a broken link, with the fault proxy between the
+ * client and a real broker (aedes and mosquitto): STIMEOUT when no ack comes, the last will after
+ * an abrupt close (and not after disconnect()), a slow link, and dead-link detection.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { SDELIVERED, STIMEOUT, SUNKNOWNPID, type ClientOptions } from '@x/simple'
+import { BROKERS, startPlainBroker, type PlainBroker } from './support/brokers.js'
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
+import { ClientPool, pump, uid, type Recorder } from './support/test-clients.js'
+import { waitFor } from './support/wait.js'
+
+describe.each(BROKERS)('%s', (name) => {
+  let broker: PlainBroker
+  let proxy: FaultProxy
+  const pool = new ClientPool()
+
+  beforeAll(async () => {
+    broker = await startPlainBroker(name)
+  })
+  afterEach(async () => {
+    // A black-holed link would hold a DISCONNECT: cut first, so every client closes at once.
+    proxy?.cut()
+    await pool.closeAll()
+    await proxy?.close()
+  })
+  afterAll(async () => {
+    await pool.closeAll()
+    await broker?.stop()
+  })
+
+  /** A client through a new proxy to the broker (not connected yet). */
+  async function proxied(options: Partial<ClientOptions> = {}): Promise<Recorder> {
+    proxy = await startFaultProxy({ targetPort: broker.port })
+    return pool.make({ clientId: uid('proxied'), server: proxy.url, ...options })
+  }
+
+  const direct = (options: Partial<ClientOptions> = {}): Recorder => pool.make({ clientId: uid('direct'), server: broker.url, ...options })
+
+  async function subscribed(r: Recorder, filters: string[]): Promise<void> {
+    const pids = await Promise.all(filters.map((f) => r.client.subscribe(f, { qos: 1 })))
+    await pump(r, () => pids.every((pid) => r.statusOf(pid) === SDELIVERED), 'SUBACK')
+  }
+
+  test('STIMEOUT (0) for a QoS 1 publish, a QoS 2 publish and a subscribe the broker never answers', async () => {
+    const timeoutMs = 300
+    const r = await proxied({ messageTimeoutMs: timeoutMs })
+    await r.client.connect()
+    proxy.blackhole()
+    const sentBefore = proxy.stats.bytesToBroker
+    const start = Date.now()
+    const pids = [
+      await r.client.publish(uid('lost'), 'into the void', { qos: 1 }),
+      await r.client.publish(uid('lost'), 'into the void', { qos: 2 }),
+      await r.client.subscribe(uid('lost')),
+    ]
+    await pump(r, () => r.statuses.length >= 3, 'three statuses', 3000)
+    expect(Date.now() - start).toBeGreaterThanOrEqual(timeoutMs - 5)
+    expect(r.statuses).toEqual(pids.map((pid) => ({ pid, status: STIMEOUT })))
+    // Nothing reached the broker: the timeouts are real, not lost acks.
+    expect(proxy.stats.bytesToBroker).toBe(sentBefore)
+    expect(r.client.isConnected).toBe(true)
+  })
+
+  test('a refused connection is ECONNREFUSED (71), and the client is not connected', async () => {
+    const r = await proxied()
+    await proxy.refuse()
+    const error = await r.client.connect().catch((e: unknown) => e)
+    expect(error).toMatchObject({ name: 'MqttError', errno: 71, code: 'ECONNREFUSED' })
+    expect(r.client.isConnected).toBe(false)
+    await proxy.accept()
+    expect(await r.client.connect()).toBe(false)
+  })
+
+  test('no CONNACK within socketTimeoutMs is ECONTIMEOUT (30), and the socket is closed', async () => {
+    const r = await proxied({ socketTimeoutMs: 300 })
+    proxy.blackhole()
+    const start = Date.now()
+    await expect(r.client.connect()).rejects.toMatchObject({ errno: 30, code: 'ECONTIMEOUT' })
+    expect(Date.now() - start).toBeGreaterThanOrEqual(290)
+    expect(r.client.isConnected).toBe(false)
+    // The dead link hides the close; once it is back, the close crosses and the connection ends.
+    proxy.pass()
+    await waitFor(() => proxy.stats.active === 0, 'the client to close its socket')
+  })
+
+  test('a slow link (250 ms each way) still delivers, just later', async () => {
+    const r = await proxied()
+    await r.client.connect()
+    proxy.delay(250)
+    const start = Date.now()
+    const pid = await r.client.publish(uid('slow'), 'patience', { qos: 1 })
+    await pump(r, () => r.statusOf(pid) !== undefined, 'PUBACK over the slow link')
+    expect(r.statusOf(pid)).toBe(SDELIVERED)
+    expect(Date.now() - start).toBeGreaterThanOrEqual(490)
+  })
+
+  test('an ack that comes after STIMEOUT is reported as SUNKNOWNPID (2)', async () => {
+    const r = await proxied({ messageTimeoutMs: 200 })
+    await r.client.connect()
+    proxy.delay(200)
+    const pid = await r.client.publish(uid('late'), 'slow ack', { qos: 1 })
+    await pump(r, () => r.statuses.length >= 2, 'the timeout and the late ack', 3000)
+    expect(r.statuses).toEqual([
+      { pid, status: STIMEOUT },
+      { pid, status: SUNKNOWNPID },
+    ])
+  })
+
+  test('the last will is published after an abrupt close, and the client reports ECONCLOSE', async () => {
+    const will = uid('will')
+    const watcher = direct()
+    await watcher.client.connect()
+    await subscribed(watcher, [will])
+    const r = await proxied()
+    r.client.setLastWill(will, 'gone', { qos: 1 })
+    await r.client.connect()
+    expect(proxy.cut()).toBe(1)
+    await pump(watcher, () => watcher.on(will).length > 0, 'the last will')
+    expect(watcher.on(will)).toMatchObject([{ text: 'gone', qos: 1, retained: false }])
+    await waitFor(() => !r.client.isConnected, 'the client to notice the cut')
+    expect(() => r.client.checkMsg()).toThrow(expect.objectContaining({ errno: 1, code: 'ECONCLOSE' }))
+    // Reported once; then simply not connected.
+    expect(() => r.client.checkMsg()).toThrow(expect.objectContaining({ errno: 28, code: 'ECONNOT' }))
+  })
+
+  test('no last will after disconnect()', async () => {
+    const will = uid('will')
+    const marker = `${will}/marker`
+    const watcher = direct()
+    await watcher.client.connect()
+    await subscribed(watcher, [will, marker])
+    const r = await proxied()
+    r.client.setLastWill(will, 'gone', { qos: 1 })
+    await r.client.connect()
+    await r.client.disconnect()
+    await waitFor(() => proxy.stats.active === 0, 'the broker to close the connection')
+    // The broker handled the DISCONNECT before closing, so a will would arrive before this marker.
+    await watcher.client.publish(marker, 'after', { qos: 1 })
+    await pump(watcher, () => watcher.on(marker).length > 0, 'the marker')
+    expect(watcher.on(will)).toEqual([])
+  })
+
+  test('connect() on a connected client sends DISCONNECT before closing the old socket: no last will', async () => {
+    const will = uid('will')
+    const marker = `${will}/marker`
+    const watcher = direct()
+    await watcher.client.connect()
+    await subscribed(watcher, [will, marker])
+    const r = direct()
+    r.client.setLastWill(will, 'gone', { qos: 1 })
+    await r.client.connect()
+    expect(await r.client.connect()).toBe(false)
+    await r.client.disconnect()
+    await watcher.client.publish(marker, 'after', { qos: 1 })
+    await pump(watcher, () => watcher.on(marker).length > 0, 'the marker')
+    expect(watcher.on(will)).toEqual([])
+  })
+
+  test('a dead link ends waitMsg() without a timeout: EKEEPALIVE, not an endless wait', async () => {
+    const r = await proxied({ socketTimeoutMs: 300 })
+    await r.client.connect()
+    proxy.blackhole()
+    const start = Date.now()
+    // keepalive is off: the client probes the silent link with a PINGREQ after socketTimeoutMs.
+    await expect(r.client.waitMsg()).rejects.toMatchObject({ errno: 7, code: 'EKEEPALIVE' })
+    expect(Date.now() - start).toBeGreaterThanOrEqual(590)
+    expect(Date.now() - start).toBeLessThan(3000)
+    expect(r.client.isConnected).toBe(false)
+  })
+
+  test('keepalive: pings keep a quiet link up, and a dead one is declared dead', async () => {
+    const r = await proxied({ keepaliveSec: 1, socketTimeoutMs: 400 })
+    await r.client.connect()
+    const received = proxy.stats.bytesToClient
+    // Quiet but alive: the client pings by itself and PINGRESP comes back.
+    await pump(r, () => r.packets.some((p) => p.type === 'pingresp'), 'a PINGRESP', 3000)
+    expect(proxy.stats.bytesToClient).toBeGreaterThan(received)
+    proxy.blackhole()
+    const start = Date.now()
+    await expect(pump(r, () => false, 'never', 4000)).rejects.toMatchObject({ code: 'EKEEPALIVE' })
+    expect(Date.now() - start).toBeLessThan(2600)
+  })
+})
