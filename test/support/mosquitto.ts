@@ -160,6 +160,13 @@ function config(
     'log_timestamp_format %H:%M:%S',
     // Many small packets in a row (the packet id test): no Nagle delay.
     'set_tcp_nodelay true',
+    // The default (1000) silently drops QoS 1/2 messages queued for a subscriber beyond it: a
+    // fault test's far side must count what the client sent, not what the broker kept.
+    'max_queued_messages 100000',
+    // mosquitto 2.0.11's outgoing inflight quota can stall a subscriber for good after a burst of
+    // incoming QoS 2 (mosquitto_sub stalls at 20 messages too; its maintainer points to quota
+    // fixes in 2.0.13). No quota, no stall.
+    'max_inflight_messages 0',
     '',
     `listener ${ports.plain} ${HOST}`,
     'allow_anonymous true',

@@ -1,0 +1,204 @@
+/**
+ * @x/robust recovering from what is worse than a flaky link, against aedes and the mosquitto
+ * daemon: a broker restart that loses every session, a broker that is down when close() is called,
+ * and credentials no retry can fix.
+ */
+import { afterAll, describe, expect, test } from 'vitest'
+import { RobustClient, type ReconnectInfo } from '@x/robust'
+import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedded-broker.js'
+import { BROKERS, type BrokerName } from './support/brokers.js'
+import { startFaultProxy } from './support/fault-proxy.js'
+import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
+import { uid } from './support/test-clients.js'
+import { sleep, waitFor, withDeadline } from './support/wait.js'
+
+/** A broker on a fixed port that can be stopped and started again with no memory of sessions. */
+interface Restartable {
+  url: string
+  port: number
+  down(): Promise<void>
+  up(): Promise<void>
+  close(): Promise<void>
+}
+
+async function restartable(name: BrokerName): Promise<Restartable> {
+  if (name === 'mosquitto') {
+    const daemon: Mosquitto = await startMosquitto()
+    return {
+      url: daemon.urls.plain,
+      port: daemon.ports.plain,
+      // Without persistence, a restarted mosquitto has no sessions and no retained messages.
+      down: async () => {
+        process.kill(daemon.pid, 'SIGKILL')
+        await waitFor(() => !isAlive(daemon.pid), 'mosquitto to exit')
+      },
+      up: () => daemon.restart(),
+      close: () => daemon.stop(),
+    }
+  }
+  let embedded: EmbeddedBroker | undefined = await startEmbeddedBroker()
+  const port = embedded.port
+  return {
+    url: embedded.url,
+    port,
+    down: async () => {
+      await embedded?.close()
+      embedded = undefined
+    },
+    up: async () => {
+      embedded = await startEmbeddedBroker({ port })
+    },
+    close: async () => {
+      await embedded?.close()
+    },
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const figures: string[] = []
+afterAll(() => {
+  if (figures.length) console.log(`@x/robust recovery:\n${figures.join('\n')}`)
+})
+
+describe.each(BROKERS)('%s', (name) => {
+  test('broker restart, all sessions gone: the client reconnects, resubscribes, and every queued message arrives', async () => {
+    const broker = await restartable(name)
+    const topic = uid('restart')
+    const client = new RobustClient({ clientId: uid('restart'), server: broker.url, reconnect: { minDelayMs: 20, maxDelayMs: 200 } })
+    const connects: boolean[] = []
+    client.on('connect', (sessionPresent) => connects.push(sessionPresent))
+    const received = new Set<string>()
+    client.on('message', (_topic, payload) => received.add(new TextDecoder().decode(payload)))
+    try {
+      await client.connect()
+      await client.subscribe(topic, { qos: 1 })
+      await client.publish(topic, 'before', { qos: 1 })
+      await waitFor(() => received.has('before'), 'the first message')
+
+      await broker.down()
+      await waitFor(() => !client.isConnected, 'the client to notice the broker is gone')
+      const queued: Array<Promise<void>> = []
+      for (let i = 0; i < 200; i++) queued.push(client.publish(topic, `while-down-${i}`, { qos: 1 }))
+      await sleep(300) // a few backoff rounds against a closed port
+      expect(client.queued, 'messages waiting while the broker is down').toBe(200)
+
+      await broker.up()
+      const back = Date.now()
+      await withDeadline(Promise.all(queued), 10_000, 'the queue to drain after the restart')
+      const drainMs = Date.now() - back
+      // The subscription was renewed before the queue went out, so the client hears its own messages.
+      await waitFor(() => received.size === 201, `every message back on the renewed subscription (${received.size})`)
+      expect(connects.at(-1), 'the restarted broker had no session').toBe(false)
+      expect(client.queued).toBe(0)
+      expect(client.inFlight).toBe(0)
+      figures.push(`  ${name}: 200 messages queued while the broker was down, queue drained ${drainMs} ms after it came back`)
+    } finally {
+      await client.close()
+      await broker.close()
+    }
+  }, 30_000)
+
+  test('close() during a backoff wait returns at once and rejects what waited', async () => {
+    const broker = await restartable(name)
+    const proxy = await startFaultProxy({ targetPort: broker.port })
+    const client = new RobustClient({
+      clientId: uid('close'),
+      server: proxy.url,
+      reconnect: { minDelayMs: 5000, maxDelayMs: 5000, jitter: false },
+    })
+    const attempts: ReconnectInfo[] = []
+    client.on('reconnecting', (info) => attempts.push(info))
+    try {
+      await client.connect()
+      await proxy.refuse()
+      proxy.cut()
+      // The first attempt after the cut is immediate and refused; then a 5 s backoff wait begins.
+      await waitFor(() => attempts.length >= 1, 'the first reconnection attempt')
+      await sleep(200)
+      expect(attempts.length, 'still waiting out the backoff').toBe(1)
+      const waiting = client.publish('x/y', 'never', { qos: 1 })
+      const started = Date.now()
+      await client.close()
+      const closeMs = Date.now() - started
+      expect(closeMs, 'close() during a 5 s backoff wait').toBeLessThan(200)
+      await expect(waiting).rejects.toMatchObject({ code: 'ECLOSED' })
+    } finally {
+      await client.close()
+      await proxy.close()
+      await broker.close()
+    }
+  })
+
+  test('an idle client on a link that went silent (half-open) finds it dead by keepalive and recovers', async () => {
+    const broker = await restartable(name)
+    const proxy = await startFaultProxy({ targetPort: broker.port })
+    const client = new RobustClient({
+      clientId: uid('idle'),
+      server: proxy.url,
+      keepaliveSec: 1,
+      reconnect: { minDelayMs: 20, maxDelayMs: 100 },
+    })
+    const lost: string[] = []
+    client.on('disconnect', (error) => lost.push(error.code))
+    let connects = 0
+    client.on('connect', () => connects++)
+    try {
+      await client.connect()
+      const silentAt = Date.now()
+      proxy.blackhole()
+      // Nothing is in flight, so only keepalive can tell: 1 s PINGREQ, dead within 1.5 s of silence.
+      await waitFor(() => lost.length > 0, 'the dead link to be noticed', 4000)
+      expect(lost[0]).toBe('EKEEPALIVE')
+      expect(Date.now() - silentAt).toBeLessThan(3000)
+      proxy.cut()
+      proxy.pass()
+      await waitFor(() => connects === 2, 'the reconnect', 5000)
+      await client.publish(uid('idle/after'), 'alive', { qos: 1 })
+    } finally {
+      await client.close()
+      await proxy.close()
+      await broker.close()
+    }
+  })
+
+  test('bad credentials fail fast: one attempt, no retry', async () => {
+    let url: string
+    let stop: () => Promise<void>
+    if (name === 'mosquitto') {
+      const daemon = await startMosquitto()
+      url = daemon.urls.password
+      stop = () => daemon.stop()
+    } else {
+      const embedded = await startEmbeddedBroker({ users: { alice: 'wonderland' } })
+      url = embedded.url
+      stop = () => embedded.close()
+    }
+    const client = new RobustClient({
+      clientId: uid('creds'),
+      server: url,
+      user: 'alice',
+      password: 'not-it',
+      reconnect: { minDelayMs: 50 },
+    })
+    const attempts: ReconnectInfo[] = []
+    client.on('reconnecting', (info) => attempts.push(info))
+    try {
+      const started = Date.now()
+      // mosquitto answers a wrong password with CONNACK 5 (not authorized), aedes with 4.
+      await expect(client.connect()).rejects.toMatchObject({ errno: name === 'mosquitto' ? 25 : 24 })
+      expect(Date.now() - started).toBeLessThan(1000)
+      expect(attempts).toEqual([])
+    } finally {
+      await client.close()
+      await stop()
+    }
+  })
+})
