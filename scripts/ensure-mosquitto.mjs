@@ -11,30 +11,12 @@
  * Plain Node ESM with no dependencies: it runs before `pnpm install` has been checked.
  */
 import { spawnSync } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
-import { delimiter, join } from 'node:path'
+import { findProgram } from './find-program.mjs'
 
 const PACKAGES = ['mosquitto', 'mosquitto-clients']
 // The daemon lives in sbin, which a non-root PATH often lacks; mosquitto_passwd makes the password file.
 const NEEDED = ['mosquitto', 'mosquitto_passwd']
-const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin', '/opt/homebrew/sbin', '/usr/local/opt/mosquitto/sbin']
-
-/** The path of an executable, or undefined. */
-function find(name) {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS]
-  for (const dir of dirs) {
-    const file = join(dir, name)
-    try {
-      accessSync(file, constants.X_OK)
-      return file
-    } catch {
-      // not here
-    }
-  }
-  return undefined
-}
-
-const missing = () => NEEDED.filter((name) => !find(name))
+const missing = () => NEEDED.filter((name) => !findProgram(name))
 
 function fail(message) {
   console.error(`ensure-mosquitto: ${message}`)
@@ -48,13 +30,13 @@ const help =
 
 if (missing().length === 0) process.exit(0)
 
-if (process.platform !== 'linux' || !find('apt-get')) {
+if (process.platform !== 'linux' || !findProgram('apt-get')) {
   fail(`${missing().join(', ')} not found, and this system has no apt-get to install them with.\n${help}`)
 }
 
 // Root installs directly; otherwise only sudo that needs no password (never prompt inside a test run).
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
-const sudo = !isRoot && find('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0
+const sudo = !isRoot && findProgram('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0
 if (!isRoot && !sudo) {
   fail(`${missing().join(', ')} not found, and installing needs root (or passwordless sudo).\n${help}`)
 }
@@ -83,4 +65,4 @@ aptGet(['install', '-y', '--no-install-recommends', ...PACKAGES])
 
 const still = missing()
 if (still.length) fail(`${still.join(', ')} still not found after installing ${PACKAGES.join(' ')}.\n${help}`)
-console.error(`ensure-mosquitto: installed ${find('mosquitto')}.`)
+console.error(`ensure-mosquitto: installed ${findProgram('mosquitto')}.`)

@@ -6,32 +6,21 @@
  * and a broker with an in-flight window (mosquitto: max_inflight_messages 20) stops sending to
  * the client once the window is full of them.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { SDELIVERED, type QoS } from '@x/simple'
-import { BROKERS, startPlainBroker, type PlainBroker } from './support/brokers.js'
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
-import { ClientPool, pump, uid } from './support/test-clients.js'
+import { BROKERS } from './support/brokers.js'
+import { useBroker } from './support/broker-fixture.js'
+import type { FaultProxy } from './support/fault-proxy.js'
+import { pump, uid } from './support/test-clients.js'
 
 describe.each(BROKERS)('%s', (name) => {
-  let broker: PlainBroker
+  const fixture = useBroker(name)
+  const { pool } = fixture
   let proxy: FaultProxy
-  const pool = new ClientPool()
-
-  beforeAll(async () => {
-    broker = await startPlainBroker(name)
-  })
-  afterEach(async () => {
-    await pool.closeAll()
-    await proxy?.close()
-  })
-  afterAll(async () => {
-    await pool.closeAll()
-    await broker?.stop()
-  })
 
   test.each([1, 2] as const)('QoS %i: a throwing callback surfaces its error, and the broker still gets its ack', async (qos: QoS) => {
     const topic = uid('throws')
-    proxy = await startFaultProxy({ targetPort: broker.port })
+    proxy = await fixture.proxy()
     const r = pool.make({ clientId: uid('sub'), server: proxy.url })
     await r.client.connect()
     const sub = await r.client.subscribe(topic, { qos })
@@ -43,7 +32,7 @@ describe.each(BROKERS)('%s', (name) => {
       if (seen.length === 1) throw oops
     })
 
-    const pub = pool.make({ clientId: uid('pub'), server: broker.url })
+    const pub = pool.make({ clientId: uid('pub'), server: fixture.broker.url })
     await pub.client.connect()
     const pid = await pub.client.publish(topic, 'first', { qos })
     await pump(pub, () => pub.statusOf(pid) === SDELIVERED, 'the publisher’s ack')
@@ -52,7 +41,7 @@ describe.each(BROKERS)('%s', (name) => {
     await expect(pump(r, () => false, 'never', 3000)).rejects.toBe(oops)
     expect(seen).toEqual(['first'])
 
-    // A PINGREQ/PINGRESP round trip: whatever the client sent before it has reached the broker.
+    // A PINGREQ/PINGRESP round trip: whatever the client sent before it has reached the fixture.broker.
     r.client.ping()
     await pump(r, () => r.packets.some((p) => p.type === 'pingresp'), 'PINGRESP')
     // PUBACK or PUBREC (4 bytes) for the message, then PINGREQ (2 bytes).

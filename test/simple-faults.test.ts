@@ -3,39 +3,27 @@
  * client and a real broker (aedes and mosquitto): STIMEOUT when no ack comes, the last will after
  * an abrupt close (and not after disconnect()), a slow link, and dead-link detection.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { SDELIVERED, STIMEOUT, SUNKNOWNPID, type ClientOptions } from '@x/simple'
-import { BROKERS, startPlainBroker, type PlainBroker } from './support/brokers.js'
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
-import { ClientPool, pump, uid, type Recorder } from './support/test-clients.js'
+import { BROKERS } from './support/brokers.js'
+import { useBroker } from './support/broker-fixture.js'
+import type { FaultProxy } from './support/fault-proxy.js'
+import { pump, uid, type Recorder } from './support/test-clients.js'
 import { waitFor } from './support/wait.js'
 
 describe.each(BROKERS)('%s', (name) => {
-  let broker: PlainBroker
+  const fixture = useBroker(name)
+  const { pool } = fixture
   let proxy: FaultProxy
-  const pool = new ClientPool()
-
-  beforeAll(async () => {
-    broker = await startPlainBroker(name)
-  })
-  afterEach(async () => {
-    // A black-holed link would hold a DISCONNECT: cut first, so every client closes at once.
-    proxy?.cut()
-    await pool.closeAll()
-    await proxy?.close()
-  })
-  afterAll(async () => {
-    await pool.closeAll()
-    await broker?.stop()
-  })
 
   /** A client through a new proxy to the broker (not connected yet). */
   async function proxied(options: Partial<ClientOptions> = {}): Promise<Recorder> {
-    proxy = await startFaultProxy({ targetPort: broker.port })
+    proxy = await fixture.proxy()
     return pool.make({ clientId: uid('proxied'), server: proxy.url, ...options })
   }
 
-  const direct = (options: Partial<ClientOptions> = {}): Recorder => pool.make({ clientId: uid('direct'), server: broker.url, ...options })
+  const direct = (options: Partial<ClientOptions> = {}): Recorder =>
+    pool.make({ clientId: uid('direct'), server: fixture.broker.url, ...options })
 
   async function subscribed(r: Recorder, filters: string[]): Promise<void> {
     const pids = await Promise.all(filters.map((f) => r.client.subscribe(f, { qos: 1 })))

@@ -4,29 +4,22 @@
  * unacknowledged messages), as an application running its receive loop would. A file of its own:
  * it is the slowest scenario, and runs in parallel with the others.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { SDELIVERED } from '@x/simple'
-import { BROKERS, startPlainBroker, type PlainBroker } from './support/brokers.js'
-import { ClientPool, pump, uid } from './support/test-clients.js'
+import { BROKERS } from './support/brokers.js'
+import { useBroker } from './support/broker-fixture.js'
+import { pump, uid } from './support/test-clients.js'
 
 const LAST_PID = 65_535
 // Enough in flight to keep the link busy; few enough that the broker never throttles us.
 const WINDOW = 500
 
 describe.each(BROKERS)('%s', (name) => {
-  let broker: PlainBroker
-  const pool = new ClientPool()
-
-  beforeAll(async () => {
-    broker = await startPlainBroker(name)
-  })
-  afterAll(async () => {
-    await pool.closeAll()
-    await broker?.stop()
-  })
+  const fixture = useBroker(name)
+  const { pool } = fixture
 
   test('packet ids run 1..65535, then wrap to 1, and the wrapped publish is delivered', { timeout: 60_000 }, async () => {
-    const r = pool.make({ clientId: uid('wrap'), server: broker.url, messageTimeoutMs: 30_000 })
+    const r = pool.make({ clientId: uid('wrap'), server: fixture.broker.url, messageTimeoutMs: 30_000 })
     await r.client.connect()
     const topic = uid('wrap')
     const payload = new Uint8Array(0)

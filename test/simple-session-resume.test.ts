@@ -4,30 +4,18 @@
  * (QoS 1 sent again with the same pid; QoS 2 PUBREL sent again), and an inbound QoS 2 message the
  * broker sends again must not reach the callback twice.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { SDELIVERED, type QoS } from '@x/simple'
-import { BROKERS, startPlainBroker, type PlainBroker } from './support/brokers.js'
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
-import { ClientPool, pump, uid, type Recorder } from './support/test-clients.js'
+import { BROKERS } from './support/brokers.js'
+import { useBroker } from './support/broker-fixture.js'
+import type { FaultProxy } from './support/fault-proxy.js'
+import { pump, uid, type Recorder } from './support/test-clients.js'
 import { waitFor } from './support/wait.js'
 
 describe.each(BROKERS)('%s', (name) => {
-  let broker: PlainBroker
+  const fixture = useBroker(name)
+  const { pool } = fixture
   let proxy: FaultProxy
-  const pool = new ClientPool()
-
-  beforeAll(async () => {
-    broker = await startPlainBroker(name)
-  })
-  afterEach(async () => {
-    proxy?.cut()
-    await pool.closeAll()
-    await proxy?.close()
-  })
-  afterAll(async () => {
-    await pool.closeAll()
-    await broker?.stop()
-  })
 
   /**
    * A persistent-session client through a new proxy, connected. It subscribes to a filter of its
@@ -35,7 +23,7 @@ describe.each(BROKERS)('%s', (name) => {
    * connect handler sets sessionPresent = !!subs), whatever else it holds for the client.
    */
   async function proxied(): Promise<Recorder> {
-    proxy = await startFaultProxy({ targetPort: broker.port })
+    proxy = await fixture.proxy()
     const r = pool.make({ clientId: uid('resume'), server: proxy.url })
     expect(await r.client.connect({ cleanSession: false })).toBe(false)
     const pid = await r.client.subscribe(`${uid('keep')}/#`, { qos: 0 })
@@ -47,7 +35,7 @@ describe.each(BROKERS)('%s', (name) => {
 
   /** A client straight to the broker, subscribed to `filters`. */
   async function watcher(filters: string[], qos: QoS): Promise<Recorder> {
-    const w = pool.make({ clientId: uid('watcher'), server: broker.url })
+    const w = pool.make({ clientId: uid('watcher'), server: fixture.broker.url })
     await w.client.connect()
     const pids = await Promise.all(filters.map((f) => w.client.subscribe(f, { qos })))
     await pump(w, () => pids.every((pid) => w.statusOf(pid) === SDELIVERED), 'SUBACK')
@@ -115,7 +103,7 @@ describe.each(BROKERS)('%s', (name) => {
     const sub = await r.client.subscribe(topic, { qos: 2 })
     await pump(r, () => r.statusOf(sub) === SDELIVERED, 'SUBACK')
     r.packets.length = 0
-    const p = pool.make({ clientId: uid('publisher'), server: broker.url })
+    const p = pool.make({ clientId: uid('publisher'), server: fixture.broker.url })
     await p.client.connect()
     const before = proxy.stats.bytesToClient
     const sent = await p.client.publish(topic, 'exactly once', { qos: 2 })
@@ -142,7 +130,7 @@ describe.each(BROKERS)('%s', (name) => {
     await p.client.publish(marker, 'marker', { qos: 1 })
     await pump(r, () => r.on(marker).length > 0, 'the marker')
     expect(r.texts(topic)).toEqual(['exactly once'])
-    // Clean up the session on the broker.
+    // Clean up the session on the fixture.broker.
     expect(await r.client.connect({ cleanSession: true })).toBe(false)
   })
 })

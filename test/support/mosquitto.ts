@@ -36,10 +36,11 @@
  * the private temporary folder stay readable (as a non-root user the setting has no effect).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
+import { findProgram } from '../../scripts/find-program.mjs'
 import { makeCerts, type Certs } from '../../examples/lib/certs.js'
 
 export type ListenerName = 'plain' | 'tls' | 'tlsClientCert' | 'password' | 'tlsOtherHost'
@@ -86,22 +87,7 @@ const HOST = '127.0.0.1'
 const START_ATTEMPTS = 5
 const STOP_GRACE_MS = 3000
 const LOG_LIMIT = 64 * 1024
-// The daemon is in sbin, which a non-root PATH often lacks.
-const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin', '/opt/homebrew/sbin']
-
-/** The path of a mosquitto program (`mosquitto`, `mosquitto_passwd`), or undefined. */
-export function findProgram(name: string): string | undefined {
-  for (const dir of [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS]) {
-    const file = join(dir, name)
-    try {
-      accessSync(file, constants.X_OK)
-      return file
-    } catch {
-      // not in this folder
-    }
-  }
-  return undefined
-}
+export { findProgram }
 
 function programOrThrow(name: string): string {
   const file = findProgram(name)
