@@ -42,6 +42,21 @@ export function text(value: string, name: string, code: ErrorCode): Uint8Array[]
   return field(utf8(value), name)
 }
 
+// Small packets are cut from a shared slab, as Node's Buffer pool does: allocating a zero-filled
+// Uint8Array costs more than encoding a kilobyte. A region is never handed out twice.
+const SLAB = 64 * 1024
+let slab = new Uint8Array(0)
+let slabUsed = 0
+
+function alloc(n: number): Uint8Array {
+  if (n > SLAB / 8) return new Uint8Array(n)
+  if (slabUsed + n > slab.length) {
+    slab = new Uint8Array(SLAB)
+    slabUsed = 0
+  }
+  return slab.subarray(slabUsed, (slabUsed += n))
+}
+
 /**
  * A whole packet: the first byte, the Remaining Length [MQTT-2.2.3], then the parts.
  * Refuses a packet larger than MQTT can carry before allocating it.
@@ -55,7 +70,7 @@ export function packet(first: number, parts: Uint8Array[]): Uint8Array {
       `The packet would carry ${length} bytes after its header; MQTT allows at most 268,435,455 [MQTT-2.2.3]`,
     )
   }
-  const out = new Uint8Array(2 + (length > 127 ? 1 : 0) + (length > 16_383 ? 1 : 0) + (length > 2_097_151 ? 1 : 0) + length)
+  const out = alloc(2 + (length > 127 ? 1 : 0) + (length > 16_383 ? 1 : 0) + (length > 2_097_151 ? 1 : 0) + length)
   out[0] = first
   let at = 1
   let rest = length

@@ -58,8 +58,14 @@ export class PacketDecoder<P> {
         continue
       }
       if (!this.#body) {
-        this.#readLength(chunk[at++] as number)
-        if (!this.#body) continue
+        const n = this.#readLength(chunk[at++] as number)
+        if (n < 0) continue
+        // The whole body is in this chunk (the usual case): a view of it, no copy. A plain
+        // Uint8Array view, so a payload is the same type whether or not it arrived split.
+        const whole = chunk.length - at >= n
+        this.#body = whole ? new Uint8Array(chunk.buffer, chunk.byteOffset + at, n) : new Uint8Array(n)
+        if (whole) at += n
+        this.#filled = whole ? n : 0
       } else {
         const n = Math.min(this.#body.length - this.#filled, chunk.length - at)
         this.#body.set(chunk.subarray(at, at + n), this.#filled)
@@ -85,13 +91,14 @@ export class PacketDecoder<P> {
     this.#length = this.#lengthBytes = this.#filled = 0
   }
 
-  #readLength(byte: number): void {
+  /** Takes one Remaining Length byte; returns the length once complete, -1 before. */
+  #readLength(byte: number): number {
     this.#length += (byte & 127) * 128 ** this.#lengthBytes++
     if (byte & 128) {
       if (this.#lengthBytes === 4) {
         throw new MqttError('EMALFORMED', `Malformed ${NAMES[this.#first >> 4]}: Remaining Length over 4 bytes [MQTT-2.2.3]`)
       }
-      return
+      return -1
     }
     const total = 1 + this.#lengthBytes + this.#length
     if (total > this.#maxPacketBytes) {
@@ -100,7 +107,7 @@ export class PacketDecoder<P> {
         `${NAMES[this.#first >> 4]} of ${total} bytes is over the limit of ${this.#maxPacketBytes} (maxPacketBytes)`,
       )
     }
-    this.#body = new Uint8Array(this.#length)
+    return this.#length
   }
 
   #finish(): P {
