@@ -1,0 +1,94 @@
+/**
+ * The client's half of the session across connections: a lost link surfaces once (then
+ * ECONNOT), and a resumed session sends again what was not acknowledged [MQTT-4.4.0-1].
+ */
+import { expect, test } from 'vitest'
+import { SDELIVERED } from '@x/simple'
+import { recordingClient } from '../support/recording-client.js'
+
+test('a lost link is ECONCLOSE from the next call, once; then ECONNOT until connect()', async () => {
+  const { client, broker } = recordingClient()
+  await client.connect()
+  broker.last.drop()
+  expect(client.isConnected).toBe(false)
+  await expect(client.publish('t', 'x')).rejects.toMatchObject({ code: 'ECONCLOSE', errno: 1 })
+  await expect(client.publish('t', 'x')).rejects.toMatchObject({ code: 'ECONNOT', errno: 28 })
+  expect(() => client.checkMsg()).toThrow(expect.objectContaining({ code: 'ECONNOT' }))
+  await client.connect()
+  expect(await client.publish('t', 'x')).toBeUndefined()
+  await client.disconnect()
+})
+
+test('a resumed session resends unacknowledged PUBLISH with DUP and the same pid, and PUBREL past PUBREC', async () => {
+  const { client, broker, statuses } = recordingClient({ messageTimeoutMs: 0 })
+  await client.connect({ cleanSession: false })
+  const first = broker.last
+  const q1 = (await client.publish('a', 'one', { qos: 1 })) as number
+  const q2 = (await client.publish('b', 'two', { qos: 2 })) as number
+  const q2rec = (await client.publish('c', 'three', { qos: 2 })) as number
+  first.send({ type: 'pubrec', pid: q2rec })
+  client.checkMsg()
+  first.drop()
+  expect(() => client.checkMsg()).toThrow(expect.objectContaining({ code: 'ECONCLOSE' }))
+
+  broker.autoConnack = { sessionPresent: true, returnCode: 0 }
+  expect(await client.connect({ cleanSession: false })).toBe(true)
+  const second = broker.last
+  // In the order they were first sent: PUBLISH q1 (DUP), PUBLISH q2 (DUP), PUBREL q2rec.
+  expect(second.received.slice(1)).toEqual([
+    expect.objectContaining({ type: 'publish', topic: 'a', pid: q1, dup: true, qos: 1 }),
+    expect.objectContaining({ type: 'publish', topic: 'b', pid: q2, dup: true, qos: 2 }),
+    { type: 'pubrel', pid: q2rec },
+  ])
+  second.send({ type: 'puback', pid: q1 })
+  second.send({ type: 'pubcomp', pid: q2rec })
+  client.checkMsg()
+  expect(statuses).toEqual([
+    [q1, SDELIVERED],
+    [q2rec, SDELIVERED],
+  ])
+  await client.disconnect()
+})
+
+test('without a session on the broker, the client forgets what was in flight too', async () => {
+  const { client, broker, statuses } = recordingClient({ messageTimeoutMs: 0 })
+  await client.connect({ cleanSession: false })
+  const pid = (await client.publish('a', 'one', { qos: 1 })) as number
+  broker.last.drop()
+  expect(await client.connect({ cleanSession: false })).toBe(false)
+  expect(broker.last.received.map((p) => p.type)).toEqual(['connect'])
+  broker.last.send({ type: 'puback', pid })
+  client.checkMsg()
+  expect(statuses).toEqual([[pid, 2]])
+  // The ids start again from where they were; the forgotten one is free.
+  expect(await client.publish('a', 'x', { qos: 1 })).toBe(pid + 1)
+  await client.disconnect()
+})
+
+test('inbound QoS 2 held across a resumed session: the broker\'s resend is not delivered twice', async () => {
+  const { client, broker, messages } = recordingClient()
+  await client.connect({ cleanSession: false })
+  const msg = { type: 'publish', topic: 'in', payload: new Uint8Array([1]), qos: 2, pid: 11, retain: false, dup: false } as const
+  broker.last.send(msg)
+  client.checkMsg()
+  broker.last.drop()
+  broker.autoConnack = { sessionPresent: true, returnCode: 0 }
+  await client.connect({ cleanSession: false })
+  broker.last.send({ ...msg, dup: true })
+  broker.last.send({ type: 'pubrel', pid: 11 })
+  client.checkMsg()
+  expect(messages).toHaveLength(1)
+  expect(broker.last.sent('pubrec')).toEqual([{ type: 'pubrec', pid: 11 }])
+  expect(broker.last.sent('pubcomp')).toEqual([{ type: 'pubcomp', pid: 11 }])
+  await client.disconnect()
+})
+
+test('disconnect() sends DISCONNECT, closes the link, and is idempotent', async () => {
+  const { client, broker } = recordingClient()
+  await client.connect()
+  await client.disconnect()
+  await client.disconnect()
+  expect(broker.last.received.map((p) => p.type)).toEqual(['connect', 'disconnect'])
+  expect(broker.last.closed).toBe(true)
+  expect(client.isConnected).toBe(false)
+})
