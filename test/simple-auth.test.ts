@@ -9,12 +9,11 @@
  *   `password_file` listener with `allow_anonymous false` (wrong password, unknown user, no
  *   credentials, user without password), so errno 25 ECONAUTH. It never sends 4 there.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { SDELIVERED, SREFUSED, type ClientOptions } from '@x/simple'
-import { makeCerts } from '../examples/lib/certs.js'
 import { BROKERS, type BrokerName } from './support/brokers.js'
-import { FORBIDDEN, startSecureBroker, type SecureBroker } from './support/secure-brokers.js'
-import { ClientPool, pump, uid } from './support/test-clients.js'
+import { FORBIDDEN, secureTestFile, startSecureBroker, type SecureBroker } from './support/secure-brokers.js'
+import { pump, uid } from './support/test-clients.js'
 
 /** How each broker refuses credentials (see the file header). */
 const REFUSAL: Record<BrokerName, { returnCode: number; errno: number; code: string }> = {
@@ -22,14 +21,7 @@ const REFUSAL: Record<BrokerName, { returnCode: number; errno: number; code: str
   mosquitto: { returnCode: 5, errno: 25, code: 'ECONAUTH' },
 }
 
-const certs = makeCerts()
-const pool = new ClientPool()
-
-afterEach(() => pool.closeAll())
-afterAll(async () => {
-  await pool.closeAll()
-  certs.remove()
-})
+const { certs, pool } = secureTestFile()
 
 describe.each(BROKERS)('%s', (name) => {
   let broker: SecureBroker

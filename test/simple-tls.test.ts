@@ -6,22 +6,14 @@
 import net from 'node:net'
 import tls from 'node:tls'
 import { Aedes } from 'aedes'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { SDELIVERED, type ClientOptions, type MqttError } from '@x/simple'
-import { makeCerts } from '../examples/lib/certs.js'
 import { startEmbeddedBroker } from '../examples/lib/embedded-broker.js'
 import { BROKERS } from './support/brokers.js'
-import { startSecureBroker, type SecureBroker } from './support/secure-brokers.js'
-import { ClientPool, pump, uid, type Recorder } from './support/test-clients.js'
+import { secureTestFile, startSecureBroker, type SecureBroker } from './support/secure-brokers.js'
+import { pump, uid, type Recorder } from './support/test-clients.js'
 
-const certs = makeCerts()
-const pool = new ClientPool()
-
-afterEach(() => pool.closeAll())
-afterAll(async () => {
-  await pool.closeAll()
-  certs.remove()
-})
+const { certs, pool } = secureTestFile()
 
 const client = (options: Omit<ClientOptions, 'clientId'>): Recorder =>
   pool.make({ clientId: uid('tls'), socketTimeoutMs: 3000, ...options })

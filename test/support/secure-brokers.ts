@@ -7,10 +7,12 @@
  *
  * Both use the same certificates (one CA), made by the caller with `makeCerts()`.
  */
-import type { Certs } from '../../examples/lib/certs.js'
+import { afterAll, afterEach } from 'vitest'
+import { makeCerts, type Certs } from '../../examples/lib/certs.js'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../examples/lib/embedded-broker.js'
 import type { BrokerName } from './brokers.js'
 import { DEFAULT_USERS, OTHER_HOST, startMosquitto } from './mosquitto.js'
+import { ClientPool } from './test-clients.js'
 
 /** Subscriptions under this topic are refused (SUBACK 0x80) where `refusesSubscriptions`. */
 export const FORBIDDEN = 'forbidden'
@@ -84,4 +86,19 @@ export async function startSecureBroker(name: BrokerName, certs: Certs): Promise
     await stop()
     throw error
   }
+}
+
+/**
+ * The set-up of a test file of secure brokers: certificates made for the file (removed after
+ * it) and a pool of clients closed after each test.
+ */
+export function secureTestFile(): { certs: Certs; pool: ClientPool } {
+  const certs = makeCerts()
+  const pool = new ClientPool()
+  afterEach(() => pool.closeAll())
+  afterAll(async () => {
+    await pool.closeAll()
+    certs.remove()
+  })
+  return { certs, pool }
 }
