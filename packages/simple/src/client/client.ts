@@ -357,7 +357,7 @@ export class MqttClient {
       while (done < batch.length) this.#handle(batch[done++] as ServerPacket)
     } finally {
       // A callback threw: keep what it did not reach for the next call.
-      this.#inbox = batch.slice(done).concat(this.#inbox)
+      if (done < batch.length) this.#inbox = batch.slice(done).concat(this.#inbox)
     }
     for (const pid of this.#session.expire(Date.now())) this.#onStatus?.(pid, STIMEOUT)
     const liveness = this.#liveness

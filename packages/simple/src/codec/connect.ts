@@ -1,5 +1,5 @@
 import { field, packet, text, u16 } from './bytes.js'
-import type { ConnectPacket, QoS, Will } from './packet.js'
+import type { ConnectPacket, QoS } from './packet.js'
 import type { Reader } from './reader.js'
 
 // Protocol name "MQTT" and level 4 (3.1.1) [MQTT-3.1.2-1] [MQTT-3.1.2-2].
@@ -33,22 +33,9 @@ export function decodeConnect(r: Reader): ConnectPacket {
   if (!(flags & 0x04) && (willQos || flags & 0x20)) throw r.fail('will QoS or retain set without a will [MQTT-3.1.2-13] [MQTT-3.1.2-15]')
   if (willQos === 3) throw r.fail('will QoS 3 [MQTT-3.1.2-14]')
   if (!(flags & 0x80) && flags & 0x40) throw r.fail('a password without a user name [MQTT-3.1.2-22]')
-  const p: ConnectPacket = {
-    type: 'connect',
-    clientId: '',
-    cleanSession: (flags & 0x02) !== 0,
-    keepaliveSec: r.u16(),
-  }
-  p.clientId = r.string()
-  if (flags & 0x04) {
-    const will: Will = {
-      topic: r.string(),
-      payload: r.field(),
-      qos: willQos as QoS,
-      retain: (flags & 0x20) !== 0,
-    }
-    p.will = will
-  }
+  const keepaliveSec = r.u16() // on the wire before the client id
+  const p: ConnectPacket = { type: 'connect', clientId: r.string(), cleanSession: (flags & 0x02) !== 0, keepaliveSec }
+  if (flags & 0x04) p.will = { topic: r.string(), payload: r.field(), qos: willQos as QoS, retain: (flags & 0x20) !== 0 }
   if (flags & 0x80) p.username = r.string()
   if (flags & 0x40) p.password = r.field()
   if (r.left) throw r.fail('bytes after the last field [MQTT-3.1.3]', 'EREADLEN')

@@ -1,7 +1,7 @@
 import { field, packet, u16, utf8 } from './bytes.js'
 import type { PublishPacket, QoS } from './packet.js'
 import type { Reader } from './reader.js'
-import { topicNameProblem } from './topic.js'
+import { topicNameShapeProblem } from './topic.js'
 
 /** PUBLISH [MQTT-3.3]. The topic must already be valid: the client checks it with a clear error. */
 export function encodePublish(p: PublishPacket): Uint8Array {
@@ -18,10 +18,10 @@ export function decodePublish(r: Reader, first: number): PublishPacket {
   const dup = first & 8
   if (dup && !qos) throw r.fail('DUP on QoS 0 [MQTT-3.3.1-2]')
   const topic = r.string()
-  const problem = topicNameProblem(topic)
+  const problem = topicNameShapeProblem(topic)
   if (problem) throw r.fail(`topic ${JSON.stringify(topic)}: ${problem}`)
-  const p: PublishPacket = { type: 'publish', topic, payload: r.bytes(0), qos: qos as QoS, retain: (first & 1) > 0, dup: dup > 0 }
-  if (qos) p.pid = r.pid()
-  p.payload = r.rest()
+  const pid = qos ? r.pid() : undefined
+  const p: PublishPacket = { type: 'publish', topic, payload: r.rest(), qos: qos as QoS, retain: (first & 1) > 0, dup: dup > 0 }
+  if (pid) p.pid = pid
   return p
 }

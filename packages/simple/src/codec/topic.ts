@@ -15,11 +15,19 @@ function textProblem(text: string): string | undefined {
   return undefined
 }
 
-/** Why `topic` cannot be a topic name (what PUBLISH carries), or `undefined` if it can. */
-export function topicNameProblem(topic: string): string | undefined {
+/**
+ * The rules only topic names have: not empty, no wildcards. The decoder needs just these: a
+ * string it read is already well-formed UTF-8 of at most 65,535 bytes without U+0000.
+ */
+export function topicNameShapeProblem(topic: string): string | undefined {
   if (topic === '') return 'topic names must not be empty [MQTT-4.7.3-1]'
   if (WILDCARD.test(topic)) return 'wildcards are not allowed in topic names [MQTT-3.3.2-2]'
-  return textProblem(topic)
+  return undefined
+}
+
+/** Why `topic` cannot be a topic name (what PUBLISH carries), or `undefined` if it can. */
+export function topicNameProblem(topic: string): string | undefined {
+  return topicNameShapeProblem(topic) ?? textProblem(topic)
 }
 
 /** Why `filter` cannot be a topic filter (what SUBSCRIBE carries), or `undefined` if it can. */
