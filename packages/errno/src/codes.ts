@@ -46,6 +46,8 @@ export const Errno = {
   ESOCKETTIMEOUT: 74,
   // The client's own life cycle.
   ECLOSED: 80,
+  // @x/robust's watch on acknowledgements.
+  EACKTIMEOUT: 81,
   // @x/robust's offline queue.
   EQUEUEFULL: 90,
   EDROPPED: 91,

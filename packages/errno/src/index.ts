@@ -1,4 +1,4 @@
 export { Errno, type ErrorCode, type ErrorNumber } from './codes.js'
 export { MqttError, isMqttError, type MqttErrorDetails } from './mqtt-error.js'
-export { describe, isRetryable, codeOf } from './meanings.js'
-export { STIMEOUT, SDELIVERED, SUNKNOWNPID, SREFUSED, type DeliveryStatus } from './status.js'
+export { describe, isRetryable, isInputError, codeOf } from './meanings.js'
+export { STIMEOUT, SDELIVERED, SUNKNOWNPID, SREFUSED, SLOST, type DeliveryStatus } from './status.js'

@@ -1,49 +1,57 @@
 import { Errno, type ErrorCode } from './codes.js'
 import { isMqttError } from './mqtt-error.js'
 
+/** What a code says beyond its number: columns of the table below. */
+const RETRYABLE = 1
+const INPUT = 2
+
 /**
- * One line per error: whether trying again (reconnecting, resending) can help, and what it means.
- * "Retryable" is the question a reconnecting client asks: a broker that was down may be up again,
- * but a refused password or an invalid topic will be refused again.
+ * One line per error: its kind and what it means.
+ * - RETRYABLE: trying again (reconnecting, resending) can help. The question a reconnecting client
+ *   asks: a broker that was down may be up again, but a refused password will be refused again.
+ *   ECONNOT is retryable: connecting again is exactly what helps.
+ * - INPUT: an argument or option was refused before a byte was sent; the same call fails again,
+ *   so a client that queues work refuses it instead of keeping it.
  */
-const meanings: Record<ErrorCode, readonly [retryable: boolean, meaning: string]> = {
-  EUNKNOWN: [false, 'Unknown error'],
-  ECONCLOSE: [true, 'The connection was closed by the broker or the network'],
-  EREADLEN: [true, 'A packet from the broker is shorter or longer than its fields say'],
-  EWRITELEN: [true, 'A packet could not be written to the socket, or the socket did not drain in time'],
-  ESTRTOLONG: [false, 'A string is longer than 65,535 UTF-8 bytes'],
-  ERESPONSE: [true, 'The broker sent a packet that is not allowed at this point (out of order or client-only)'],
-  EKEEPALIVE: [true, 'The broker stopped answering: no byte arrived within the keepalive deadline'],
-  ENOCON: [true, 'The network connection to the broker failed'],
-  ECONUNKNOWN: [false, 'Connection refused with a return code the standard does not define'],
-  ECONPROTOCOL: [false, 'Connection refused: unacceptable protocol version (CONNACK 1)'],
-  ECONREJECT: [false, 'Connection refused: client identifier rejected (CONNACK 2)'],
-  ECONUNAVAILABLE: [true, 'Connection refused: server unavailable (CONNACK 3)'],
-  ECONCREDENTIALS: [false, 'Connection refused: bad user name or password (CONNACK 4)'],
-  ECONAUTH: [false, 'Connection refused: not authorized (CONNACK 5)'],
-  ECONNOT: [true, 'Not connected: call connect() first'],
-  ECONLENGTH: [true, 'The broker answered CONNECT with something other than a valid CONNACK'],
-  ECONTIMEOUT: [true, 'No CONNACK arrived within socketTimeoutMs'],
-  ESUBACKUNKNOWN: [true, 'The broker sent a SUBACK with an unknown return code or count'],
-  ESUBACKFAIL: [false, 'The broker refused the subscription (SUBACK 0x80)'],
-  EMALFORMED: [true, 'The broker sent a malformed packet'],
-  EOVERSIZE: [true, 'The broker sent a packet larger than maxPacketBytes'],
-  ETOPIC: [false, 'Invalid topic name'],
-  EFILTER: [false, 'Invalid topic filter'],
-  EQOS: [false, 'Invalid QoS: only 0, 1 and 2 exist'],
-  ECLIENTID: [false, 'Invalid client identifier'],
-  EPAYLOAD: [false, 'Invalid payload: a string or a Uint8Array is needed'],
-  ETOOLARGE: [false, 'The packet would be larger than 268,435,455 bytes, the most MQTT can carry'],
-  EOPTION: [false, 'Invalid option'],
-  ENOPID: [true, 'All 65,535 packet identifiers are in flight'],
-  EDNS: [true, "The broker's host name could not be resolved"],
-  ECONNREFUSED: [true, 'The broker refused the TCP connection (nothing listens on that port)'],
-  ETLS: [false, 'The TLS handshake failed'],
-  ECERT: [false, "The broker's TLS certificate was not accepted"],
-  ESOCKETTIMEOUT: [true, 'The network connection was not established within socketTimeoutMs'],
-  ECLOSED: [false, 'The client was closed'],
-  EQUEUEFULL: [false, 'The offline queue is full'],
-  EDROPPED: [false, 'The message was dropped from the offline queue'],
+const meanings: Record<ErrorCode, readonly [kind: number, meaning: string]> = {
+  EUNKNOWN: [0, 'Unknown error'],
+  ECONCLOSE: [RETRYABLE, 'The connection was closed by the broker or the network'],
+  EREADLEN: [RETRYABLE, 'A packet from the broker is shorter or longer than its fields say'],
+  EWRITELEN: [RETRYABLE, 'A packet could not be written to the socket, or the socket did not drain in time'],
+  ESTRTOLONG: [INPUT, 'A string is longer than 65,535 UTF-8 bytes'],
+  ERESPONSE: [RETRYABLE, 'The broker sent a packet that is not allowed at this point (out of order or client-only)'],
+  EKEEPALIVE: [RETRYABLE, 'The broker stopped answering: a PINGREQ got no byte back within socketTimeoutMs'],
+  ENOCON: [RETRYABLE, 'The network connection to the broker failed'],
+  ECONUNKNOWN: [0, 'Connection refused with a return code the standard does not define'],
+  ECONPROTOCOL: [0, 'Connection refused: unacceptable protocol version (CONNACK 1)'],
+  ECONREJECT: [0, 'Connection refused: client identifier rejected (CONNACK 2)'],
+  ECONUNAVAILABLE: [RETRYABLE, 'Connection refused: server unavailable (CONNACK 3)'],
+  ECONCREDENTIALS: [0, 'Connection refused: bad user name or password (CONNACK 4)'],
+  ECONAUTH: [0, 'Connection refused: not authorized (CONNACK 5)'],
+  ECONNOT: [RETRYABLE, 'Not connected: call connect() first'],
+  ECONLENGTH: [RETRYABLE, 'The broker answered CONNECT with something other than a valid CONNACK'],
+  ECONTIMEOUT: [RETRYABLE, 'No CONNACK arrived within socketTimeoutMs'],
+  ESUBACKUNKNOWN: [RETRYABLE, 'The broker sent a SUBACK with an unknown return code or count'],
+  ESUBACKFAIL: [0, 'The broker refused the subscription (SUBACK 0x80)'],
+  EMALFORMED: [RETRYABLE, 'The broker sent a malformed packet'],
+  EOVERSIZE: [RETRYABLE, 'The broker sent a packet larger than maxPacketBytes'],
+  ETOPIC: [INPUT, 'Invalid topic name'],
+  EFILTER: [INPUT, 'Invalid topic filter'],
+  EQOS: [INPUT, 'Invalid QoS: only 0, 1 and 2 exist'],
+  ECLIENTID: [INPUT, 'Invalid client identifier'],
+  EPAYLOAD: [INPUT, 'Invalid payload: a string or a Uint8Array is needed'],
+  ETOOLARGE: [INPUT, 'The packet would be larger than 268,435,455 bytes, the most MQTT can carry'],
+  EOPTION: [INPUT, 'Invalid option'],
+  ENOPID: [RETRYABLE, 'All 65,535 packet identifiers are in flight'],
+  EDNS: [RETRYABLE, "The broker's host name could not be resolved"],
+  ECONNREFUSED: [RETRYABLE, 'The broker refused the TCP connection (nothing listens on that port)'],
+  ETLS: [0, 'The TLS handshake failed, or one side of the connection does not speak TLS'],
+  ECERT: [0, "The broker's TLS certificate was not accepted"],
+  ESOCKETTIMEOUT: [RETRYABLE, 'The network connection was not established within socketTimeoutMs'],
+  ECLOSED: [0, 'The client was closed'],
+  EACKTIMEOUT: [RETRYABLE, 'No acknowledgement arrived within messageTimeoutMs while connected: the link is suspect'],
+  EQUEUEFULL: [0, 'The queue of messages waiting to be sent is full'],
+  EDROPPED: [0, 'The message was dropped from the queue of messages waiting to be sent'],
 }
 
 const byNumber = new Map<number, ErrorCode>(Object.entries(Errno).map(([code, errno]) => [errno, code as ErrorCode]))
@@ -64,10 +72,19 @@ export function describe(errno: number | ErrorCode): string {
  * unavailable; `false` for refused credentials, invalid arguments and a closed client.
  * Takes an error (any value) or an error number; anything that is not an MqttError is `false`.
  */
-export function isRetryable(error: unknown): boolean {
+export const isRetryable = (error: unknown): boolean => hasKind(error, RETRYABLE)
+
+/**
+ * Whether the error is about the caller's input (a topic, filter, QoS, payload, client id or
+ * option refused before a byte was sent): the same call would fail the same way. Takes an error
+ * (any value) or an error number.
+ */
+export const isInputError = (error: unknown): boolean => hasKind(error, INPUT)
+
+function hasKind(error: unknown, kind: number): boolean {
   // By number, not by symbol: an error made by another copy of this package may carry a
   // symbol this copy does not know.
   const errno = typeof error === 'number' ? error : isMqttError(error) ? error.errno : undefined
   const code = errno === undefined ? undefined : codeOf(errno)
-  return code !== undefined && meanings[code][0]
+  return code !== undefined && (meanings[code][0] & kind) !== 0
 }

@@ -1,5 +1,6 @@
 /**
- * Delivery status values passed to the status callback: simple2's three, plus `SREFUSED`.
+ * Delivery status values passed to the status callback: simple2's three, plus `SREFUSED` and
+ * `SLOST`. Every packet id a call resolved gets exactly one final status.
  */
 
 /** No acknowledgement arrived within `messageTimeoutMs`; the packet id is forgotten. */
@@ -10,6 +11,11 @@ export const SDELIVERED = 1
 export const SUNKNOWNPID = 2
 /** The broker refused a subscription (SUBACK return code 0x80). */
 export const SREFUSED = 3
+/**
+ * The packet id was pending when the broker answered a reconnect with no session: no
+ * acknowledgement will ever come for it. Publish again if it matters.
+ */
+export const SLOST = 4
 
 /** One of the delivery status values. */
-export type DeliveryStatus = typeof STIMEOUT | typeof SDELIVERED | typeof SUNKNOWNPID | typeof SREFUSED
+export type DeliveryStatus = typeof STIMEOUT | typeof SDELIVERED | typeof SUNKNOWNPID | typeof SREFUSED | typeof SLOST

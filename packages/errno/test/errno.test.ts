@@ -4,11 +4,13 @@ import {
   Errno,
   MqttError,
   SDELIVERED,
+  SLOST,
   SREFUSED,
   STIMEOUT,
   SUNKNOWNPID,
   codeOf,
   describe,
+  isInputError,
   isMqttError,
   isRetryable,
   type ErrorCode,
@@ -59,7 +61,7 @@ group('the numbers', () => {
   })
 
   test('the delivery status values', () => {
-    expect([STIMEOUT, SDELIVERED, SUNKNOWNPID, SREFUSED]).toEqual([0, 1, 2, 3])
+    expect([STIMEOUT, SDELIVERED, SUNKNOWNPID, SREFUSED, SLOST]).toEqual([0, 1, 2, 3, 4])
   })
 })
 
@@ -79,6 +81,20 @@ group('isRetryable', () => {
     expect(isRetryable(new Error('ECONNRESET'))).toBe(false)
     expect(isRetryable(undefined)).toBe(false)
     expect(isRetryable(999)).toBe(false)
+  })
+})
+
+group('isInputError', () => {
+  test('refused arguments and options are input errors; what the network or broker did is not', () => {
+    for (const code of ['ETOPIC', 'EFILTER', 'EQOS', 'ECLIENTID', 'EPAYLOAD', 'ETOOLARGE', 'ESTRTOLONG', 'EOPTION'] as const) {
+      expect(isInputError(new MqttError(code, 'x')), code).toBe(true)
+      expect(isRetryable(new MqttError(code, 'x')), `${code} is never retryable`).toBe(false)
+    }
+    for (const code of ['ECONCLOSE', 'ECONCREDENTIALS', 'ECLOSED', 'EQUEUEFULL', 'EACKTIMEOUT', 'EMALFORMED'] as const) {
+      expect(isInputError(new MqttError(code, 'x')), code).toBe(false)
+    }
+    expect(isInputError(Errno.ETOPIC)).toBe(true)
+    expect(isInputError(new Error('ETOPIC'))).toBe(false)
   })
 })
 
@@ -115,10 +131,10 @@ group('MqttError', () => {
   })
 })
 
-test('the README table lists every code with its number, retry column and meaning', () => {
+test('the README table lists every code with its number, retry and input columns and meaning', () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
-  const rows = [...readme.matchAll(/^\| (-?\d+) \| `(\w+)` \| (yes|no) \| (.+) \|$/gm)]
-  expect(rows.map((r) => [Number(r[1]), r[2], r[3] === 'yes', r[4]])).toEqual(
-    Object.entries(Errno).map(([code, errno]) => [errno, code, isRetryable(errno), describe(errno)]),
+  const rows = [...readme.matchAll(/^\| (-?\d+) \| `(\w+)` \| (yes|no) \| (yes|no) \| (.+) \|$/gm)]
+  expect(rows.map((r) => [Number(r[1]), r[2], r[3] === 'yes', r[4] === 'yes', r[5]])).toEqual(
+    Object.entries(Errno).map(([code, errno]) => [errno, code, isRetryable(errno), isInputError(errno), describe(errno)]),
   )
 })

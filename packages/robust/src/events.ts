@@ -1,15 +1,22 @@
 import type { MqttError, QoS } from '@x/simple'
 
-/** A message as published: what a `'drop'` event hands back. */
+/** A message as published (or, for `'oversize'`, as the broker announced it): what a `'drop'` event hands back. */
 export interface Message {
   topic: string
+  /** Empty for an `'oversize'` message: its payload was never read. */
   payload: Uint8Array
   qos: QoS
   retain: boolean
+  /** For an `'oversize'` message: its size in bytes. */
+  size?: number
 }
 
-/** Why a message was dropped: the queue was full, or it was QoS 0 while offline and `keepQos0` is false. */
-export type DropReason = 'overflow' | 'offline'
+/**
+ * Why a message was dropped: the queue was full (`'overflow'`), it was QoS 0 while offline and
+ * `keepQos0` is false (`'offline'`), or it came from the broker larger than `maxPacketBytes`
+ * (`'oversize'`: skipped unread and acknowledged, so the link stays up).
+ */
+export type DropReason = 'overflow' | 'offline' | 'oversize'
 
 /** What arrives with each message. */
 export interface MessageInfo {
@@ -41,8 +48,19 @@ export interface RobustEvents {
   reconnecting: [info: ReconnectInfo]
   /** A message from a subscription. */
   message: [topic: string, payload: Uint8Array, info: MessageInfo]
-  /** A message was dropped by the queue policy; its publish() promise rejects. */
+  /** A message was dropped: by the queue policy (its publish() promise rejects), or inbound as oversize. */
   drop: [message: Message, reason: DropReason]
-  /** Something went wrong that no call returns: a listener threw, a resubscription was refused, a reconnect met an error no retry can fix. */
+  /**
+   * Something went wrong that no call returns: a listener threw, a resubscription was refused, a
+   * reconnect met an error no retry can fix. With no listener, it becomes a process warning.
+   */
   error: [error: unknown]
+}
+
+/** Reports an `'error'` nobody listens for, so it is not lost: a process warning (or the console, in a browser). */
+export function warn(error: unknown): void {
+  const process = (globalThis as { process?: { emitWarning?: (warning: Error | string) => void } }).process
+  const warning = error instanceof Error ? error : String(error)
+  if (process?.emitWarning) process.emitWarning(warning)
+  else console.warn(warning)
 }

@@ -1,4 +1,4 @@
-import { MqttError, type ClientOptions, type MqttClient } from '@x/simple'
+import { MqttError, type ClientOptions, type MqttClient, type Payload, type QoS } from '@x/simple'
 import type { Options as RetryOptions } from 'p-retry'
 
 /** Exponential backoff between connection attempts. */
@@ -11,6 +11,22 @@ export interface ReconnectOptions {
   factor?: number
   /** Multiply each wait by a random factor from 1 to 2, so a fleet does not reconnect in step. @default true */
   jitter?: boolean
+  /**
+   * A connection that stayed up this long resets the backoff: the next outage starts again with an
+   * immediate attempt. One that died sooner (a duplicate client id, a broker that kicks the client)
+   * continues the backoff, so no broker behaviour can cause a tight reconnect loop. @default 10000
+   */
+  stableAfterMs?: number
+}
+
+/** The last will: what the broker publishes if the client vanishes without saying goodbye. */
+export interface WillOptions {
+  topic: string
+  payload: Payload
+  /** @default 0 */
+  qos?: QoS
+  /** @default false */
+  retain?: boolean
 }
 
 /** What to do with a message published when the queue is full. */
@@ -37,10 +53,13 @@ export type SimpleClient = Pick<
   | 'subscribe'
   | 'unsubscribe'
   | 'waitMsg'
+  | 'checkMsg'
   | 'setCallback'
   | 'setCallbackStatus'
-  | 'setCallbackPacket'
+  | 'setCallbackOversize'
+  | 'setLastWill'
   | 'isConnected'
+  | 'isWritable'
 >
 
 /** Options of `new RobustClient(options)`: every @x/simple option, and these. */
@@ -58,8 +77,14 @@ export interface RobustOptions extends ClientOptions {
   resubscribe?: boolean
   reconnect?: ReconnectOptions
   queue?: QueueOptions
-  /** Most QoS 1/2 messages sent and not yet acknowledged; the rest wait in the queue. @default 100 */
+  /**
+   * Most packets sent and not yet acknowledged (QoS 1/2 messages, subscription changes); the rest
+   * wait in the queue. Common brokers accept no more: mosquitto's default `max_inflight_messages`
+   * is 20, and on MQTT 3.1.1 it silently drops QoS 2 messages beyond it. @default 20
+   */
   maxInFlight?: number
+  /** The last will, kept across reconnects. */
+  will?: WillOptions
   /** Makes the underlying client; tests pass a fake. @default options => new MqttClient(options) */
   createClient?: (options: ClientOptions) => SimpleClient
 }
@@ -73,7 +98,13 @@ export interface RobustSettings {
   queue: Required<QueueOptions>
 }
 
-export const DEFAULT_RECONNECT: Required<ReconnectOptions> = { minDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: true }
+export const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
+  minDelayMs: 500,
+  maxDelayMs: 30_000,
+  factor: 2,
+  jitter: true,
+  stableAfterMs: 10_000,
+}
 export const DEFAULT_QUEUE: Required<QueueOptions> = {
   maxMessages: 10_000,
   maxBytes: 16 * 1024 * 1024,
@@ -98,6 +129,7 @@ export function robustSettingsOf(options: RobustOptions): RobustSettings {
   positive('reconnect.minDelayMs', reconnect.minDelayMs)
   positive('reconnect.maxDelayMs', reconnect.maxDelayMs, reconnect.minDelayMs, true)
   positive('reconnect.factor', reconnect.factor, 1)
+  positive('reconnect.stableAfterMs', reconnect.stableAfterMs)
   positive('queue.maxMessages', queue.maxMessages, 0, true)
   positive('queue.maxBytes', queue.maxBytes, 0, true)
   if (!['drop-oldest', 'drop-newest', 'reject'].includes(queue.overflow)) {
@@ -110,14 +142,14 @@ export function robustSettingsOf(options: RobustOptions): RobustSettings {
     ackTimeoutMs: positive('messageTimeoutMs', options.messageTimeoutMs ?? 10_000),
     cleanSession: options.cleanSession ?? false,
     resubscribe: options.resubscribe ?? true,
-    maxInFlight: positive('maxInFlight', options.maxInFlight ?? 100, 1),
+    maxInFlight: positive('maxInFlight', options.maxInFlight ?? 20, 1),
     reconnect,
     queue,
   }
 }
 
 /** The backoff as p-retry options: retry for ever, exponentially, with jitter unless turned off. */
-export function retryOptionsOf(reconnect: Required<ReconnectOptions>): RetryOptions {
+export function retryOptionsOf(reconnect: Required<Omit<ReconnectOptions, 'stableAfterMs'>>): RetryOptions {
   return {
     retries: Infinity,
     minTimeout: reconnect.minDelayMs,
@@ -129,7 +161,7 @@ export function retryOptionsOf(reconnect: Required<ReconnectOptions>): RetryOpti
 
 /** The options of the underlying simple client: the user's, with robust's defaults. */
 export function simpleOptionsOf(options: RobustOptions): ClientOptions {
-  const { reconnect: _r, queue: _q, cleanSession: _c, resubscribe: _s, maxInFlight: _m, createClient: _f, ...simple } = options
+  const { reconnect: _r, queue: _q, cleanSession: _c, resubscribe: _s, maxInFlight: _m, createClient: _f, will: _w, ...simple } = options
   // Acknowledgement timeouts are robust's job: the simple client must never forget a packet id,
   // or a resumed session could not finish a QoS 2 exchange.
   return { ...simple, keepaliveSec: options.keepaliveSec ?? 60, messageTimeoutMs: 0 }

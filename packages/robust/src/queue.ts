@@ -15,7 +15,8 @@ export interface PushResult<T> {
  * A FIFO queue bounded by count and by bytes. When a new item does not fit, the overflow policy
  * decides: drop the oldest items until it fits, drop the new item, or refuse it (`reject`).
  * Items put back with `unshift()` (sent, then lost with the link) bypass the bounds: they were
- * accepted once and must not be lost.
+ * accepted once and must not be lost. No method spreads its items into arguments, so any number
+ * of them works.
  */
 export class BoundedQueue<T extends Sized> {
   #items: T[] = []
@@ -43,9 +44,10 @@ export class BoundedQueue<T extends Sized> {
     return this.length < this.maxItems && this.#bytes + item.bytes <= this.maxBytes
   }
 
-  push(item: T): PushResult<T> {
+  /** Adds at the end; `anyway` skips the bounds (for an item that is not waiting, only passing through). */
+  push(item: T, anyway = false): PushResult<T> {
     const dropped: T[] = []
-    if (!this.#fits(item)) {
+    if (!anyway && !this.#fits(item)) {
       // An item bigger than the whole queue can never fit: dropping others would not help.
       if (this.overflow !== 'drop-oldest' || item.bytes > this.maxBytes || this.maxItems === 0) {
         return { accepted: false, dropped: this.overflow === 'drop-newest' ? [item] : [] }
@@ -58,10 +60,16 @@ export class BoundedQueue<T extends Sized> {
   }
 
   /** Puts items back at the front, in their order, whatever the bounds. */
-  unshift(...items: T[]): void {
-    this.#items = [...items, ...this.#items.slice(this.#head)]
+  unshift(items: readonly T[]): void {
+    if (!items.length) return
+    this.#items = items.concat(this.#items.slice(this.#head))
     this.#head = 0
     for (const item of items) this.#bytes += item.bytes
+  }
+
+  /** The first item, without taking it. */
+  peek(): T | undefined {
+    return this.#items[this.#head]
   }
 
   shift(): T | undefined {

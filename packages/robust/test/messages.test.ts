@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import type { MessageInfo } from '../src/index.js'
 import { eventually, flush, within } from './support/time.js'
 import { argsOf, names, robust } from './support/harness.js'
@@ -11,11 +11,11 @@ const received = (events: Parameters<typeof argsOf>[0]): Array<[string, string, 
 
 describe("'message' events", () => {
   test('carry topic, payload and { retained, dup, qos }, in arrival order, without any polling by the user', async () => {
-    const { client, fake, events } = robust()
+    const { client, broker, events } = robust()
     await client.connect()
-    fake.message('home/a', 'retained q0', { retain: true })
-    fake.message('home/b', 'dup q1', { qos: 1, dup: true })
-    fake.message('home/c', 'q2', { qos: 2 })
+    broker.message('home/a', 'retained q0', { retain: true })
+    broker.message('home/b', 'dup q1', { qos: 1, dup: true })
+    broker.message('home/c', 'q2', { qos: 2 })
     await eventually(() => argsOf(events, 'message').length === 3, 'three messages')
     expect(received(events)).toEqual([
       ['home/a', 'retained q0', { retained: true, dup: false, qos: 0 }],
@@ -25,16 +25,16 @@ describe("'message' events", () => {
     const payload = argsOf(events, 'message')[0]?.[1]
     expect(payload).toBeInstanceOf(Uint8Array)
     // The simple client acknowledged them: PUBACK for QoS 1, PUBREC for QoS 2.
-    expect(fake.wire.filter((w) => w.type === 'puback' || w.type === 'pubrec')).toMatchObject([
+    expect(broker.wire.filter((w) => w.type === 'puback' || w.type === 'pubrec')).toMatchObject([
       { type: 'puback', pid: 1 },
       { type: 'pubrec', pid: 2 },
     ])
   })
 
   test('each message of one batch gets its own QoS (the packet callback runs just before each)', async () => {
-    const { client, fake, events } = robust()
+    const { client, broker, events } = robust()
     await client.connect()
-    fake.receive(
+    broker.receive(
       { type: 'publish', topic: 'x', payload: new TextEncoder().encode('2'), qos: 2, retain: false, dup: false, pid: 9 },
       { type: 'publish', topic: 'x', payload: new TextEncoder().encode('0'), qos: 0, retain: true, dup: false },
       { type: 'publish', topic: 'x', payload: new TextEncoder().encode('1'), qos: 1, retain: false, dup: true, pid: 10 },
@@ -48,25 +48,25 @@ describe("'message' events", () => {
   })
 
   test('inbound QoS 2 sent again before PUBREL reaches the listener once', async () => {
-    const { client, fake, events } = robust()
+    const { client, broker, events } = robust()
     await client.connect()
-    fake.message('q2', 'once', { qos: 2, pid: 5 })
-    fake.message('q2', 'once', { qos: 2, pid: 5, dup: true })
-    fake.receive({ type: 'pubrel', pid: 5 })
-    fake.message('q2', 'new message, same pid', { qos: 2, pid: 5 })
-    await eventually(() => fake.wire.filter((w) => w.type === 'pubrec').length === 3, 'three PUBRECs')
+    broker.message('q2', 'once', { qos: 2, pid: 5 })
+    broker.message('q2', 'once', { qos: 2, pid: 5, dup: true })
+    broker.receive({ type: 'pubrel', pid: 5 })
+    broker.message('q2', 'new message, same pid', { qos: 2, pid: 5 })
+    await eventually(() => broker.wire.filter((w) => w.type === 'pubrec').length === 3, 'three PUBRECs')
     await flush()
     expect(received(events).map(([, payload]) => payload)).toEqual(['once', 'new message, same pid'])
   })
 
   test('messages keep flowing across an outage', async () => {
-    const { client, fake, events } = robust()
+    const { client, broker, events } = robust()
     await client.connect()
-    fake.message('t', 'before')
+    broker.message('t', 'before')
     await eventually(() => argsOf(events, 'message').length === 1, 'the first message')
-    fake.drop()
-    await eventually(() => fake.connections === 2 && client.isConnected, 'the reconnect')
-    fake.message('t', 'after')
+    broker.drop()
+    await eventually(() => broker.connections === 2 && client.isConnected, 'the reconnect')
+    broker.message('t', 'after')
     await eventually(() => argsOf(events, 'message').length === 2, 'the second message')
     expect(received(events).map(([, payload]) => payload)).toEqual(['before', 'after'])
   })
@@ -74,7 +74,7 @@ describe("'message' events", () => {
 
 describe('throwing listeners', () => {
   test("a throwing 'message' listener is reported as 'error'; the next messages and acks still get through", async () => {
-    const { client, fake, events } = robust()
+    const { client, broker, events } = robust()
     const boom = new Error('listener bug')
     client.on('message', (topic) => {
       if (topic === 'bad') throw boom
@@ -82,12 +82,12 @@ describe('throwing listeners', () => {
     await client.connect()
     const delivered = client.publish('t', 'x', { qos: 1 })
     await eventually(() => client.inFlight === 1, 'in flight')
-    fake.message('bad', '1')
-    fake.message('good', '2')
-    fake.ack(1)
+    broker.message('bad', '1')
+    broker.message('good', '2')
+    broker.ack(1)
     await within(1000, delivered, 'the PUBACK behind the throwing listener')
-    fake.message('bad', '3')
-    fake.message('good', '4')
+    broker.message('bad', '3')
+    broker.message('good', '4')
     await eventually(() => argsOf(events, 'message').length === 4, 'all four messages')
     await flush()
     expect(received(events).map(([topic, payload]) => `${topic} ${payload}`)).toEqual(['bad 1', 'good 2', 'bad 3', 'good 4'])
@@ -96,22 +96,29 @@ describe('throwing listeners', () => {
     expect(client.isConnected).toBe(true)
   })
 
-  test("a throwing 'message' listener with no 'error' listener does not break the loop either", async () => {
-    const { client, fake, events } = robust()
-    client.removeAllListeners('error')
-    client.on('message', () => {
-      throw new Error('listener bug')
-    })
-    await client.connect()
-    fake.message('a', '1')
-    fake.message('b', '2')
-    await eventually(() => argsOf(events, 'message').length === 2, 'both messages')
-    await within(1000, client.publish('t', 'still working'), 'a publish')
-    expect(names(events)).toEqual(['connect', 'message', 'message'])
+  test("with no 'error' listener, a throwing 'message' listener becomes a process warning, and the loop goes on", async () => {
+    const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    try {
+      const { client, broker, events } = robust()
+      client.removeAllListeners('error')
+      const boom = new Error('listener bug')
+      client.on('message', () => {
+        throw boom
+      })
+      await client.connect()
+      broker.message('a', '1')
+      broker.message('b', '2')
+      await eventually(() => argsOf(events, 'message').length === 2, 'both messages')
+      await within(1000, client.publish('t', 'still working'), 'a publish')
+      expect(names(events)).toEqual(['connect', 'message', 'message'])
+      expect(warnings.mock.calls).toEqual([[boom], [boom]])
+    } finally {
+      warnings.mockRestore()
+    }
   })
 
   test("a 'connect' listener that throws after a reconnect is reported as 'error' and does not stop the receive loop", async () => {
-    const { client, fake, events } = robust()
+    const { client, broker, events } = robust()
     await client.connect()
     let throwOnce = true
     client.on('connect', () => {
@@ -119,11 +126,11 @@ describe('throwing listeners', () => {
       throwOnce = false
       throw new Error('connect listener bug')
     })
-    fake.drop()
-    await eventually(() => fake.connections === 2, 'the reconnect')
+    broker.drop()
+    await eventually(() => broker.connections === 2, 'the reconnect')
     await flush()
-    fake.autoAck = true
-    fake.message('t', 'after the throw')
+    broker.autoAck = true
+    broker.message('t', 'after the throw')
     const delivered = client.publish('t', 'x', { qos: 1 })
     await eventually(() => argsOf(events, 'message').length === 1, 'a message after the throwing listener', 500).catch(() => {})
     expect(received(events).map(([, payload]) => payload)).toEqual(['after the throw'])
@@ -144,16 +151,16 @@ describe('throwing listeners', () => {
     }
     process.on('unhandledRejection', listener)
     try {
-      const { client, fake, events } = robust()
+      const { client, broker, events } = robust()
       await client.connect()
       client.once('disconnect', () => {
         throw new Error('disconnect listener bug')
       })
-      fake.drop()
-      await eventually(() => fake.connections === 2 && client.isConnected, 'the reconnect', 500).catch(() => {})
+      broker.drop()
+      await eventually(() => broker.connections === 2 && client.isConnected, 'the reconnect', 500).catch(() => {})
       await flush()
       expect(unhandled.map(String)).toEqual([])
-      expect([fake.connections, client.isConnected]).toEqual([2, true])
+      expect([broker.connections, client.isConnected]).toEqual([2, true])
       expect(argsOf(events, 'error').map(([e]) => (e as Error).message)).toEqual(['disconnect listener bug'])
     } finally {
       process.off('unhandledRejection', listener)

@@ -3,7 +3,7 @@ import { MqttClient, isMqttError } from '@x/simple'
 import { describe, expect, test, vi } from 'vitest'
 import { DEFAULT_QUEUE, DEFAULT_RECONNECT, RobustClient, retryOptionsOf, type RobustOptions } from '../src/index.js'
 import { robustSettingsOf, simpleOptionsOf } from '../src/options.js'
-import { FakeSimpleClient } from './support/fake-simple-client.js'
+import { ScriptedBroker } from './support/scripted-broker.js'
 import { robust } from './support/harness.js'
 
 const base = { clientId: 'dev-1', server: 'mqtt://broker.invalid' } as const
@@ -11,8 +11,8 @@ const base = { clientId: 'dev-1', server: 'mqtt://broker.invalid' } as const
 describe('defaults', () => {
   const s = robustSettingsOf(base)
 
-  test('reconnect: minDelayMs 500, maxDelayMs 30000, factor 2, jitter true', () => {
-    expect(s.reconnect).toEqual({ minDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: true })
+  test('reconnect: minDelayMs 500, maxDelayMs 30000, factor 2, jitter true, stableAfterMs 10000', () => {
+    expect(s.reconnect).toEqual({ minDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: true, stableAfterMs: 10_000 })
     expect(DEFAULT_RECONNECT).toEqual(s.reconnect)
   })
 
@@ -21,12 +21,12 @@ describe('defaults', () => {
     expect(DEFAULT_QUEUE).toEqual(s.queue)
   })
 
-  test('messageTimeoutMs 10000 (the ack timeout), cleanSession false, resubscribe true, maxInFlight 100', () => {
+  test('messageTimeoutMs 10000 (the ack timeout), cleanSession false, resubscribe true, maxInFlight 20 (mosquitto\'s default quota)', () => {
     expect({ ackTimeoutMs: s.ackTimeoutMs, cleanSession: s.cleanSession, resubscribe: s.resubscribe, maxInFlight: s.maxInFlight }).toEqual({
       ackTimeoutMs: 10_000,
       cleanSession: false,
       resubscribe: true,
-      maxInFlight: 100,
+      maxInFlight: 20,
     })
   })
 
@@ -35,12 +35,12 @@ describe('defaults', () => {
   })
 
   test('cleanSession false reaches connect() of the simple client; true when asked', async () => {
-    const { client, fake } = robust()
+    const { client, broker } = robust()
     await client.connect()
     const other = robust({ cleanSession: true })
     await other.client.connect()
-    expect(fake.connects).toEqual([{ cleanSession: false }])
-    expect(other.fake.connects).toEqual([{ cleanSession: true }])
+    expect(broker.connects).toEqual([{ cleanSession: false }])
+    expect(other.broker.connects).toEqual([{ cleanSession: true }])
   })
 
   test('a partial reconnect or queue option keeps the other defaults', () => {
@@ -71,7 +71,7 @@ describe('retryOptionsOf', () => {
     })
   })
 
-  /** The waits p-retry makes between `attempts` failing attempts, measured on fake timers. */
+  /** The waits p-retry makes between `attempts` failing attempts, measured on broker timers. */
   async function waits(options: ReturnType<typeof retryOptionsOf>, attempts: number): Promise<number[]> {
     vi.useFakeTimers()
     const at: number[] = []
@@ -118,7 +118,7 @@ describe('EOPTION on bad values', () => {
   /** The error `new RobustClient(options)` throws, or undefined. */
   function constructionError(options: Partial<RobustOptions>): unknown {
     try {
-      new RobustClient({ ...base, ...options, createClient: (o) => new FakeSimpleClient(o) })
+      new RobustClient({ ...base, ...options, createClient: new ScriptedBroker().createClient })
     } catch (error) {
       return error
     }
@@ -164,7 +164,7 @@ describe('EOPTION on bad values', () => {
   })
 
   test('the constructor throws before making a simple client', () => {
-    const createClient = vi.fn((o: RobustOptions) => new FakeSimpleClient(o))
+    const createClient = vi.fn(new ScriptedBroker().createClient)
     expect(() => new RobustClient({ ...base, maxInFlight: -1, createClient })).toThrow(/maxInFlight/)
     expect(createClient).not.toHaveBeenCalled()
   })
@@ -200,7 +200,8 @@ describe('simpleOptionsOf', () => {
       maxInFlight: 3,
       reconnect: { minDelayMs: 1 },
       queue: { maxMessages: 1 },
-      createClient: (o) => new FakeSimpleClient(o),
+      will: { topic: 'dev-1/status', payload: 'gone' },
+      createClient: new ScriptedBroker().createClient,
     }
     expect(simpleOptionsOf(all)).toStrictEqual({
       ...base,
@@ -218,8 +219,8 @@ describe('simpleOptionsOf', () => {
   })
 
   test('RobustClient hands exactly these options to createClient', () => {
-    const { fake } = robust({ keepaliveSec: 9, messageTimeoutMs: 300, maxInFlight: 2 })
-    expect(fake.options).toStrictEqual({ ...base, keepaliveSec: 9, messageTimeoutMs: 0 })
+    const { broker } = robust({ keepaliveSec: 9, messageTimeoutMs: 300, maxInFlight: 2 })
+    expect(broker.options).toStrictEqual({ ...base, keepaliveSec: 9, messageTimeoutMs: 0 })
   })
 
   test('a real MqttClient accepts them (messageTimeoutMs 0 means no STIMEOUT)', () => {

@@ -1,12 +1,12 @@
 import { isMqttError, type QoS } from '@x/simple'
 import { describe, expect, test } from 'vitest'
-import { type FakeSimpleClient, type Wire } from './support/fake-simple-client.js'
+import { type ScriptedBroker, type Wire } from './support/scripted-broker.js'
 import { eventually, flush, inspect, within } from './support/time.js'
 import { argsOf, names, robust } from './support/harness.js'
 
 /** What connection `link` carried, in order, as short strings: 'sub a/# 1', 'unsub a', 'pub m1'. */
-function onLink(fake: FakeSimpleClient, link: number): string[] {
-  return fake.wire
+function onLink(broker: ScriptedBroker, link: number): string[] {
+  return broker.wire
     .filter((w) => w.link === link)
     .flatMap((w: Wire) =>
       w.type === 'subscribe'
@@ -20,31 +20,31 @@ function onLink(fake: FakeSimpleClient, link: number): string[] {
 }
 
 /** Cuts the link and waits until the client is back on connection `link` (the broker answers `sessionPresent`). */
-async function outage(client: { isConnected: boolean }, fake: FakeSimpleClient, sessionPresent: boolean): Promise<number> {
-  const link = fake.connections + 1
-  fake.script({ sessionPresent })
-  fake.drop()
-  await eventually(() => fake.connections === link && client.isConnected, `reconnect number ${link - 1}`)
+async function outage(client: { isConnected: boolean }, broker: ScriptedBroker, sessionPresent: boolean): Promise<number> {
+  const link = broker.connections + 1
+  broker.script({ sessionPresent })
+  broker.drop()
+  await eventually(() => broker.connections === link && client.isConnected, `reconnect number ${link - 1}`)
   await flush()
   return link
 }
 
 describe('subscribe', () => {
   test('resolves the QoS the broker granted (SUBACK, seen through the packet callback)', async () => {
-    const { client, fake } = robust()
-    fake.autoAck = true
-    fake.grant = (filter, qos) => (filter === 'down/#' ? 1 : qos)
+    const { client, broker } = robust()
+    broker.autoAck = true
+    broker.grant = (filter, qos) => (filter === 'down/#' ? 1 : qos)
     await client.connect()
     expect(await client.subscribe('down/#', { qos: 2 })).toBe(1)
     expect(await client.subscribe('a/+', { qos: 1 })).toBe(1)
     expect(await client.subscribe('b')).toBe(0)
-    expect(onLink(fake, 1)).toEqual(['sub down/# 2', 'sub a/+ 1', 'sub b 0'])
+    expect(onLink(broker, 1)).toEqual(['sub down/# 2', 'sub a/+ 1', 'sub b 0'])
   })
 
   test('a refused subscription (SUBACK 0x80) rejects with errno 44 and is not remembered', async () => {
-    const { client, fake, events } = robust()
-    fake.autoAck = true
-    fake.grant = (filter, qos) => (filter.startsWith('secret/') ? 0x80 : qos)
+    const { client, broker, events } = robust()
+    broker.autoAck = true
+    broker.grant = (filter, qos) => (filter.startsWith('secret/') ? 0x80 : qos)
     await client.connect()
     const error = await client.subscribe('secret/#', { qos: 1 }).then(
       () => undefined,
@@ -52,176 +52,176 @@ describe('subscribe', () => {
     )
     expect(isMqttError(error) && [error.errno, error.code, error.topic]).toEqual([44, 'ESUBACKFAIL', 'secret/#'])
     expect(await client.subscribe('open/#', { qos: 1 })).toBe(1)
-    const link = await outage(client, fake, false)
-    expect(onLink(fake, link)).toEqual(['sub open/# 1'])
+    const link = await outage(client, broker, false)
+    expect(onLink(broker, link)).toEqual(['sub open/# 1'])
     expect(argsOf(events, 'error')).toEqual([])
   })
 
   test('a filter granted once and refused when subscribed again is forgotten', async () => {
-    const { client, fake } = robust()
-    fake.autoAck = true
+    const { client, broker } = robust()
+    broker.autoAck = true
     await client.connect()
     expect(await client.subscribe('x/#', { qos: 1 })).toBe(1)
-    fake.grant = () => 0x80
+    broker.grant = () => 0x80
     await expect(client.subscribe('x/#', { qos: 2 })).rejects.toMatchObject({ errno: 44 })
-    fake.grant = (_f, qos) => qos
-    const link = await outage(client, fake, false)
-    expect(onLink(fake, link)).toEqual([])
+    broker.grant = (_f, qos) => qos
+    const link = await outage(client, broker, false)
+    expect(onLink(broker, link)).toEqual([])
   })
 
   test('while offline waits for the connection', async () => {
-    const { client, fake } = robust()
-    fake.autoAck = true
+    const { client, broker } = robust()
+    broker.autoAck = true
     const granted = inspect(client.subscribe('early/#', { qos: 2 }))
     await flush()
-    expect([granted().state, fake.wire.length]).toEqual(['pending', 0])
+    expect([granted().state, broker.wire.length]).toEqual(['pending', 0])
     await client.connect()
     await eventually(() => granted().state !== 'pending', 'the subscription')
     expect(granted()).toEqual({ state: 'resolved', value: 2 })
-    expect(onLink(fake, 1)).toEqual(['sub early/# 2'])
+    expect(onLink(broker, 1)).toEqual(['sub early/# 2'])
   })
 
   test('invalid filters reject at once (EFILTER, EQOS), nothing is sent', async () => {
-    const { client, fake } = robust()
+    const { client, broker } = robust()
     await client.connect()
     await expect(client.subscribe('a/#/b')).rejects.toMatchObject({ code: 'EFILTER' })
     await expect(client.subscribe('a', { qos: 5 as QoS })).rejects.toMatchObject({ code: 'EQOS' })
     await expect(client.unsubscribe('a+')).rejects.toMatchObject({ code: 'EFILTER' })
     await flush()
-    expect(fake.wire).toEqual([])
+    expect(broker.wire).toEqual([])
   })
 })
 
 describe('the resubscribe plan after a reconnect', () => {
   test('no session: every remembered filter is subscribed again (same QoS), before the queued messages', async () => {
-    const { client, fake, events } = robust()
-    fake.autoAck = true
+    const { client, broker, events } = robust()
+    broker.autoAck = true
     await client.connect()
     await client.subscribe('a/#', { qos: 1 })
     await client.subscribe('b/+', { qos: 2 })
-    fake.script('hold')
-    fake.drop()
-    await eventually(() => fake.connectPending, 'the reconnect attempt')
+    broker.script('hold')
+    broker.drop()
+    await eventually(() => broker.connectPending, 'the reconnect attempt')
     const queued = [client.publish('t', 'm1', { qos: 1 }), client.publish('t', 'm2')]
-    fake.answerConnect({ sessionPresent: false })
+    broker.answerConnect({ sessionPresent: false })
     await within(1000, Promise.all(queued), 'the queued messages')
-    expect(onLink(fake, 2)).toEqual(['sub a/# 1', 'sub b/+ 2', 'pub m1', 'pub m2'])
+    expect(onLink(broker, 2)).toEqual(['sub a/# 1', 'sub b/+ 2', 'pub m1', 'pub m2'])
     expect(names(events)).toEqual(['connect', 'disconnect', 'reconnecting', 'connect'])
   })
 
   test('session present: nothing is subscribed again', async () => {
-    const { client, fake } = robust()
-    fake.autoAck = true
+    const { client, broker } = robust()
+    broker.autoAck = true
     await client.connect()
     await client.subscribe('a/#', { qos: 1 })
-    const link = await outage(client, fake, true)
+    const link = await outage(client, broker, true)
     await within(1000, client.publish('t', 'after'), 'a publish')
-    expect(onLink(fake, link)).toEqual(['pub after'])
+    expect(onLink(broker, link)).toEqual(['pub after'])
   })
 
   test('every outage without session renews the filters again', async () => {
-    const { client, fake } = robust()
-    fake.autoAck = true
+    const { client, broker } = robust()
+    broker.autoAck = true
     await client.connect()
     await client.subscribe('a', { qos: 1 })
     for (const sessionPresent of [false, true, false, false]) {
-      const link = await outage(client, fake, sessionPresent)
-      await eventually(() => fake.pending.length === 0, 'the SUBACKs')
-      expect(onLink(fake, link)).toEqual(sessionPresent ? [] : ['sub a 1'])
+      const link = await outage(client, broker, sessionPresent)
+      await eventually(() => broker.pending.length === 0, 'the SUBACKs')
+      expect(onLink(broker, link)).toEqual(sessionPresent ? [] : ['sub a 1'])
     }
   })
 
   test('resubscribe: false renews nothing', async () => {
-    const { client, fake } = robust({ resubscribe: false })
-    fake.autoAck = true
+    const { client, broker } = robust({ resubscribe: false })
+    broker.autoAck = true
     await client.connect()
     await client.subscribe('a/#', { qos: 1 })
-    const link = await outage(client, fake, false)
-    expect(onLink(fake, link)).toEqual([])
+    const link = await outage(client, broker, false)
+    expect(onLink(broker, link)).toEqual([])
   })
 
   test('unsubscribe forgets the filter', async () => {
-    const { client, fake } = robust()
-    fake.autoAck = true
+    const { client, broker } = robust()
+    broker.autoAck = true
     await client.connect()
     await client.subscribe('a/#', { qos: 1 })
     await client.subscribe('b/#')
     await within(1000, client.unsubscribe('a/#'), 'the unsubscribe')
-    expect(onLink(fake, 1)).toEqual(['sub a/# 1', 'sub b/# 0', 'unsub a/#'])
-    const link = await outage(client, fake, false)
-    expect(onLink(fake, link)).toEqual(['sub b/# 0'])
+    expect(onLink(broker, 1)).toEqual(['sub a/# 1', 'sub b/# 0', 'unsub a/#'])
+    const link = await outage(client, broker, false)
+    expect(onLink(broker, link)).toEqual(['sub b/# 0'])
   })
 
   test('unsubscribe called before the SUBACK of the same filter still forgets it', async () => {
-    const { client, fake } = robust()
-    fake.autoAck = true
+    const { client, broker } = robust()
+    broker.autoAck = true
     await client.connect()
     const subscribed = client.subscribe('a/#', { qos: 1 })
     const unsubscribed = client.unsubscribe('a/#')
     await within(1000, Promise.all([subscribed, unsubscribed]), 'SUBACK then UNSUBACK')
-    expect(onLink(fake, 1)).toEqual(['sub a/# 1', 'unsub a/#'])
-    const link = await outage(client, fake, false)
-    expect(onLink(fake, link)).toEqual([])
+    expect(onLink(broker, 1)).toEqual(['sub a/# 1', 'unsub a/#'])
+    const link = await outage(client, broker, false)
+    expect(onLink(broker, link)).toEqual([])
   })
 
   test('a subscription made while offline is sent once, not also renewed; new ones follow', async () => {
-    const { client, fake } = robust()
-    fake.autoAck = true
+    const { client, broker } = robust()
+    broker.autoAck = true
     await client.connect()
     await client.subscribe('a', { qos: 1 })
     await client.subscribe('keep', { qos: 1 })
-    fake.script('hold')
-    fake.drop()
-    await eventually(() => fake.connectPending, 'the reconnect attempt')
+    broker.script('hold')
+    broker.drop()
+    await eventually(() => broker.connectPending, 'the reconnect attempt')
     const again = client.subscribe('a', { qos: 2 })
     const fresh = client.subscribe('c')
-    fake.answerConnect({ sessionPresent: false })
+    broker.answerConnect({ sessionPresent: false })
     expect(await within(1000, again, 'a again')).toBe(2)
     expect(await within(1000, fresh, 'c')).toBe(0)
-    expect(onLink(fake, 2)).toEqual(['sub keep 1', 'sub a 2', 'sub c 0'])
-    const link = await outage(client, fake, false)
-    expect(onLink(fake, link).sort()).toEqual(['sub a 2', 'sub c 0', 'sub keep 1'])
+    expect(onLink(broker, 2)).toEqual(['sub keep 1', 'sub a 2', 'sub c 0'])
+    const link = await outage(client, broker, false)
+    expect(onLink(broker, link).sort()).toEqual(['sub a 2', 'sub c 0', 'sub keep 1'])
   })
 
   test('no session: a subscription whose SUBACK was lost is sent again and its promise resolves', async () => {
-    const { client, fake } = robust()
+    const { client, broker } = robust()
     await client.connect()
     const granted = inspect(client.subscribe('lost/#', { qos: 1 }))
-    await eventually(() => fake.pending.length === 1, 'the SUBSCRIBE in flight')
-    fake.autoAck = true
-    const link = await outage(client, fake, false)
+    await eventually(() => broker.pending.length === 1, 'the SUBSCRIBE in flight')
+    broker.autoAck = true
+    const link = await outage(client, broker, false)
     await eventually(() => granted().state !== 'pending', 'the subscription')
     expect(granted()).toEqual({ state: 'resolved', value: 1 })
-    expect(onLink(fake, link)).toEqual(['sub lost/# 1'])
-    const next = await outage(client, fake, false)
-    expect(onLink(fake, next)).toEqual(['sub lost/# 1'])
+    expect(onLink(broker, link)).toEqual(['sub lost/# 1'])
+    const next = await outage(client, broker, false)
+    expect(onLink(broker, next)).toEqual(['sub lost/# 1'])
   })
 
   test('session present: a subscription in flight is resent by the simple client and resolves on its SUBACK', async () => {
-    const { client, fake } = robust()
+    const { client, broker } = robust()
     await client.connect()
     const granted = inspect(client.subscribe('kept/#', { qos: 2 }))
-    await eventually(() => fake.pending.length === 1, 'the SUBSCRIBE in flight')
-    const link = await outage(client, fake, true)
-    expect(fake.wire.filter((w) => w.link === link)).toMatchObject([{ type: 'subscribe', filter: 'kept/#', pid: 1, resent: true }])
-    fake.ack(1)
+    await eventually(() => broker.pending.length === 1, 'the SUBSCRIBE in flight')
+    const link = await outage(client, broker, true)
+    expect(broker.wire.filter((w) => w.link === link)).toMatchObject([{ type: 'subscribe', filter: 'kept/#', pid: 1, resent: true }])
+    broker.ack(1)
     await eventually(() => granted().state !== 'pending', 'the subscription')
     expect(granted()).toEqual({ state: 'resolved', value: 2 })
   })
 
   test("a renewal the broker refuses is reported as 'error' (44) and the filter is forgotten", async () => {
-    const { client, fake, events } = robust()
-    fake.autoAck = true
+    const { client, broker, events } = robust()
+    broker.autoAck = true
     await client.connect()
     await client.subscribe('a', { qos: 1 })
     await client.subscribe('b', { qos: 1 })
-    fake.grant = (filter, qos) => (filter === 'a' ? 0x80 : qos)
-    const link = await outage(client, fake, false)
+    broker.grant = (filter, qos) => (filter === 'a' ? 0x80 : qos)
+    const link = await outage(client, broker, false)
     await eventually(() => argsOf(events, 'error').length === 1, "the 'error' event")
     const [error] = argsOf(events, 'error')[0] ?? []
     expect(isMqttError(error) && [error.errno, error.topic]).toEqual([44, 'a'])
-    expect(onLink(fake, link)).toEqual(['sub a 1', 'sub b 1'])
-    const next = await outage(client, fake, false)
-    expect(onLink(fake, next)).toEqual(['sub b 1'])
+    expect(onLink(broker, link)).toEqual(['sub a 1', 'sub b 1'])
+    const next = await outage(client, broker, false)
+    expect(onLink(broker, next)).toEqual(['sub b 1'])
   })
 })

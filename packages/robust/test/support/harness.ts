@@ -1,10 +1,11 @@
 /**
- * Builds RobustClients over a FakeSimpleClient, records their events, and closes every one of
- * them after each test (the setup file fails a test file that leaves a timer behind).
+ * Builds RobustClients over the real simple client and a ScriptedBroker, records their events, and
+ * closes every one of them after each test (the setup file fails a test file that leaves a timer
+ * behind).
  */
 import { afterEach, vi } from 'vitest'
 import { RobustClient, type RobustEvents, type RobustOptions } from '../../src/index.js'
-import { FakeSimpleClient } from './fake-simple-client.js'
+import { ScriptedBroker } from './scripted-broker.js'
 import { within } from './time.js'
 
 export type EventName = keyof RobustEvents
@@ -14,7 +15,7 @@ export type Recorded = { [K in EventName]: { name: K; args: RobustEvents[K] } }[
 
 export interface Harness {
   client: RobustClient
-  fake: FakeSimpleClient
+  broker: ScriptedBroker
   /** Every event of the client, in order. */
   events: Recorded[]
 }
@@ -22,15 +23,15 @@ export interface Harness {
 const EVENTS: EventName[] = ['connect', 'disconnect', 'reconnecting', 'message', 'drop', 'error']
 const open = new Set<RobustClient>()
 
-/** A RobustClient over a fresh fake; options default to a client id, a server and 10 ms backoff without jitter. */
+/** A RobustClient over a fresh broker; options default to a client id, a server, and 10 ms backoff without jitter where every connection counts as stable. */
 export function robust(options: Partial<RobustOptions> = {}): Harness {
-  let fake: FakeSimpleClient | undefined
+  const broker = new ScriptedBroker()
   const client = new RobustClient({
     clientId: 'dev-1',
     server: 'mqtt://broker.invalid',
-    reconnect: { minDelayMs: 10, maxDelayMs: 40, jitter: false },
     ...options,
-    createClient: (simple) => (fake = new FakeSimpleClient(simple)),
+    reconnect: { stableAfterMs: 0, ...(options.reconnect ?? { minDelayMs: 10, maxDelayMs: 40, jitter: false }) },
+    createClient: broker.createClient,
   })
   open.add(client)
   const events: Recorded[] = []
@@ -39,8 +40,7 @@ export function robust(options: Partial<RobustOptions> = {}): Harness {
       events.push({ name, args } as Recorded)
     })
   }
-  if (!fake) throw new Error('createClient was not called by the constructor')
-  return { client, fake, events }
+  return { client, broker, events }
 }
 
 /** The names of the recorded events, in order. */

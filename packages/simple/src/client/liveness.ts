@@ -1,18 +1,21 @@
 /**
  * Keeps a link alive and notices when it is dead, with one timer.
  *
- * - With keepalive on, a PINGREQ goes out when nothing was sent for `keepaliveMs` [MQTT-3.1.2-23],
- *   and the link is dead when nothing arrives for 1.5 × `keepaliveMs`.
- * - After any PINGREQ (automatic or `ping()`), the link is dead when no byte arrives within
- *   `socketTimeoutMs`.
+ * - With keepalive on, a PINGREQ goes out when nothing was sent for `keepaliveMs` [MQTT-3.1.2-23]
+ *   or nothing was received for that long: a client that only publishes QoS 0 hears nothing back,
+ *   and must still learn that its link lives.
+ * - The link is dead only when a PINGREQ (automatic or `ping()`) gets no byte back within
+ *   `socketTimeoutMs`. Before saying so, one more round of I/O runs: a program that was busy
+ *   past the deadline reads what the socket holds first, so a healthy link is never declared dead.
  * - While someone waits with no deadline of their own (`probing`) and keepalive is off, a silent
  *   link is probed with a PINGREQ after `socketTimeoutMs`, so that wait cannot last forever.
  */
 export class Liveness {
-  #lastSent = 0
-  #lastReceived = 0
+  #lastSent: number
+  #lastReceived: number
   #pingSent = 0
   #timer: ReturnType<typeof setTimeout> | undefined
+  #verifying: ReturnType<typeof setImmediate> | undefined
   readonly #keepaliveMs: number
   readonly #socketTimeoutMs: number
   readonly #ping: () => void
@@ -33,20 +36,27 @@ export class Liveness {
 
   stop(): void {
     clearTimeout(this.#timer)
+    clearImmediate(this.#verifying)
   }
 
   sent(): void {
     this.#lastSent = Date.now()
   }
 
-  received(): void {
-    this.#lastReceived = Date.now()
+  received(now: number): void {
+    this.#lastReceived = now
   }
 
-  /** A PINGREQ went out: an answer is due within `socketTimeoutMs`. */
+  /** A PINGREQ went out: an answer is due within `socketTimeoutMs` of the first unanswered one. */
   pinged(): void {
-    this.#lastSent = this.#pingSent = Date.now()
+    this.#lastSent = Date.now()
+    if (!this.#awaiting) this.#pingSent = this.#lastSent
     this.arm()
+  }
+
+  /** Whether a PINGREQ went out and no byte has come back since. */
+  get #awaiting(): boolean {
+    return this.#pingSent > this.#lastReceived && !this.paused
   }
 
   /**
@@ -54,20 +64,29 @@ export class Liveness {
    * move on without rescheduling, so a check can come early: it then just sleeps again.
    */
   arm(): void {
-    clearTimeout(this.#timer)
+    this.stop()
     const now = Date.now()
     if (this.paused) this.#lastReceived = now
     const ka = this.#keepaliveMs
     const timeout = this.#socketTimeoutMs
-    // A PINGREQ with no byte back since it went out.
-    const awaiting = this.#pingSent > this.#lastReceived
+    const awaiting = this.#awaiting
     const answerDue = awaiting ? this.#pingSent + timeout : Infinity
-    const silentDue = ka ? this.#lastReceived + ka * 1.5 : Infinity
-    const pingDue = awaiting ? Infinity : ka ? this.#lastSent + ka : this.probing ? this.#lastReceived + timeout : Infinity
-    if (now >= answerDue) return this.#dead(`no answer to PINGREQ within ${timeout} ms (socketTimeoutMs)`)
-    if (now >= silentDue) return this.#dead(`nothing received for ${ka * 1.5} ms, 1.5 × keepalive [MQTT-3.1.2-24]`)
+    const pingDue = awaiting
+      ? Infinity
+      : ka
+        ? Math.min(this.#lastSent, this.#lastReceived) + ka
+        : this.probing
+          ? this.#lastReceived + timeout
+          : Infinity
+    if (now >= answerDue) {
+      this.#verifying = setImmediate(() => {
+        if (this.#awaiting) this.#dead(`no answer to PINGREQ within ${timeout} ms (socketTimeoutMs)`)
+        else this.arm()
+      })
+      return
+    }
     if (now >= pingDue) return this.#ping()
-    const due = Math.min(answerDue, silentDue, pingDue)
+    const due = Math.min(answerDue, pingDue)
     if (due < Infinity) this.#timer = setTimeout(() => this.arm(), due - now)
   }
 }

@@ -21,7 +21,11 @@ export interface ClientOptions {
   socketTimeoutMs?: number
   /** After this long without an acknowledgement a pending packet id gets `STIMEOUT`; 0 waits forever. @default 10000 */
   messageTimeoutMs?: number
-  /** Largest packet accepted from the broker, in bytes; a larger one is EOVERSIZE. @default 16 MiB */
+  /**
+   * Largest packet accepted from the broker, in bytes. A larger PUBLISH is skipped unread (and
+   * acknowledged, and reported to `setCallbackOversize`); any other larger packet is EOVERSIZE.
+   * @default 16 MiB
+   */
   maxPacketBytes?: number
   /** How to open the connection; defaults to TCP/TLS with Node. Tests and other runtimes pass their own. */
   transport?: Transport
@@ -52,6 +56,15 @@ function whole(name: string, value: number, min: number, max: number): number {
   return value
 }
 
+/** A percent-escaped part of the server URL, decoded; `undefined` when empty. */
+function unescaped(part: string, name: string, url: string): string | undefined {
+  try {
+    return decodeURIComponent(part) || undefined
+  } catch {
+    throw optionError(`server: the ${name} in ${url} has a malformed percent-escape`)
+  }
+}
+
 /** Checks the options and fills in the defaults; throws EOPTION or ECLIENTID. */
 export function settingsOf(o: ClientOptions): Settings {
   if (typeof o.clientId !== 'string') throw new MqttError('ECLIENTID', 'Invalid option clientId: not a string')
@@ -62,10 +75,12 @@ export function settingsOf(o: ClientOptions): Settings {
     const secure = SCHEMES[url?.protocol as string]
     if (!url || secure === undefined) throw optionError(`server: ${host} is not an mqtt:, mqtts:, tcp:, tls: or ssl: URL`)
     host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+    if (!host) throw optionError(`server: ${url.href} names no host`)
     tls ??= secure
-    port ??= Number(url.port) || undefined
-    user ??= decodeURIComponent(url.username) || undefined
-    password ??= decodeURIComponent(url.password) || undefined
+    // An explicit port 0 is refused below, not taken as "no port".
+    port ??= url.port === '' ? undefined : Number(url.port)
+    user ??= unescaped(url.username, 'user name', url.href)
+    password ??= unescaped(url.password, 'password', url.href)
   }
   if (password !== undefined && user === undefined)
     throw optionError('password: MQTT 3.1.1 sends one only with a user name [MQTT-3.1.2-22]')

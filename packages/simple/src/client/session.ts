@@ -5,10 +5,10 @@ export interface Pending {
   /** The packet type that settles it: PUBACK (QoS 1), PUBCOMP (QoS 2), SUBACK, UNSUBACK. */
   ack: 'puback' | 'pubcomp' | 'suback' | 'unsuback'
   /**
-   * The packet as sent, to send again when the session is resumed. `undefined` once PUBREC has
-   * arrived for a QoS 2 message: from then on PUBREL is what gets sent again [MQTT-4.3.3-1].
+   * Encodes the packet again, for a resumed session (a PUBLISH with DUP set). `undefined` once
+   * PUBREC has arrived for a QoS 2 message: from then on PUBREL is what goes again [MQTT-4.3.3-1].
    */
-  packet: Uint8Array | undefined
+  again: (() => Uint8Array) | undefined
   /** When STIMEOUT is due (ms since the epoch); Infinity when message timeouts are off. */
   deadline: number
 }
@@ -23,23 +23,29 @@ export class Session {
   readonly pending = new Map<number, Pending>()
   /** Inbound QoS 2 packet ids delivered to the user and not yet released by PUBREL. */
   readonly held = new Set<number>()
+  /**
+   * Packet ids a session the broker did not keep took with it, not yet reported as SLOST. They
+   * stay reserved until reported, so a status can never be taken for a newer packet's.
+   */
+  lost: number[] = []
   #lastPid = 0
 
   /** The next free packet id: 1..65535, wrapping, skipping ids in flight [MQTT-2.3.1-2]. */
   nextPid(operation: string): number {
+    const reserved = this.lost.length ? new Set(this.lost) : undefined
     for (let tries = 0; tries < 65_535; tries++) {
       this.#lastPid = (this.#lastPid % 65_535) + 1
-      if (!this.pending.has(this.#lastPid)) return this.#lastPid
+      if (!this.pending.has(this.#lastPid) && !reserved?.has(this.#lastPid)) return this.#lastPid
     }
     throw new MqttError('ENOPID', `Cannot ${operation}: all 65,535 packet ids are in flight`, { operation })
   }
 
-  /** Removes and returns the pending packets whose deadline has passed, oldest first. */
-  expire(now: number): number[] {
+  /** Removes and returns the pending packets whose deadline is at or before `time`, oldest first. */
+  expire(time: number): number[] {
     const expired: number[] = []
     // Deadlines grow with insertion order (one timeout for all), so the first live one ends the scan.
     for (const [pid, p] of this.pending) {
-      if (p.deadline > now) break
+      if (p.deadline > time) break
       this.pending.delete(pid)
       expired.push(pid)
     }
@@ -52,9 +58,23 @@ export class Session {
     return Infinity
   }
 
-  /** Forgets everything: the broker has no session for this client. */
-  clear(): void {
-    this.pending.clear()
-    this.held.clear()
+  /**
+   * The broker answered CONNECT: with a session, what to send again [MQTT-4.4.0-1] (each PUBLISH
+   * with DUP, PUBREL for QoS 2 past PUBREC), oldest first, each waiting anew until `deadline`;
+   * without one, nothing, and every pending packet id becomes lost.
+   */
+  resume(present: boolean, pubrel: (pid: number) => Uint8Array, deadline: number): Uint8Array[] {
+    if (!present) {
+      for (const pid of this.pending.keys()) this.lost.push(pid)
+      this.pending.clear()
+      this.held.clear()
+      return []
+    }
+    const again: Uint8Array[] = []
+    for (const [pid, entry] of this.pending) {
+      again.push(entry.again ? entry.again() : pubrel(pid))
+      if (entry.deadline < Infinity) entry.deadline = deadline
+    }
+    return again
   }
 }

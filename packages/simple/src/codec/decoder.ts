@@ -11,7 +11,16 @@ export interface Direction<P> {
   readonly sender: string
   /** By packet type number: the types this side may receive. */
   readonly decoders: Readonly<Record<number, BodyDecoder<P>>>
+  /**
+   * How a PUBLISH over `maxPacketBytes` is reported, from its first bytes (topic and packet id)
+   * while the rest is skipped unbuffered. Without it, such a PUBLISH is EOVERSIZE.
+   */
+  readonly skipped?: (r: Reader, first: number, size: number) => P
 }
+
+// What a skipped PUBLISH keeps of its body: the topic (at most 65,535 bytes, with its length)
+// and the packet id. Everything after that is counted, not stored.
+const SKIP_HEAD = 2 + 65_535 + 2
 
 // Names by type number, for messages: NAMES[3] === 'PUBLISH'.
 const NAMES =
@@ -28,6 +37,10 @@ const FLAGS = [0, 0, 0, 0, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0]
  * and its size (against `maxPacketBytes`) are checked as soon as the header arrives, before any of
  * the body is buffered, so hostile input costs at most `maxPacketBytes` of memory.
  *
+ * A PUBLISH over the limit is not an error where the direction says how to report it
+ * (`skipped`): its topic and packet id are read, at most 64 KiB of it is kept, and the rest of its
+ * body is passed over as it arrives.
+ *
  * A malformed packet throws an MqttError while iterating, after the good packets before it were
  * yielded. The stream is then out of step: drop the decoder (and the connection) after an error.
  */
@@ -39,6 +52,8 @@ export class PacketDecoder<P> {
   #lengthBytes = 0
   #body: Uint8Array | undefined // allocated once the Remaining Length is known
   #filled = 0
+  #skipLeft = 0 // body bytes of an oversize PUBLISH still to pass over (its head fills #body)
+  #size = 0 // the oversize packet's whole size, for its report
 
   constructor(direction: Direction<P>, maxPacketBytes = MAX_REMAINING_LENGTH + 5) {
     this.#direction = direction
@@ -60,6 +75,11 @@ export class PacketDecoder<P> {
       if (!this.#body) {
         const n = this.#readLength(chunk[at++] as number)
         if (n < 0) continue
+        if (this.#skipLeft) {
+          this.#body = new Uint8Array(Math.min(n, SKIP_HEAD))
+          this.#filled = 0
+          continue
+        }
         // The whole body is in this chunk (the usual case): a view of it, no copy. A plain
         // Uint8Array view, so a payload is the same type whether or not it arrived split.
         const whole = chunk.length - at >= n
@@ -71,8 +91,17 @@ export class PacketDecoder<P> {
         this.#body.set(chunk.subarray(at, at + n), this.#filled)
         this.#filled += n
         at += n
+        if (this.#skipLeft) {
+          // Past the head: count the rest of an oversize PUBLISH without keeping it.
+          const passed = Math.min(this.#skipLeft - n, chunk.length - at)
+          this.#skipLeft -= n + passed
+          at += passed
+          if (this.#skipLeft) continue
+          yield this.#finishSkipped()
+          continue
+        }
       }
-      if (this.#filled === this.#body.length) yield this.#finish()
+      if (this.#filled === this.#body.length && !this.#skipLeft) yield this.#finish()
     }
   }
 
@@ -102,12 +131,26 @@ export class PacketDecoder<P> {
     }
     const total = 1 + this.#lengthBytes + this.#length
     if (total > this.#maxPacketBytes) {
+      if (this.#first >> 4 === 3 && this.#direction.skipped) {
+        this.#skipLeft = this.#length
+        this.#size = total
+        return this.#length
+      }
       throw new MqttError(
         'EOVERSIZE',
         `${NAMES[this.#first >> 4]} of ${total} bytes is over the limit of ${this.#maxPacketBytes} (maxPacketBytes)`,
       )
     }
     return this.#length
+  }
+
+  #finishSkipped(): P {
+    const head = (this.#body as Uint8Array).subarray(0, this.#filled)
+    const first = this.#first
+    this.#first = -1
+    this.#body = undefined
+    const skipped = this.#direction.skipped as NonNullable<Direction<P>['skipped']>
+    return skipped(new Reader(head, 'PUBLISH'), first, this.#size)
   }
 
   #finish(): P {

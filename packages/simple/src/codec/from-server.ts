@@ -3,12 +3,16 @@ import { decodeConnack } from './connack.js'
 import type { Direction } from './decoder.js'
 import { decodeEmpty } from './empty.js'
 import type { ServerPacket } from './packet.js'
-import { decodePublish } from './publish.js'
+import { decodePublish, decodeSkippedPublish } from './publish.js'
 import { decodeSuback } from './suback.js'
 
-/** What a client receives: every other type is refused before its body is read. */
+/**
+ * What a client receives: every other type is refused before its body is read. A PUBLISH over
+ * the size limit is skipped and reported, not refused: it is one message, not a broken link.
+ */
 export const fromServer: Direction<ServerPacket> = {
   sender: 'broker',
+  skipped: decodeSkippedPublish,
   decoders: {
     2: decodeConnack,
     3: decodePublish,

@@ -57,6 +57,11 @@ export interface PublishPacket {
   dup: boolean
   /** Present exactly when qos > 0. */
   pid?: number
+  /**
+   * Present when the packet was larger than the decoder's `maxPacketBytes`: its size in bytes.
+   * Its payload was skipped, not buffered, and is empty here.
+   */
+  oversize?: number
 }
 
 export type AckType = 'puback' | 'pubrec' | 'pubrel' | 'pubcomp' | 'unsuback'

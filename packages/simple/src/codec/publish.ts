@@ -11,12 +11,14 @@ export function encodePublish(p: PublishPacket): Uint8Array {
   return packet(0x30 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), parts)
 }
 
-/** PUBLISH [MQTT-3.3]: QoS 0..2, DUP only with QoS > 0, a valid topic name, a non-zero pid. */
+/**
+ * PUBLISH [MQTT-3.3]: QoS 0..2, a valid topic name, a non-zero pid. DUP on QoS 0 is accepted:
+ * [MQTT-3.3.1-2] binds the sender, and one odd message must not cost a subscriber its link.
+ */
 export function decodePublish(r: Reader, first: number): PublishPacket {
   const qos = (first >> 1) & 3
   if (qos > 2) throw r.fail('QoS 3 [MQTT-3.3.1-4]')
   const dup = first & 8
-  if (dup && !qos) throw r.fail('DUP on QoS 0 [MQTT-3.3.1-2]')
   const topic = r.string()
   const problem = topicNameShapeProblem(topic)
   if (problem) throw r.fail(`topic ${JSON.stringify(topic)}: ${problem}`)
@@ -24,4 +26,14 @@ export function decodePublish(r: Reader, first: number): PublishPacket {
   const p: PublishPacket = { type: 'publish', topic, payload: r.rest(), qos: qos as QoS, retain: (first & 1) > 0, dup: dup > 0 }
   if (pid) p.pid = pid
   return p
+}
+
+const NOTHING = new Uint8Array(0)
+
+/**
+ * A PUBLISH over the size limit, from its first bytes only (topic and packet id): the payload
+ * was skipped, never buffered. `size` is the whole packet's size in bytes.
+ */
+export function decodeSkippedPublish(r: Reader, first: number, size: number): PublishPacket {
+  return { ...decodePublish(r, first), payload: NOTHING, oversize: size }
 }

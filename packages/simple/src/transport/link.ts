@@ -43,5 +43,9 @@ export interface Target {
  */
 export type TlsOptions = ConnectionOptions
 
-/** Opens a link, or rejects with an MqttError (EDNS, ECONNREFUSED, ETLS, ECERT, ESOCKETTIMEOUT, ENOCON). */
-export type Transport = (target: Target, handlers: LinkHandlers) => Promise<Link>
+/**
+ * Opens a link, or rejects with an MqttError (EDNS, ECONNREFUSED, ETLS, ECERT, ESOCKETTIMEOUT,
+ * ENOCON). When `signal` aborts before the link is up, it releases what it opened and rejects
+ * with ECLOSED at once.
+ */
+export type Transport = (target: Target, handlers: LinkHandlers, signal?: AbortSignal) => Promise<Link>

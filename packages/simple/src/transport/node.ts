@@ -7,25 +7,36 @@ import type { Link, LinkHandlers, Target, Transport } from './link.js'
 // Node's certificate verification failures: the broker's certificate was not accepted.
 const CERT_ERROR = /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|INVALID_CA|ERR_TLS_CERT)/
 
-/** An MqttError for a socket error: which code, where, and the system error as the cause. */
-function networkError(error: (Error & { code?: string }) | undefined, where: string, up: boolean): MqttError {
+/**
+ * An MqttError for a socket error: which code, where, and the system error as the cause. `stage`
+ * is how far the connection got: 'tcp' (not connected), 'tls' (connected, TLS handshake under
+ * way) or 'up'. Only a failure before the link is up belongs to the operation 'connect'.
+ */
+function networkError(error: (Error & { code?: string }) | undefined, where: string, stage: 'tcp' | 'tls' | 'up'): MqttError {
   if (error instanceof MqttError) return error
   const code = error?.code ?? ''
+  const said = error?.message ?? 'closed by the broker'
+  if (stage === 'tls' && (!error || code === 'ECONNRESET' || code === 'EPIPE')) {
+    // A TLS server answers a ClientHello; an MQTT broker on a plain port closes the connection.
+    return new MqttError(
+      'ETLS',
+      `Cannot connect to ${where}: it closed the connection during the TLS handshake without answering: is it a plain MQTT port? Then connect with mqtt:// (no tls) (${said})`,
+      { cause: error, operation: 'connect' },
+    )
+  }
   const kind: ErrorCode = CERT_ERROR.test(code)
     ? 'ECERT'
     : /^ERR_(SSL|TLS)_/.test(code)
       ? 'ETLS'
-      : up
+      : stage === 'up'
         ? 'ECONCLOSE'
         : code === 'ENOTFOUND' || code.startsWith('EAI_')
           ? 'EDNS'
           : code === 'ECONNREFUSED'
             ? 'ECONNREFUSED'
             : 'ENOCON'
-  return new MqttError(kind, `${up ? 'Connection to' : 'Cannot connect to'} ${where}: ${error?.message ?? 'closed by the broker'}`, {
-    cause: error,
-    operation: 'connect',
-  })
+  const message = `${stage === 'up' ? 'Connection to' : 'Cannot connect to'} ${where}: ${said}`
+  return new MqttError(kind, message, stage === 'up' ? { cause: error } : { cause: error, operation: 'connect' })
 }
 
 /**
@@ -33,28 +44,35 @@ function networkError(error: (Error & { code?: string }) | undefined, where: str
  * options say otherwise, and SNI is sent with the host name (cloud brokers route by it) unless
  * the host is an IP address, where SNI is not allowed (RFC 6066).
  */
-export const nodeTransport: Transport = ({ host, port, tls: options, timeoutMs }: Target, handlers: LinkHandlers) =>
+export const nodeTransport: Transport = ({ host, port, tls: options, timeoutMs }: Target, handlers: LinkHandlers, signal?: AbortSignal) =>
   new Promise<Link>((resolve, reject) => {
     const where = `${host.includes(':') ? `[${host}]` : host}:${port}`
     const socket = options ? tls({ host, port, ...(isIP(host) ? {} : { servername: host }), ...options }) : tcp({ host, port })
-    let up = false
+    let stage: 'tcp' | 'tls' | 'up' = 'tcp'
     let closing = false // the client asked for the close: do not report it
     let failure: Error | undefined
     let drainWaiters: Array<() => void> = []
     const wakeDrainWaiters = (): void => {
       for (const wake of drainWaiters.splice(0)) wake()
     }
-    const timer = setTimeout(() => {
-      failure = new MqttError('ESOCKETTIMEOUT', `Cannot connect to ${where}: no connection within ${timeoutMs} ms (socketTimeoutMs)`, {
-        operation: 'connect',
-      })
+    const abandon = (error: MqttError): void => {
+      failure = error
       socket.destroy()
-    }, timeoutMs)
+    }
+    const onAbort = (): void => abandon(new MqttError('ECLOSED', `Connect to ${where} aborted: the client was closed`, { operation: 'connect' }))
+    const timer = setTimeout(
+      () => abandon(new MqttError('ESOCKETTIMEOUT', `Cannot connect to ${where}: no connection within ${timeoutMs} ms (socketTimeoutMs)`, { operation: 'connect' })),
+      timeoutMs,
+    )
+    signal?.addEventListener('abort', onAbort)
+    if (signal?.aborted) onAbort()
 
     socket.setNoDelay(true)
+    socket.once('connect', () => (stage = options ? 'tls' : stage))
     socket.once(options ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer)
-      up = true
+      signal?.removeEventListener('abort', onAbort)
+      stage = 'up'
       resolve({
         write: (bytes) => socket.write(bytes),
         drain: () => new Promise((wake) => (socket.writableNeedDrain && !socket.destroyed ? drainWaiters.push(wake) : wake())),
@@ -80,8 +98,9 @@ export const nodeTransport: Transport = ({ host, port, tls: options, timeoutMs }
     socket.on('error', (error) => (failure ??= error))
     socket.on('close', () => {
       clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
       wakeDrainWaiters()
-      if (!up) reject(networkError(failure, where, false))
-      else if (!closing) handlers.onClose(networkError(failure, where, true))
+      if (stage !== 'up') reject(networkError(failure, where, stage))
+      else if (!closing) handlers.onClose(networkError(failure, where, stage))
     })
   })

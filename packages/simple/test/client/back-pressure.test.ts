@@ -16,39 +16,47 @@ async function online(options = {}) {
   return { ...rec, conn: rec.broker.last }
 }
 
-test('publish() resolves only once a full socket buffer drains', async () => {
+test('a publish() that finds the socket full waits for it to drain before handing its packet over', async () => {
   const { client, conn } = await online()
   conn.full = true
+  // This write fills the buffer: handed over, so it resolves; the next one must wait.
+  await client.publish('t', 'first')
   let done = false
-  const publishing = client.publish('t', 'x').then(() => (done = true))
+  const publishing = client.publish('t', 'second', { qos: 1 }).then((pid) => ((done = true), pid))
   await new Promise((resolve) => setTimeout(resolve, 20))
   expect(done).toBe(false)
-  expect(conn.sent('publish')).toHaveLength(1) // handed over, waiting for room
+  expect(conn.sent('publish').map((p) => new TextDecoder().decode(p.payload))).toEqual(['first']) // not handed over yet
   conn.drain()
-  await publishing
-  expect(done).toBe(true)
+  // Its packet id is taken only now, as it is written: no status can come before the caller has it.
+  expect(await publishing).toBe(1)
+  expect(conn.sent('publish').map((p) => p.pid)).toEqual([undefined, 1])
   await client.disconnect()
 })
 
-test('a socket that takes no bytes for socketTimeoutMs is EWRITELEN (3), and the link is closed', async () => {
+test('a socket that takes no bytes for socketTimeoutMs is EWRITELEN (3), reported once, and the link is closed', async () => {
   vi.useFakeTimers()
   const { client, conn } = await online({ socketTimeoutMs: 1000 })
   conn.full = true
+  await client.publish('t', 'fills the buffer')
   const publishing = client.publish('t', 'x')
   const outcome = expect(publishing).rejects.toMatchObject({ code: 'EWRITELEN', errno: 3, operation: 'publish' })
-  await vi.advanceTimersByTimeAsync(1000) // first wait: no drain, but this is the baseline
-  await vi.advanceTimersByTimeAsync(1000) // second wait: still nothing taken
+  await vi.advanceTimersByTimeAsync(999)
+  expect(client.isConnected).toBe(true)
+  await vi.advanceTimersByTimeAsync(1)
   await outcome
   expect(conn.closed).toBe(true)
   expect(client.isConnected).toBe(false)
+  // Reported by the publish: not again by the next call, which finds the client just offline.
+  expect(() => client.checkMsg()).toThrow(expect.objectContaining({ code: 'ECONNOT', cause: expect.objectContaining({ code: 'EWRITELEN' }) }))
 })
 
 test('a slow socket that keeps taking bytes is not a stall', async () => {
   vi.useFakeTimers()
   const { client, conn } = await online({ socketTimeoutMs: 1000 })
   conn.full = true
+  await client.publish('t', new Uint8Array(10_000))
   let done = false
-  const publishing = client.publish('t', new Uint8Array(10_000)).then(() => (done = true))
+  const publishing = client.publish('t', 'next').then(() => (done = true))
   for (let i = 0; i < 5; i++) {
     conn.buffered -= 1000 // the network takes some of it within each socketTimeoutMs
     await vi.advanceTimersByTimeAsync(1000)
@@ -61,14 +69,27 @@ test('a slow socket that keeps taking bytes is not a stall', async () => {
   await client.disconnect()
 })
 
-test('a QoS 1 publish whose link dies while draining still gets its pid; the failure comes next call', async () => {
-  const { client, conn } = await online()
+test('a publish waiting for room when the link dies rejects with the failure; nothing of it is in flight', async () => {
+  const { client, conn, statuses } = await online()
   conn.full = true
+  await client.publish('t', 'fills the buffer')
   const publishing = client.publish('t', 'x', { qos: 1 })
   await new Promise((resolve) => setTimeout(resolve, 5))
   conn.drop()
-  expect(await publishing).toBe(1)
-  await expect(client.publish('t', 'y')).rejects.toMatchObject({ code: 'ECONCLOSE' })
+  await expect(publishing).rejects.toMatchObject({ code: 'ECONCLOSE' })
+  await expect(client.publish('t', 'y')).rejects.toMatchObject({ code: 'ECONNOT' })
+  // Reconnect with the session: nothing to resend, no status for a packet that never went out.
+  expect(statuses).toEqual([])
+})
+
+test('disconnect() ends a publish waiting for room at once, with ECONNOT', async () => {
+  const { client, conn } = await online()
+  conn.full = true
+  await client.publish('t', 'fills the buffer')
+  const publishing = client.publish('t', 'x')
+  const outcome = expect(publishing).rejects.toMatchObject({ code: 'ECONNOT' })
+  await client.disconnect()
+  await outcome
 })
 
 test('1000 unread packets pause the socket; reading them resumes it; nothing is lost', async () => {

@@ -159,6 +159,10 @@ describe('statuses', () => {
     client.checkMsg()
     expect(statuses).toEqual([])
     vi.advanceTimersByTime(1)
+    // The deadline passed while nothing was read: one round of I/O first, which could bring the ack.
+    client.checkMsg()
+    expect(statuses).toEqual([])
+    await vi.advanceTimersByTimeAsync(0)
     client.checkMsg()
     expect(statuses).toEqual([[pid, STIMEOUT]])
     conn.send({ type: 'puback', pid })
@@ -170,6 +174,19 @@ describe('statuses', () => {
     await client.disconnect()
   })
 
+  test('an ack that waited in the socket while the program was busy past the deadline is SDELIVERED, not STIMEOUT', async () => {
+    vi.useFakeTimers()
+    const { client, conn, statuses } = await online({ messageTimeoutMs: 1000 })
+    const pid = (await client.publish('t', 'x', { qos: 1 })) as number
+    vi.setSystemTime(Date.now() + 5000) // busy: the clock moved on, no I/O ran
+    client.checkMsg() // the user's loop runs first, before the socket is read
+    conn.send({ type: 'puback', pid }) // the ack was in the socket all along
+    await vi.advanceTimersByTimeAsync(0)
+    client.checkMsg()
+    expect(statuses).toEqual([[pid, 1]])
+    await client.disconnect()
+  })
+
   test('messageTimeoutMs 0 never times out', async () => {
     vi.useFakeTimers()
     const { client, statuses } = await online({ messageTimeoutMs: 0 })
@@ -177,6 +194,74 @@ describe('statuses', () => {
     vi.advanceTimersByTime(10 * 24 * 3600 * 1000)
     client.checkMsg()
     expect(statuses).toEqual([])
+    await client.disconnect()
+  })
+})
+
+describe('disconnect() from inside a callback', () => {
+  test('no further callback runs and nothing more is acknowledged', async () => {
+    const { client, conn } = await online()
+    const seen: string[] = []
+    client.setCallback((topic) => {
+      seen.push(topic)
+      if (topic === 'stop') void client.disconnect()
+    })
+    const statuses: number[] = []
+    client.setCallbackStatus((pid) => statuses.push(pid))
+    const pid = (await client.publish('t', 'x', { qos: 1 })) as number
+    conn.send(publish('before', '1', { qos: 1, pid: 1 }))
+    conn.send(publish('stop', '2', { qos: 1, pid: 2 }))
+    conn.send(publish('after', '3', { qos: 1, pid: 3 }))
+    conn.send({ type: 'puback', pid })
+    expect(client.checkMsg()).toBe(2)
+    expect(seen).toEqual(['before', 'stop'])
+    expect(statuses).toEqual([])
+    // Acknowledged before each callback ran: the two delivered, not the one behind the disconnect.
+    expect(conn.received.filter((p) => p.type === 'puback')).toEqual([{ type: 'puback', pid: 1 }, { type: 'puback', pid: 2 }])
+    expect(client.isConnected).toBe(false)
+    expect(() => client.checkMsg()).toThrow(expect.objectContaining({ code: 'ECONNOT' }))
+  })
+
+  test('from a status callback too: the statuses behind it are not reported', async () => {
+    const { client, conn } = await online({ messageTimeoutMs: 0 })
+    const a = (await client.publish('t', 'a', { qos: 1 })) as number
+    const b = (await client.publish('t', 'b', { qos: 1 })) as number
+    const statuses: number[] = []
+    client.setCallbackStatus((pid) => {
+      statuses.push(pid)
+      void client.disconnect()
+    })
+    conn.send({ type: 'puback', pid: a })
+    conn.send({ type: 'puback', pid: b })
+    client.checkMsg()
+    expect(statuses).toEqual([a])
+  })
+})
+
+describe('what the callbacks are given', () => {
+  test('the message callback gets the QoS; the status callback the SUBACK return code', async () => {
+    const { client, conn } = await online()
+    const got: unknown[] = []
+    client.setCallback((topic, _payload, retained, dup, qos) => got.push({ topic, retained, dup, qos }))
+    client.setCallbackStatus((pid, status, granted) => got.push({ pid, status, granted }))
+    const s1 = await client.subscribe('a', { qos: 2 })
+    const s2 = await client.subscribe('b', { qos: 1 })
+    const p1 = (await client.publish('c', 'x', { qos: 1 })) as number
+    conn.send({ type: 'suback', pid: s1, returnCodes: [1] })
+    conn.send({ type: 'suback', pid: s2, returnCodes: [0x80] })
+    conn.send({ type: 'puback', pid: p1 })
+    conn.send(publish('a', '0'))
+    conn.send(publish('a', '1', { qos: 1, pid: 7, retain: true }))
+    conn.send(publish('a', '2', { qos: 2, pid: 8, dup: true }))
+    client.checkMsg()
+    expect(got).toEqual([
+      { pid: s1, status: SDELIVERED, granted: 1 },
+      { pid: s2, status: SREFUSED, granted: 0x80 },
+      { pid: p1, status: SDELIVERED, granted: undefined },
+      { topic: 'a', retained: false, dup: false, qos: 0 },
+      { topic: 'a', retained: true, dup: false, qos: 1 },
+      { topic: 'a', retained: false, dup: true, qos: 2 },
+    ])
     await client.disconnect()
   })
 })
@@ -203,6 +288,9 @@ describe('waitMsg()', () => {
     const pid = await client.subscribe('t')
     const waiting = client.waitMsg(60_000)
     await vi.advanceTimersByTimeAsync(2000)
+    expect(statuses).toEqual([])
+    // At the deadline, one round of I/O runs first (it could bring the ack); then STIMEOUT.
+    await vi.advanceTimersByTimeAsync(1)
     expect(await waiting).toBe(0)
     expect(statuses).toEqual([[pid, STIMEOUT]])
     await client.disconnect()

@@ -154,6 +154,22 @@ describe('connect() over a live connection, and aborts', () => {
     await client.disconnect()
   })
 
+  test('connect({ signal }): aborting while waiting for CONNACK rejects with the reason at once and closes the link', async () => {
+    const { broker, client } = recordingClient()
+    broker.autoConnack = undefined
+    const controller = new AbortController()
+    const connecting = client.connect({ signal: controller.signal })
+    await vi.waitUntil(() => broker.connections.length === 1)
+    const reason = new MqttError('ECLOSED', 'the app is shutting down')
+    controller.abort(reason)
+    await expect(connecting).rejects.toBe(reason)
+    expect(broker.last.closed).toBe(true)
+    expect(client.isConnected).toBe(false)
+    // An already aborted signal is refused before any connection is opened.
+    await expect(client.connect({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason)
+    expect(broker.connections).toHaveLength(1)
+  })
+
   test('a new client instance is not connected and refuses calls with ECONNOT (28)', async () => {
     const client = new MqttClient({ clientId: 'x', server: 'memory' })
     expect(client.isConnected).toBe(false)

@@ -3,7 +3,7 @@
  * ECONNOT), and a resumed session sends again what was not acknowledged [MQTT-4.4.0-1].
  */
 import { expect, test } from 'vitest'
-import { SDELIVERED } from '@x/simple'
+import { SDELIVERED, SLOST, SUNKNOWNPID } from '@x/simple'
 import { recordingClient } from '../support/recording-client.js'
 
 test('a lost link is ECONCLOSE from the next call, once; then ECONNOT until connect()', async () => {
@@ -50,18 +50,42 @@ test('a resumed session resends unacknowledged PUBLISH with DUP and the same pid
   await client.disconnect()
 })
 
-test('without a session on the broker, the client forgets what was in flight too', async () => {
+test('without a session on the broker, every pending pid gets SLOST (4) at the next checkMsg, and stays reserved until then', async () => {
   const { client, broker, statuses } = recordingClient({ messageTimeoutMs: 0 })
   await client.connect({ cleanSession: false })
-  const pid = (await client.publish('a', 'one', { qos: 1 })) as number
+  const q1 = (await client.publish('a', 'one', { qos: 1 })) as number
+  const q2 = (await client.publish('b', 'two', { qos: 2 })) as number
+  const sub = await client.subscribe('c')
   broker.last.drop()
   expect(await client.connect({ cleanSession: false })).toBe(false)
   expect(broker.last.received.map((p) => p.type)).toEqual(['connect'])
-  broker.last.send({ type: 'puback', pid })
+  // Not yet reported: a new packet must not take one of their ids meanwhile.
+  const next = (await client.publish('a', 'x', { qos: 1 })) as number
+  expect([q1, q2, sub]).not.toContain(next)
+  broker.last.send({ type: 'puback', pid: q1 }) // a late ack of the lost session
   client.checkMsg()
-  expect(statuses).toEqual([[pid, 2]])
-  // The ids start again from where they were; the forgotten one is free.
-  expect(await client.publish('a', 'x', { qos: 1 })).toBe(pid + 1)
+  expect(statuses).toEqual([
+    [q1, SLOST],
+    [q2, SLOST],
+    [sub, SLOST],
+    [q1, SUNKNOWNPID],
+  ])
+  await client.disconnect()
+})
+
+test('every pid a call resolved gets exactly one final status, across a lost session', async () => {
+  const { client, broker, statuses } = recordingClient({ messageTimeoutMs: 0 })
+  await client.connect({ cleanSession: false })
+  const pids = [] as number[]
+  for (let i = 0; i < 5; i++) pids.push((await client.publish('t', `${i}`, { qos: 1 })) as number)
+  broker.last.send({ type: 'puback', pid: pids[0] as number })
+  client.checkMsg()
+  broker.last.drop()
+  await client.connect({ cleanSession: false })
+  client.checkMsg()
+  const finals = new Map<number, number[]>()
+  for (const [pid, status] of statuses) finals.set(pid, [...(finals.get(pid) ?? []), status])
+  expect([...finals]).toEqual(pids.map((pid, i) => [pid, [i === 0 ? SDELIVERED : SLOST]]))
   await client.disconnect()
 })
 

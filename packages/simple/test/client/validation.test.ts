@@ -85,6 +85,11 @@ describe('options', () => {
     ['messageTimeoutMs -1', { messageTimeoutMs: -1 }, 'EOPTION', 'messageTimeoutMs'],
     ['a password without a user', { password: 'p' }, 'EOPTION', '[MQTT-3.1.2-22]'],
     ['a client id that is not a string', { clientId: 7 as never }, 'ECLIENTID', 'clientId'],
+    ['a URL with no host', { server: 'mqtt://' }, 'EOPTION', 'no host'],
+    ['a URL with port 0', { server: 'mqtt://host:0' }, 'EOPTION', 'port: 0'],
+    ['a URL with a port past 65535', { server: 'mqtt://host:65536' }, 'EOPTION', 'is not an mqtt:'],
+    ['a malformed percent-escape in the user name', { server: 'mqtt://al%zzice@host' }, 'EOPTION', 'percent-escape'],
+    ['a malformed percent-escape in the password', { server: 'mqtt://alice:%E0%A4%A@host' }, 'EOPTION', 'password'],
   ])('%s is refused by the constructor', (_name, options, code, mentions) => {
     expect(() => new MqttClient({ ...base, ...options })).toThrow(
       expect.objectContaining({ code, message: expect.stringContaining(mentions) }),

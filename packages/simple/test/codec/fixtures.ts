@@ -186,6 +186,8 @@ const serverPublish: Fixture[] = [
     publish('a/b', ascii('hi'), 2, { dup: true, retain: true, pid: 0x0100 }),
     hex('3d 09 00 03 61 2f 62 01 00 68 69'),
   ),
+  // Accepted: [MQTT-3.3.1-2] binds the sender; one odd message must not cost a subscriber its link.
+  fixture('PUBLISH QoS 0 with DUP', 'server', publish('a/b', ascii('hi'), 0, { dup: true }), hex('38 07 00 03 61 2f 62 68 69')),
   fixture('PUBLISH QoS 0 retained', 'server', publish('a/b', ascii('hi'), 0, { retain: true }), hex('31 07 00 03 61 2f 62 68 69')),
   fixture('PUBLISH QoS 0 with an empty payload', 'server', publish('a/b', new Uint8Array(0)), hex('30 05 00 03 61 2f 62')),
   fixture(
