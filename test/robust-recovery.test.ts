@@ -112,7 +112,8 @@ describe.each(BROKERS)('%s', (name) => {
     const client = new RobustClient({
       clientId: uid('close'),
       server: proxy.url,
-      reconnect: { minDelayMs: 5000, maxDelayMs: 5000, jitter: false },
+      // stableAfterMs 0: this connection counts as stable, so the first attempt after the cut is immediate.
+      reconnect: { minDelayMs: 5000, maxDelayMs: 5000, jitter: false, stableAfterMs: 0 },
     })
     const attempts: ReconnectInfo[] = []
     client.on('reconnecting', (info) => attempts.push(info))

@@ -4,7 +4,7 @@
  * an abrupt close (and not after disconnect()), a slow link, and dead-link detection.
  */
 import { describe, expect, test } from 'vitest'
-import { SDELIVERED, STIMEOUT, SUNKNOWNPID, type ClientOptions } from '@x/simple'
+import { SDELIVERED, STIMEOUT, SUNKNOWNPID, isRetryable, type ClientOptions } from '@x/simple'
 import { BROKERS } from './support/brokers.js'
 import { useBroker } from './support/broker-fixture.js'
 import type { FaultProxy } from './support/fault-proxy.js'
@@ -29,6 +29,22 @@ describe.each(BROKERS)('%s', (name) => {
     const pids = await Promise.all(filters.map((f) => r.client.subscribe(f, { qos: 1 })))
     await pump(r, () => pids.every((pid) => r.statusOf(pid) === SDELIVERED), 'SUBACK')
   }
+
+  test('the network cutting a connection before CONNACK is a retryable failure, not a wrong-port verdict', async () => {
+    const r = await proxied({ socketTimeoutMs: 3000 })
+    proxy.blackhole()
+    const connecting = r.client.connect()
+    await waitFor(() => proxy.stats.active > 0, 'the connection through the proxy')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    proxy.pass() // the probe that follows reaches the broker, which answers as a plain MQTT port does
+    proxy.cut()
+    const error = await connecting.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(error).toMatchObject({ code: 'ECONCLOSE' })
+    expect(isRetryable(error)).toBe(true)
+  })
 
   test('STIMEOUT (0) for a QoS 1 publish, a QoS 2 publish and a subscribe the broker never answers', async () => {
     const timeoutMs = 300

@@ -62,6 +62,8 @@ export interface MosquittoOptions {
   persistence?: boolean
   /** How long the daemon may take to accept connections on every port. @default 5000 */
   startTimeoutMs?: number
+  /** Configuration lines beyond the defaults, for a test about a setting. @default none */
+  settings?: readonly string[]
 }
 
 export interface Mosquitto {
@@ -126,6 +128,7 @@ function config(
   certs: Certs,
   other: { certFile: string; keyFile: string },
   persistence: boolean,
+  extra: readonly string[] | undefined,
 ): string {
   const tls = (cert: { certFile: string; keyFile: string }): string[] => [
     `cafile ${certs.caFile}`,
@@ -144,15 +147,9 @@ function config(
     'log_type notice',
     'log_type information',
     'log_timestamp_format %H:%M:%S',
-    // Many small packets in a row (the packet id test): no Nagle delay.
-    'set_tcp_nodelay true',
-    // The default (1000) silently drops QoS 1/2 messages queued for a subscriber beyond it: a
-    // fault test's far side must count what the client sent, not what the broker kept.
-    'max_queued_messages 100000',
-    // mosquitto 2.0.11's outgoing inflight quota can stall a subscriber for good after a burst of
-    // incoming QoS 2 (mosquitto_sub stalls at 20 messages too; its maintainer points to quota
-    // fixes in 2.0.13). No quota, no stall.
-    'max_inflight_messages 0',
+    // Everything else at mosquitto's defaults (max_inflight_messages 20, max_queued_messages
+    // 1000, …): what users meet. A test about a setting passes it in `extra`.
+    ...(extra ?? []),
     '',
     `listener ${ports.plain} ${HOST}`,
     'allow_anonymous true',
@@ -277,7 +274,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     let ports: Record<ListenerName, number> | undefined
     for (let attempt = 1; !ports; attempt++) {
       const candidate = await freePorts()
-      writeFileSync(configFile, config(dir, candidate, certs, other, options.persistence === true))
+      writeFileSync(configFile, config(dir, candidate, certs, other, options.persistence === true, options.settings))
       try {
         await daemon.start(binary, configFile, Object.values(candidate), timeoutMs)
         ports = candidate

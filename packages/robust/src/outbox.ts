@@ -91,6 +91,12 @@ export class Outbox {
     return op
   }
 
+  /** A new subscription change; without `settle` it is a renewal, which no caller waits for. */
+  control(kind: ControlOp['kind'], filter: string, qos: QoS, settle?: Pick<ControlOp, 'resolve' | 'reject'>): ControlOp {
+    const none = (): void => {}
+    return this.create<ControlOp>({ kind, filter, qos, renewal: !settle, bytes: 0, resolve: settle?.resolve ?? none, reject: settle?.reject ?? none })
+  }
+
   /** A subscription change waits behind the others, before any message. */
   addControl(op: ControlOp): void {
     this.#control.push(op)

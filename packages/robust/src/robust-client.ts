@@ -2,23 +2,22 @@ import { EventEmitter } from 'eventemitter3'
 import {
   MqttClient,
   MqttError,
-  SLOST,
-  SREFUSED,
-  SUNKNOWNPID,
   bytesOf,
-  isInputError,
   qosOf,
   topicOf,
   utf8,
   type Payload,
   type QoS,
 } from '@x/simple'
+import { acknowledge } from './acknowledgements.js'
 import { connectFirst, reconnect, type AttemptHooks } from './connection.js'
 import { warn, type Message, type RobustEvents } from './events.js'
 import { robustSettingsOf, simpleOptionsOf, type RobustOptions, type RobustSettings, type SimpleClient } from './options.js'
-import { Outbox, type ControlOp, type Op, type PublishOp } from './outbox.js'
+import { Outbox, type PublishOp } from './outbox.js'
 import { queueError } from './queue-errors.js'
 import { receiveUntilLost } from './receive-loop.js'
+import { resume } from './resume.js'
+import { Sender } from './sender.js'
 import { Subscriptions } from './subscriptions.js'
 
 /**
@@ -56,7 +55,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   #connecting: Promise<boolean> | undefined
   /** The connection loop, from the first CONNACK to close(). */
   #loop: Promise<void> | undefined
-  #pumping = false
+  readonly #sender: Sender
   readonly #hooks: AttemptHooks = {
     reconnecting: (info) => this.#emit('reconnecting', info),
     unfixable: (error) => this.#emit('error', error),
@@ -68,10 +67,15 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     this.#outbox = new Outbox(o.queue.maxMessages, o.queue.maxBytes, o.queue.overflow)
     const simple = simpleOptionsOf(options)
     const client = (this.#client = options.createClient ? options.createClient(simple) : new MqttClient(simple))
+    this.#sender = new Sender(client, this.#outbox, o.maxInFlight, () => this.#state === 'online', (error) => this.#emit('error', error))
     const will = options.will
     if (will) client.setLastWill(will.topic, will.payload, { qos: will.qos ?? 0, retain: will.retain ?? false })
     client.setCallback((topic, payload, retained, dup, qos) => this.#emit('message', topic, payload, { retained, dup, qos }))
-    client.setCallbackStatus((pid, status, granted) => this.#acknowledged(pid, status, granted))
+    client.setCallbackStatus((pid, status, granted) => {
+      const refused = acknowledge(this.#outbox, this.#subscriptions, pid, status, granted)
+      if (refused) this.#emit('error', refused)
+      this.#sender.kick()
+    })
     client.setCallbackOversize((topic, size, qos, retain) =>
       this.#emit('drop', { topic, payload: new Uint8Array(0), qos, retain, size }, 'oversize'),
     )
@@ -132,6 +136,8 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       this.#connecting = undefined
       this.#enter('idle')
       if (this.#life.signal.aborted) throw closedError()
+      // Aborted, perhaps just after a CONNACK: release the connection too.
+      await this.#client.disconnect()
       throw signal?.aborted ? signal.reason : error
     }
   }
@@ -167,34 +173,10 @@ export class RobustClient extends EventEmitter<RobustEvents> {
 
   /** Just connected: decide what to send again, then let the queue flow. */
   #online(sessionPresent: boolean): void {
-    const outbox = this.#outbox
     this.#enter('online')
-    if (sessionPresent) {
-      // The simple client sent the unacknowledged packets again [MQTT-4.4.0-1]: keep waiting for them.
-      outbox.resumed(Date.now())
-    } else {
-      // No session: what was in flight is unknown to the broker. Send it again as new, in order,
-      // after renewing the subscriptions. (Their packet ids come back as SLOST, which finds nothing.)
-      outbox.requeueInFlight()
-      if (this.#o.resubscribe) {
-        const renew = this.#subscriptions.renewal(outbox.pendingFilters())
-        outbox.controlFirst(renew.map(({ filter, qos }) => this.#controlOp('subscribe', filter, qos, true)))
-      }
-    }
+    resume(this.#outbox, this.#subscriptions, sessionPresent, this.#o.resubscribe)
     this.#emit('connect', sessionPresent)
-    this.#kick()
-  }
-
-  #controlOp(kind: ControlOp['kind'], filter: string, qos: QoS, renewal: boolean, settle?: Pick<ControlOp, 'resolve' | 'reject'>): ControlOp {
-    return this.#outbox.create<ControlOp>({
-      kind,
-      filter,
-      qos,
-      renewal,
-      bytes: 0,
-      resolve: settle?.resolve ?? (() => {}),
-      reject: settle?.reject ?? (() => {}),
-    })
+    this.#sender.kick()
   }
 
   /**
@@ -226,7 +208,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
         this.#emit('drop', dropped.message, 'overflow')
         outbox.settle(dropped, queueError(this.#o.queue, held, dropped, op))
       }
-      this.#kick()
+      this.#sender.kick()
     })
   }
 
@@ -240,8 +222,8 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       const filter = topicOf(topic, true, 'subscribe to')
       const q = qosOf(qos, 'subscribe')
       if (this.#state === 'closed') return reject(closedError())
-      this.#outbox.addControl(this.#controlOp('subscribe', filter, q, false, { resolve, reject }))
-      this.#kick()
+      this.#outbox.addControl(this.#outbox.control('subscribe', filter, q, { resolve, reject }))
+      this.#sender.kick()
     })
   }
 
@@ -250,10 +232,10 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     return settled((resolve, reject) => {
       const filter = topicOf(topic, true, 'unsubscribe from')
       if (this.#state === 'closed') return reject(closedError())
-      const op = this.#controlOp('unsubscribe', filter, 0, false, { resolve: () => resolve(), reject })
+      const op = this.#outbox.control('unsubscribe', filter, 0, { resolve: () => resolve(), reject })
       this.#subscriptions.unsubscribed(filter, op.seq)
       this.#outbox.addControl(op)
-      this.#kick()
+      this.#sender.kick()
     })
   }
 
@@ -272,72 +254,5 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     this.#outbox.closeAll(error)
     await this.#client.disconnect()
     await this.#loop
-  }
-
-  /** A status from the simple client settles the operation waiting for it. */
-  #acknowledged(pid: number, status: number, granted: number | undefined): void {
-    if (status === SUNKNOWNPID) return
-    const outbox = this.#outbox
-    const op = outbox.acknowledged(pid)
-    if (!op) return
-    if (status === SLOST) outbox.putBack(op)
-    else if (op.kind !== 'subscribe') outbox.settle(op)
-    else if (status === SREFUSED) this.#refused(op, pid)
-    else {
-      this.#subscriptions.granted(op.filter, op.qos, op.seq)
-      outbox.settle(op, undefined, granted as QoS)
-    }
-    this.#kick()
-  }
-
-  #refused(op: ControlOp, pid: number): void {
-    this.#subscriptions.refused(op.filter)
-    const error = new MqttError('ESUBACKFAIL', `The broker refused the subscription to "${op.filter}" (SUBACK 0x80)`, {
-      topic: op.filter,
-      pid,
-    })
-    this.#outbox.settle(op, error)
-    if (op.renewal) this.#emit('error', error)
-  }
-
-  #kick(): void {
-    if (!this.#pumping && this.#state === 'online') void this.#pump()
-  }
-
-  /** Sends what waits, in order, while connected: subscription changes first, then messages, up to `maxInFlight` unacknowledged. */
-  async #pump(): Promise<void> {
-    this.#pumping = true
-    try {
-      for (let op; this.#state === 'online' && (op = this.#outbox.next(this.#o.maxInFlight)); ) {
-        if (!(await this.#send(op))) break
-      }
-    } catch (error) {
-      this.#emit('error', error) // not expected: #send handles what the client throws
-    } finally {
-      this.#pumping = false
-    }
-  }
-
-  /** Sends one operation; on a link failure puts it back at the front and returns false. */
-  async #send(op: Op): Promise<boolean> {
-    const client = this.#client
-    const outbox = this.#outbox
-    let pid: number | undefined
-    try {
-      if (op.kind === 'publish') {
-        const { topic, payload, qos, retain } = op.message
-        pid = await client.publish(topic, payload, { qos, retain })
-      } else pid = op.kind === 'subscribe' ? await client.subscribe(op.filter, { qos: op.qos }) : await client.unsubscribe(op.filter)
-    } catch (error) {
-      if (!isInputError(error)) {
-        outbox.putBack(op)
-        return false
-      }
-      outbox.settle(op, error) // sending it again cannot help
-      return true
-    }
-    if (pid === undefined) outbox.settle(op)
-    else outbox.sent(op, pid, Date.now())
-    return true
   }
 }

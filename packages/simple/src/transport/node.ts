@@ -3,41 +3,38 @@ import { connect as tcp, isIP } from 'node:net'
 import { connect as tls } from 'node:tls'
 import { MqttError, type ErrorCode } from '@x/errno'
 import type { Link, LinkHandlers, Target, Transport } from './link.js'
+import { answersMqtt, answersTls } from './probe.js'
 
 // Node's certificate verification failures: the broker's certificate was not accepted.
 const CERT_ERROR = /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|INVALID_CA|ERR_TLS_CERT)/
 
-/**
- * An MqttError for a socket error: which code, where, and the system error as the cause. `stage`
- * is how far the connection got: 'tcp' (not connected), 'tls' (connected, TLS handshake under
- * way) or 'up'. Only a failure before the link is up belongs to the operation 'connect'.
- */
-function networkError(error: (Error & { code?: string }) | undefined, where: string, stage: 'tcp' | 'tls' | 'up'): MqttError {
+/** An MqttError for a socket error: which code, where, and the system error as the cause. */
+function networkError(error: (Error & { code?: string }) | undefined, where: string, up: boolean): MqttError {
   if (error instanceof MqttError) return error
   const code = error?.code ?? ''
-  const said = error?.message ?? 'closed by the broker'
-  if (stage === 'tls' && (!error || code === 'ECONNRESET' || code === 'EPIPE')) {
-    // A TLS server answers a ClientHello; an MQTT broker on a plain port closes the connection.
-    return new MqttError(
-      'ETLS',
-      `Cannot connect to ${where}: it closed the connection during the TLS handshake without answering: is it a plain MQTT port? Then connect with mqtt:// (no tls) (${said})`,
-      { cause: error, operation: 'connect' },
-    )
-  }
   const kind: ErrorCode = CERT_ERROR.test(code)
     ? 'ECERT'
     : /^ERR_(SSL|TLS)_/.test(code)
       ? 'ETLS'
-      : stage === 'up'
+      : up
         ? 'ECONCLOSE'
         : code === 'ENOTFOUND' || code.startsWith('EAI_')
           ? 'EDNS'
           : code === 'ECONNREFUSED'
             ? 'ECONNREFUSED'
             : 'ENOCON'
-  const message = `${stage === 'up' ? 'Connection to' : 'Cannot connect to'} ${where}: ${said}`
-  return new MqttError(kind, message, stage === 'up' ? { cause: error } : { cause: error, operation: 'connect' })
+  const message = `${up ? 'Connection to' : 'Cannot connect to'} ${where}: ${error?.message ?? 'closed by the broker'}`
+  // Only a failure before the link is up belongs to the operation 'connect'.
+  return new MqttError(kind, message, up ? { cause: error } : { cause: error, operation: 'connect' })
 }
+
+/** The wrong kind of port, once a probe has shown it: not retryable, with what to do instead. */
+const wrongPort = (where: string, speaks: 'TLS' | 'plain MQTT', cause: MqttError): MqttError =>
+  new MqttError(
+    'ETLS',
+    `Cannot connect to ${where}: it is a ${speaks} port; connect with ${speaks === 'TLS' ? 'mqtts:// (or the tls option)' : 'mqtt:// (no tls)'}`,
+    { cause, operation: 'connect' },
+  )
 
 /**
  * Opens a TCP or TLS connection with Node. With TLS, the certificate is verified unless the
@@ -49,6 +46,7 @@ export const nodeTransport: Transport = ({ host, port, tls: options, timeoutMs }
     const where = `${host.includes(':') ? `[${host}]` : host}:${port}`
     const socket = options ? tls({ host, port, ...(isIP(host) ? {} : { servername: host }), ...options }) : tcp({ host, port })
     let stage: 'tcp' | 'tls' | 'up' = 'tcp'
+    let heard = false // a byte arrived: the server speaks what we speak
     let closing = false // the client asked for the close: do not report it
     let failure: Error | undefined
     let drainWaiters: Array<() => void> = []
@@ -93,14 +91,27 @@ export const nodeTransport: Transport = ({ host, port, tls: options, timeoutMs }
         },
       })
     })
-    socket.on('data', handlers.onData)
+    socket.on('data', (chunk: Uint8Array) => {
+      heard = true
+      handlers.onData(chunk)
+    })
     socket.on('drain', wakeDrainWaiters)
     socket.on('error', (error) => (failure ??= error))
     socket.on('close', () => {
       clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
       wakeDrainWaiters()
-      if (stage !== 'up') reject(networkError(failure, where, stage))
-      else if (!closing) handlers.onClose(networkError(failure, where, stage))
+      const up = stage === 'up'
+      if (up && closing) return
+      const error = networkError(failure, where, up)
+      // Closed unanswered in the handshake: a wrong port, or the network? Asking the port the
+      // other way tells (TLS to a plain port: it answers a plain CONNECT; plain to a TLS port: a
+      // TLS handshake); else it was the network, and retryable.
+      const reset = !failure || /^(ECONNRESET|EPIPE)$/.test((failure as Error & { code?: string }).code ?? '')
+      const unanswered = !heard && reset && (stage === 'tls' || (up && !options))
+      const report = up ? handlers.onClose : reject
+      if (!unanswered) return report(error)
+      const probing = stage === 'tls' ? answersMqtt(host, port, timeoutMs, signal) : answersTls(host, port, timeoutMs, signal)
+      void probing.then((wrong) => report(wrong ? wrongPort(where, stage === 'tls' ? 'plain MQTT' : 'TLS', error) : error))
     })
   })

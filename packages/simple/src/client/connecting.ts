@@ -1,0 +1,133 @@
+import { MqttError } from '@x/errno'
+import { encodeAck } from '../codec/ack.js'
+import { encodeConnect } from '../codec/connect.js'
+import { PacketDecoder } from '../codec/decoder.js'
+import { PINGREQ } from '../codec/empty.js'
+import { fromServer } from '../codec/from-server.js'
+import type { ConnackPacket } from '../codec/packet.js'
+import { bytesOf, fail } from './arguments.js'
+import { endWithin } from './back-pressure.js'
+import { enter, leave, linkFailed, write, type Core } from './core.js'
+import { connackOutcome, notConnack } from './handshake.js'
+import { INBOX_LIMIT } from './inbox.js'
+import { Liveness } from './liveness.js'
+import { connOf, OFFLINE, type Conn, type State } from './state.js'
+
+/**
+ * Connects (closing any earlier connection first) and resolves whether the broker resumed a
+ * session; see `MqttClient.connect()`.
+ */
+export async function connect(core: Core, cleanSession: boolean, signal: AbortSignal | undefined): Promise<boolean> {
+  const o = core.o
+  if (!(o.clientId || cleanSession)) {
+    throw fail('ECLIENTID', 'Cannot connect: an empty clientId needs cleanSession true [MQTT-3.1.3-7]', 'connect')
+  }
+  const connectPacket = encodeConnect({
+    type: 'connect',
+    clientId: o.clientId,
+    cleanSession,
+    keepaliveSec: o.keepaliveSec,
+    ...(o.user === undefined ? {} : { username: o.user }),
+    ...(o.password === undefined ? {} : { password: bytesOf(o.password, 'connect') }),
+    ...(core.will ? { will: core.will } : {}),
+  })
+  signal?.throwIfAborted()
+  const earlier = leave(core)
+  if (earlier) void endWithin(earlier, o.socketTimeoutMs)
+  const conn: Conn = {
+    link: undefined,
+    decoder: new PacketDecoder(fromServer, o.maxPacketBytes),
+    liveness: undefined,
+    blocked: false,
+    abort: new AbortController(),
+    timer: undefined,
+  }
+  let settle = (_: boolean | MqttError): void => {}
+  const answer = new Promise<boolean | MqttError>((resolve) => (settle = resolve))
+  enter(core, { name: 'connecting', conn, cleanSession, settle })
+  const stop = (): void => {
+    if (connOf(core.state) === conn) enter(core, OFFLINE, signal?.reason)
+  }
+  signal?.addEventListener('abort', stop)
+  core
+    .transport(
+      { host: o.host, port: o.port, tls: o.tls, timeoutMs: o.socketTimeoutMs },
+      { onData: (chunk) => receive(core, conn, chunk), onClose: (error) => linkFailed(core, conn, error) },
+      conn.abort.signal,
+    )
+    .then(
+      (link) => {
+        // Superseded while the socket was opening: nobody wants this link.
+        if (connOf(core.state) !== conn) return link.destroy()
+        conn.link = link
+        // The deadline first: a transport may deliver the CONNACK within the write itself.
+        const late = fail('ECONTIMEOUT', `No CONNACK from ${core.where} within ${o.socketTimeoutMs} ms (socketTimeoutMs)`, 'connect')
+        conn.timer = setTimeout(() => linkFailed(core, conn, late), o.socketTimeoutMs)
+        write(conn, connectPacket)
+      },
+      (error: unknown) => linkFailed(core, conn, error instanceof MqttError ? error : fail('ENOCON', String(error), 'connect')),
+    )
+  const outcome = await answer
+  signal?.removeEventListener('abort', stop)
+  if (typeof outcome !== 'boolean') throw outcome
+  return outcome
+}
+
+/** Bytes arrived: frame them into packets; the first is CONNACK, the rest go to the inbox. */
+function receive(core: Core, conn: Conn, chunk: Uint8Array): void {
+  const state = core.state
+  if (connOf(state) !== conn) return
+  const now = (core.readAt = Date.now())
+  conn.liveness?.received(now)
+  const inbox = core.inbox
+  try {
+    const wrong = state.name === 'connecting' && !conn.decoder.pending ? notConnack(chunk[0] as number, core.where) : undefined
+    if (wrong) throw wrong
+    for (const packet of conn.decoder.push(chunk)) {
+      const current = core.state
+      if (connOf(current) !== conn) return // refused: the rest of the chunk is moot
+      // notConnack() checked the first byte, so the first packet is a CONNACK.
+      if (current.name === 'connecting') accept(core, current, packet as ConnackPacket)
+      else inbox.push(packet)
+    }
+  } catch (error) {
+    linkFailed(core, conn, error instanceof MqttError ? error : new MqttError('EUNKNOWN', String(error), { cause: error }))
+  }
+  const liveness = conn.liveness
+  if (inbox.length >= INBOX_LIMIT && liveness && !liveness.paused) {
+    liveness.paused = true
+    conn.link?.pause()
+  }
+  // Only a whole packet ends a wait: a chunk of a big one does not (a failure wakes by itself).
+  if (inbox.length) inbox.wake()
+}
+
+/**
+ * The first packet: refuse, or go online and resume the session. Runs on arrival, so packets
+ * behind CONNACK in the same chunk find the client online.
+ */
+function accept(core: Core, state: Extract<State, { name: 'connecting' }>, p: ConnackPacket): void {
+  const { conn, cleanSession } = state
+  const outcome = connackOutcome(p, cleanSession, core.where)
+  if (typeof outcome !== 'boolean') return enter(core, { name: 'offline', after: outcome }, outcome)
+  const o = core.o
+  clearTimeout(conn.timer)
+  const timeout = o.messageTimeoutMs
+  const again = core.session.resume(outcome, (pid) => encodeAck('pubrel', pid), timeout ? Date.now() + timeout : Infinity)
+  conn.liveness = new Liveness(
+    o.keepaliveSec * 1000,
+    o.socketTimeoutMs,
+    () => ping(core, conn),
+    (reason) => linkFailed(core, conn, fail('EKEEPALIVE', `The broker stopped answering: ${reason}`)),
+  )
+  enter(core, { name: 'online', conn })
+  for (const bytes of again) write(conn, bytes)
+  state.settle(outcome)
+}
+
+/** Sends PINGREQ on a live connection; an answer is due within socketTimeoutMs. */
+export function ping(core: Core, conn: Conn): void {
+  if (connOf(core.state) !== conn) return
+  write(conn, PINGREQ)
+  conn.liveness?.pinged()
+}

@@ -1,0 +1,134 @@
+import { MqttError } from '@x/errno'
+import { DISCONNECT } from '../codec/empty.js'
+import type { QoS, ServerPacket, Will } from '../codec/packet.js'
+import type { Link, Transport } from '../transport/link.js'
+import { fail } from './arguments.js'
+import { Inbox } from './inbox.js'
+import type { Settings } from './options.js'
+import { Session } from './session.js'
+import { connOf, OFFLINE, type Conn, type State } from './state.js'
+
+/** Receives each application message, inside `checkMsg()` / `waitMsg()`. */
+export type MessageCallback = (topic: string, payload: Uint8Array, retained: boolean, dup: boolean, qos: QoS) => void
+/**
+ * Receives each delivery status (`STIMEOUT`, `SDELIVERED`, `SUNKNOWNPID`, `SREFUSED`, `SLOST`);
+ * `granted` is the SUBACK return code (0, 1, 2 or 0x80) for a SUBACK.
+ */
+export type StatusCallback = (pid: number, status: number, granted?: number) => void
+/**
+ * Hears of each PUBLISH from the broker larger than `maxPacketBytes`: skipped unread, but
+ * acknowledged, so the broker stops sending it and the link stays up.
+ */
+export type OversizeCallback = (topic: string, bytes: number, qos: QoS, retained: boolean) => void
+/** Sees every packet `checkMsg()` processes, before the client acts on it. */
+export type PacketCallback = (packet: ServerPacket) => void
+
+/** Everything one client holds, shared by the modules that act on it (connecting, sending, delivery). */
+export interface Core {
+  readonly o: Settings
+  readonly transport: Transport
+  /** `host:port`, for messages. */
+  readonly where: string
+  readonly session: Session
+  readonly inbox: Inbox
+  /** What the client is doing; it changes only through `enter()`. */
+  state: State
+  /** When the socket was last read: a deadline before it may have passed unseen. */
+  readAt: number
+  /** A pending check, after one round of I/O, of deadlines that passed while nothing was read. */
+  verify: ReturnType<typeof setImmediate> | undefined
+  will: Will | undefined
+  onMessage: MessageCallback | undefined
+  onStatus: StatusCallback | undefined
+  onOversize: OversizeCallback | undefined
+  onPacket: PacketCallback | undefined
+}
+
+export function createCore(o: Settings, transport: Transport): Core {
+  return {
+    o,
+    transport,
+    where: `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`,
+    session: new Session(),
+    inbox: new Inbox(),
+    state: OFFLINE,
+    readAt: 0,
+    verify: undefined,
+    will: undefined,
+    onMessage: undefined,
+    onStatus: undefined,
+    onOversize: undefined,
+    onPacket: undefined,
+  }
+}
+
+export const aborted = (): MqttError => fail('ECLOSED', 'Connect aborted by disconnect() or another connect()', 'connect')
+
+/**
+ * The one place the state changes. Leaving a connection releases it (timers, keepalive, the
+ * socket, or the opening under way); leaving 'connecting' for anything but 'online' settles the
+ * connect() that waits, with `reason`.
+ */
+export function enter(core: Core, next: State, reason: unknown = aborted()): void {
+  const prev = core.state
+  core.state = next
+  const conn = connOf(prev)
+  if (conn && conn !== connOf(next)) {
+    clearTimeout(conn.timer)
+    conn.liveness?.stop()
+    conn.abort.abort()
+    conn.link?.destroy()
+  }
+  if (prev.name === 'connecting' && next.name !== 'online') {
+    prev.settle(reason instanceof MqttError ? reason : fail('ECLOSED', `Connect aborted: ${String(reason)}`, 'connect'))
+  }
+  if (next.name !== 'online') {
+    clearImmediate(core.verify)
+    core.verify = undefined
+  }
+}
+
+/** The link broke: release it, and keep the error for the next call (or the connect() under way). */
+export function linkFailed(core: Core, conn: Conn, error: MqttError): void {
+  const state = core.state
+  if (connOf(state) !== conn) return
+  if (state.name === 'connecting') enter(core, { name: 'offline', after: error }, error)
+  else enter(core, { name: 'failed', error })
+  core.inbox.wake()
+}
+
+export function write(conn: Conn, bytes: Uint8Array): void {
+  conn.liveness?.sent()
+  if (!(conn.link as Link).write(bytes)) conn.blocked = true
+}
+
+/**
+ * The live connection, or the reason there is none: the failure that ended the last one (once:
+ * reporting it ends 'failed'), else ECONNOT with that failure as its cause.
+ */
+export function online(core: Core, operation: string): Conn {
+  const state = core.state
+  if (state.name === 'online') return state.conn
+  if (state.name === 'failed') {
+    enter(core, { name: 'offline', after: state.error })
+    throw state.error
+  }
+  const after = state.name === 'offline' ? state.after : undefined
+  const why = state.name === 'connecting' ? 'still connecting' : after ? `the connection was lost (${after.message})` : 'not connected'
+  throw new MqttError('ECONNOT', `Cannot ${operation}: ${why}`, after ? { operation, cause: after } : { operation })
+}
+
+/** Goes offline, sending DISCONNECT first when online; returns the link, to be ended gracefully. */
+export function leave(core: Core): Link | undefined {
+  const state = core.state
+  let link: Link | undefined
+  if (state.name === 'online') {
+    write(state.conn, DISCONNECT)
+    link = state.conn.link
+    state.conn.link = undefined
+  }
+  enter(core, OFFLINE)
+  core.inbox.clear()
+  core.inbox.wake()
+  return link
+}
