@@ -1,8 +1,14 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 // One project per package, plus the cross-package tests and the examples. Workspace packages
 // export their TypeScript sources, so tests always run the code as it is, never a stale build.
+// The test utilities every project shares live in test/support, reached as @x/test-support/*
+// (the same alias is in tsconfig.json): no test climbs into another package's folders.
 export default defineConfig({
+  resolve: {
+    alias: [{ find: /^@x\/test-support\/(.*)\.js$/, replacement: `${fileURLToPath(new URL('./test/support/', import.meta.url))}$1.ts` }],
+  },
   test: {
     setupFiles: ['test/support/no-leaked-handles.ts'],
     testTimeout: 30_000,

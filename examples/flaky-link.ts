@@ -126,7 +126,7 @@ export async function main(argv: string[], print: Print = console.log): Promise<
 
     // Every reading must be delivered (PUBACK) and come back: bounded waits.
     const patience = 15_000 + outage
-    await withDeadline(Promise.all(deliveries), patience, `not all readings were delivered within ${patience} ms`)
+    await withDeadline(Promise.all(deliveries), patience, 'every reading to be delivered')
     await waitUntil(() => received.size >= count, patience)
     const missing = Array.from({ length: count }, (_, i) => `reading #${i + 1}`).filter((r) => !received.has(r))
     const repeats = [...received.values()].reduce((n, times) => n + times - 1, 0)

@@ -5,63 +5,13 @@
  */
 import { afterAll, describe, expect, test } from 'vitest'
 import { RobustClient, type ReconnectInfo } from '@x/robust'
-import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedded-broker.js'
-import { BROKERS, type BrokerName } from './support/brokers.js'
+import { startEmbeddedBroker } from '../examples/lib/embedded-broker.js'
+import { BROKERS } from './support/brokers.js'
 import { startFaultProxy } from './support/fault-proxy.js'
-import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
+import { restartable } from './support/restartable.js'
+import { startMosquitto } from './support/mosquitto.js'
 import { uid } from './support/test-clients.js'
 import { sleep, waitFor, withDeadline } from './support/wait.js'
-
-/** A broker on a fixed port that can be stopped and started again with no memory of sessions. */
-interface Restartable {
-  url: string
-  port: number
-  down(): Promise<void>
-  up(): Promise<void>
-  close(): Promise<void>
-}
-
-async function restartable(name: BrokerName): Promise<Restartable> {
-  if (name === 'mosquitto') {
-    const daemon: Mosquitto = await startMosquitto()
-    return {
-      url: daemon.urls.plain,
-      port: daemon.ports.plain,
-      // Without persistence, a restarted mosquitto has no sessions and no retained messages.
-      down: async () => {
-        process.kill(daemon.pid, 'SIGKILL')
-        await waitFor(() => !isAlive(daemon.pid), 'mosquitto to exit')
-      },
-      up: () => daemon.restart(),
-      close: () => daemon.stop(),
-    }
-  }
-  let embedded: EmbeddedBroker | undefined = await startEmbeddedBroker()
-  const port = embedded.port
-  return {
-    url: embedded.url,
-    port,
-    down: async () => {
-      await embedded?.close()
-      embedded = undefined
-    },
-    up: async () => {
-      embedded = await startEmbeddedBroker({ port })
-    },
-    close: async () => {
-      await embedded?.close()
-    },
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 const figures: string[] = []
 afterAll(() => {

@@ -26,16 +26,14 @@ export async function sub(cfg: Config, io: Io): Promise<void> {
     io.stdout.write(Buffer.concat(line))
   })
 
-  // SUBACK: the granted QoS comes with the packet, refusal or timeout as a status.
+  // SUBACK: a status with the granted QoS, or a refusal or timeout.
   const subscribing = new Map<number, string>()
-  const granted = new Map<number, number>()
   let problem: Error | undefined
-  client.setCallbackPacket((p) => void (p.type === 'suback' && granted.set(p.pid, p.returnCodes[0] as number)))
-  client.setCallbackStatus((pid, status) => {
+  client.setCallbackStatus((pid, status, granted) => {
     const filter = subscribing.get(pid)
     if (filter === undefined) return
     subscribing.delete(pid)
-    if (status === SDELIVERED) debug(`subscribed to ${filter} (QoS ${granted.get(pid)} granted)`)
+    if (status === SDELIVERED) debug(`subscribed to ${filter} (QoS ${granted} granted)`)
     else if (status === SREFUSED) {
       problem ??= new MqttError('ESUBACKFAIL', `the broker refused the subscription to "${filter}" (SUBACK 0x80)`, { topic: filter, pid })
     } else if (status === STIMEOUT) problem ??= new CliError(EXIT.TIMEOUT, `no SUBACK for "${filter}" in time`)

@@ -1,16 +1,27 @@
 /**
- * Bounded waits: every wait in the examples has a deadline, and leaves no timer behind
- * whichever way it ends.
+ * Bounded waits: every wait in the examples (and in the tests, which use these too) has a
+ * deadline, and leaves no timer behind whichever way it ends. The real timer functions are taken
+ * when this module loads, so a test that fakes the timers still gets real deadlines.
  */
 
-/** Resolves as `promise` does, or rejects with `message` after `ms`. */
-export async function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+const realSetTimeout = globalThis.setTimeout
+const realClearTimeout = globalThis.clearTimeout
+
+/** What `withDeadline()` throws when the deadline passes first. */
+export class DeadlineError extends Error {
+  override readonly name = 'DeadlineError'
+}
+
+/** Resolves or rejects as `promise` does, or rejects with `Timed out after N ms waiting for <what>`. */
+export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))
+  const late = new Promise<never>((_, reject) => {
+    timer = realSetTimeout(() => reject(new DeadlineError(`Timed out after ${ms} ms waiting for ${what}`)), ms)
+  })
   try {
     return await Promise.race([promise, late])
   } finally {
-    clearTimeout(timer)
+    realClearTimeout(timer)
   }
 }
 
@@ -19,7 +30,7 @@ export async function waitUntil(done: () => boolean, ms: number, everyMs = 20): 
   const deadline = Date.now() + ms
   while (!done()) {
     if (Date.now() >= deadline) return false
-    await new Promise((resolve) => setTimeout(resolve, Math.min(everyMs, deadline - Date.now())))
+    await new Promise((resolve) => realSetTimeout(resolve, Math.min(everyMs, deadline - Date.now())))
   }
   return true
 }

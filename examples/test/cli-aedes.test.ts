@@ -229,6 +229,29 @@ describe('failures a shell user meets', () => {
     expect((await mqtt(['sub', '--help']).done).stdout).toMatch(/-C, --count N/)
   })
 
+  test('sub: a link lost after it was up is reported as lost (exit 1), not as a refused connection', async () => {
+    const fickle = net.createServer((socket) => {
+      socket.on('error', () => {})
+      socket.once('data', () => {
+        socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00])) // CONNACK
+        socket.once('data', (subscribe) => {
+          socket.write(Buffer.from([0x90, 0x03, subscribe[2] as number, subscribe[3] as number, 0x00])) // SUBACK
+          setTimeout(() => socket.destroy(), 100) // then the broker goes away
+        })
+      })
+    })
+    await new Promise<void>((resolve) => fickle.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = String((fickle.address() as net.AddressInfo).port)
+      const result = await mqtt(['sub', '-h', '127.0.0.1', '-p', port, '-t', 'a']).done
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(/^mqtt sub: Connection to 127\.0\.0\.1:\d+: (closed by the broker|read ECONNRESET) \[ECONCLOSE, errno 1\]\n$/)
+      expect(result.stderr).not.toContain('before accepting it')
+    } finally {
+      await new Promise((resolve) => fickle.close(resolve))
+    }
+  })
+
   test('no PUBACK within -W (a broker that accepts the connection and then ignores us): exit 27', async () => {
     const mute = net.createServer((socket) => {
       socket.once('data', () => socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00]))) // CONNACK, then nothing

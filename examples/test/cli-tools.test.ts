@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../lib/embedded-broker.js'
-import { startMosquitto, type Mosquitto } from '../lib/mosquitto.js'
+import { startMosquitto, type Mosquitto } from '@x/test-support/mosquitto.js'
 import { run, start } from '../lib/processes.js'
 import { main as selfTest } from '../self-test.js'
 import { closedPort, collect } from './output.js'
@@ -26,8 +26,8 @@ let aedes: EmbeddedBroker
 let at: string[]
 beforeAll(async () => {
   vi.stubEnv('MQTT_URL', undefined)
-  ;[open, locked, aedes] = await Promise.all([startMosquitto(), startMosquitto({ users: { alice: 's3cret' } }), startEmbeddedBroker()])
-  at = ['-h', '127.0.0.1', '-p', String(open.port)]
+  ;[open, locked, aedes] = await Promise.all([startMosquitto({ verbose: true }), startMosquitto({ users: { alice: 's3cret' } }), startEmbeddedBroker()])
+  at = ['-h', '127.0.0.1', '-p', String(open.ports.plain)]
 })
 afterAll(async () => {
   vi.unstubAllEnvs()
@@ -36,7 +36,7 @@ afterAll(async () => {
 
 /** The brokers the pub/sub crossings run against, and how to know a client has subscribed. */
 const BROKERS = [
-  { name: 'mosquitto', port: () => open.port, subscribed: (clientId: string) => open.waitForLog(`Sending SUBACK to ${clientId}`) },
+  { name: 'mosquitto', port: () => open.ports.plain, subscribed: (clientId: string) => open.waitForLog(`Sending SUBACK to ${clientId}`) },
   {
     name: 'aedes',
     port: () => aedes.port,
@@ -105,7 +105,7 @@ describe.each(BROKERS)('with mosquitto_sub and mosquitto_pub, against $name', (b
 
 describe('failures, side by side with mosquitto', () => {
   test('a password-protected listener: right password 0, wrong password 5 (as CONNACK says), no user 5', async () => {
-    const here = ['-h', '127.0.0.1', '-p', String(locked.port), '-t', 'locked', '-m', 'x']
+    const here = ['-h', '127.0.0.1', '-p', String(locked.ports.password), '-t', 'locked', '-m', 'x']
     expect(await mqtt(['pub', ...here, '-u', 'alice', '-P', 's3cret'])).toMatchObject({ code: 0, stderr: '' })
     const wrong = await mqtt(['pub', ...here, '-u', 'alice', '-P', 'wrong'])
     expect(wrong.code).toBe(5)
@@ -113,7 +113,7 @@ describe('failures, side by side with mosquitto', () => {
     expect(wrong.stderr).toMatch(
       /^mqtt pub: the broker refused the login: .*\(CONNACK [45]\) \[ECON(CREDENTIALS|AUTH), errno 2[45]\]\nCheck -u and -P/,
     )
-    expect((await mqtt(['sub', '-L', `mqtt://127.0.0.1:${locked.port}/locked`, '-W', '5'])).code).toBe(5)
+    expect((await mqtt(['sub', '-L', `mqtt://127.0.0.1:${locked.ports.password}/locked`, '-W', '5'])).code).toBe(5)
   })
 
   test('a closed port: 4; an invalid topic: 3; what mosquitto_pub says about the same, for comparison', async () => {
@@ -168,6 +168,6 @@ test('from the repository root: pnpm -s mqtt pub, with -f relative to the folder
 
 test('the self-test example passes against mosquitto', async () => {
   const out = collect()
-  await selfTest(['--url', open.url], out.print)
+  await selfTest(['--url', open.urls.plain], out.print)
   expect(out.lines.at(-1)).toBe('8 passed, 0 failed')
 })

@@ -17,12 +17,14 @@
  * await mosquitto.stop() // in afterAll
  * ```
  *
- * - `startMosquitto({ certs?, users?, persistence?, startTimeoutMs? })`: `certs` defaults to a
+ * - `startMosquitto({ certs?, users?, persistence?, settings?, verbose?, startTimeoutMs? })`: `certs` defaults to a
  *   fresh `makeCerts()` (removed by `stop()`); `users` defaults to `DEFAULT_USERS`;
  *   `persistence: true` keeps sessions and retained messages across `restart()` (a file in the
- *   temporary folder, written when the daemon stops).
+ *   temporary folder, written when the daemon stops); `settings` adds configuration lines for a
+ *   test about a setting (otherwise every setting is mosquitto's default); `verbose` logs every
+ *   packet, for `waitForLog()`.
  * - The result: `host` ('127.0.0.1'), `ports` and `urls` by listener, `certs`, `users`, `dir`,
- *   `configFile`, `pid`, `log()` (the daemon's recent output, for failure messages),
+ *   `configFile`, `pid`, `log()` (the daemon's recent output, for failure messages), `waitForLog()`,
  *   `restart()` (stop and start again on the same ports, e.g. to test reconnecting) and `stop()`
  *   (SIGTERM, then SIGKILL after a deadline; waits for the exit; removes the folder). `stop()` is
  *   idempotent.
@@ -42,6 +44,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { findProgram } from '../../scripts/find-program.mjs'
 import { makeCerts, type Certs } from '../../examples/lib/certs.js'
+import { waitFor } from './wait.js'
 
 export type ListenerName = 'plain' | 'tls' | 'tlsClientCert' | 'password' | 'tlsOtherHost'
 
@@ -64,6 +67,8 @@ export interface MosquittoOptions {
   startTimeoutMs?: number
   /** Configuration lines beyond the defaults, for a test about a setting. @default none */
   settings?: readonly string[]
+  /** Log every packet in and out (`log_type all`), for `waitForLog()`. @default false */
+  verbose?: boolean
 }
 
 export interface Mosquitto {
@@ -79,6 +84,11 @@ export interface Mosquitto {
   readonly pid: number
   /** The daemon's recent output (stderr), for failure messages. */
   log(): string
+  /**
+   * Resolves when the log shows `text`, e.g. \`Sending SUBACK to ${clientId}\` with `verbose`: how
+   * a test knows that mosquitto_sub has subscribed (its own output is block-buffered in a pipe).
+   */
+  waitForLog(text: string | RegExp, timeoutMs?: number): Promise<void>
   /** Stops the daemon and starts it again with the same configuration and ports. */
   restart(): Promise<void>
   /** Kills the daemon, waits for it to exit, removes the temporary folder. Idempotent. */
@@ -129,6 +139,7 @@ function config(
   other: { certFile: string; keyFile: string },
   persistence: boolean,
   extra: readonly string[] | undefined,
+  verbose: boolean,
 ): string {
   const tls = (cert: { certFile: string; keyFile: string }): string[] => [
     `cafile ${certs.caFile}`,
@@ -142,10 +153,7 @@ function config(
     ...(process.getuid?.() === 0 ? ['user root'] : []),
     ...(persistence ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 0'] : ['persistence false']),
     'log_dest stderr',
-    'log_type error',
-    'log_type warning',
-    'log_type notice',
-    'log_type information',
+    ...(verbose ? ['log_type all'] : ['log_type error', 'log_type warning', 'log_type notice', 'log_type information']),
     'log_timestamp_format %H:%M:%S',
     // Everything else at mosquitto's defaults (max_inflight_messages 20, max_queued_messages
     // 1000, …): what users meet. A test about a setting passes it in `extra`.
@@ -274,7 +282,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     let ports: Record<ListenerName, number> | undefined
     for (let attempt = 1; !ports; attempt++) {
       const candidate = await freePorts()
-      writeFileSync(configFile, config(dir, candidate, certs, other, options.persistence === true, options.settings))
+      writeFileSync(configFile, config(dir, candidate, certs, other, options.persistence === true, options.settings, options.verbose === true))
       try {
         await daemon.start(binary, configFile, Object.values(candidate), timeoutMs)
         ports = candidate
@@ -306,6 +314,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
         return daemon.child?.pid ?? -1
       },
       log: () => daemon.output,
+      waitForLog: (text, timeoutMs = 5000) =>
+        waitFor(() => (typeof text === 'string' ? daemon.output.includes(text) : text.test(daemon.output)), `mosquitto to log ${String(text)}`, timeoutMs),
       restart: async () => {
         if (stopped) throw new Error('restart(): mosquitto was stopped')
         if (daemon.child) await kill(daemon.child)

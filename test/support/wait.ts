@@ -1,30 +1,48 @@
 /**
- * Bounded waits for tests: every wait has a deadline, polls at a short interval, and leaves no
- * timer behind whichever way it ends.
+ * Bounded waits for every test in the repository: each wait has a deadline in real time, polls
+ * at a short interval, and leaves no timer behind whichever way it ends. The real timer functions
+ * are captured when this module loads, so the waits work the same under vi.useFakeTimers().
  */
 
-/** Resolves after `ms`. */
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+import { DeadlineError } from '../../examples/lib/deadline.js'
 
-/** Polls `done()` until it is true; throws `Timed out after N ms waiting for <what>` at the deadline. */
-export async function waitFor(done: () => boolean, what: string, timeoutMs = 5000, everyMs = 10): Promise<void> {
-  const deadline = Date.now() + timeoutMs
+// One withDeadline for examples and tests alike.
+export { DeadlineError, withDeadline } from '../../examples/lib/deadline.js'
+
+export const realSetImmediate = globalThis.setImmediate
+const realSetTimeout = globalThis.setTimeout
+
+/** Real time now in ms (immune to fake timers). */
+export const now = performance.now.bind(performance)
+
+/** Resolves after `ms` of real time. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => realSetTimeout(resolve, ms))
+
+/** Lets every pending promise chain run: a few real macrotasks (works under fake timers too). */
+export async function flush(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => realSetImmediate(resolve))
+}
+
+
+/** Polls `done()` until it is true; throws a DeadlineError `Timed out after N ms waiting for <what>` at the deadline. */
+export async function waitFor(done: () => boolean, what: string, timeoutMs = 5000, everyMs = 5): Promise<void> {
+  const deadline = now() + timeoutMs
   while (!done()) {
-    const left = deadline - Date.now()
-    if (left <= 0) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)
+    const left = deadline - now()
+    if (left <= 0) throw new DeadlineError(`Timed out after ${timeoutMs} ms waiting for ${what}`)
     await sleep(Math.min(everyMs, left))
   }
 }
 
-/** Resolves or rejects as `promise` does, or rejects with `Timed out … <what>` after `ms`. */
-export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms)
-  })
-  try {
-    return await Promise.race([promise, late])
-  } finally {
-    clearTimeout(timer)
-  }
+/** How a promise has settled by now, without waiting. */
+export type Outcome<T> = { state: 'pending' } | { state: 'resolved'; value: T } | { state: 'rejected'; error: unknown }
+
+/** Returns a function that tells how `promise` has settled by now. */
+export function inspect<T>(promise: Promise<T>): () => Outcome<T> {
+  let outcome: Outcome<T> = { state: 'pending' }
+  promise.then(
+    (value) => (outcome = { state: 'resolved', value }),
+    (error: unknown) => (outcome = { state: 'rejected', error }),
+  )
+  return () => outcome
 }

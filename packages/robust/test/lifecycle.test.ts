@@ -6,7 +6,7 @@
 import { isMqttError, MqttError } from '@x/simple'
 import { describe, expect, test, vi } from 'vitest'
 import { linkError } from './support/scripted-broker.js'
-import { eventually, flush, inspect, now, within } from './support/time.js'
+import { waitFor, flush, inspect, now, withDeadline } from '@x/test-support/wait.js'
 import { argsOf, names, robust } from './support/harness.js'
 
 const codeOf = (error: unknown): string | undefined => (isMqttError(error) ? error.code : undefined)
@@ -23,7 +23,7 @@ describe('close() settles every promise the client returned', () => {
     const { client, broker } = robust()
     await client.connect()
     const inFlight = inspect(client.publish('t', 'sent, unacknowledged', { qos: 2 }))
-    await eventually(() => client.inFlight === 1, 'one in flight')
+    await waitFor(() => client.inFlight === 1, 'one in flight')
     broker.holdWrites = true
     const handedOver = inspect(client.publish('t', 'fills the socket')) // QoS 0 taken by the full socket: delivered
     const waitingForSocket = inspect(client.publish('t', 'waits for the socket to drain'))
@@ -31,7 +31,7 @@ describe('close() settles every promise the client returned', () => {
     const subscribing = inspect(client.subscribe('a/#', { qos: 1 }))
     const unsubscribing = inspect(client.unsubscribe('b/#'))
     await flush()
-    await within(1000, client.close(), 'close()')
+    await withDeadline(client.close(), 1000, 'close()')
     await flush()
     expect(outcomes([inFlight, handedOver, waitingForSocket, behind, subscribing, unsubscribing])).toEqual([
       'ECLOSED',
@@ -55,7 +55,7 @@ describe('close() settles every promise the client returned', () => {
     ]
     const closing = client.close()
     const after = [inspect(client.publish('t', 'late')), inspect(client.subscribe('late'))]
-    await within(1000, closing, 'close()')
+    await withDeadline(closing, 1000, 'close()')
     await flush()
     // 'b' (QoS 0) may have been handed to the socket before close() ran: then it is delivered.
     expect(outcomes(calls).map((o) => (o === 'resolved' ? 'ECLOSED' : o))).toEqual(['ECLOSED', 'ECLOSED', 'ECLOSED', 'ECLOSED'])
@@ -72,8 +72,8 @@ describe('close() settles every promise the client returned', () => {
     broker.message('before', '1')
     broker.message('stop', '2')
     broker.message('after', '3', { qos: 1 })
-    await eventually(() => closed !== undefined, 'the close from the listener')
-    await within(1000, closed as Promise<void>, 'close()')
+    await waitFor(() => closed !== undefined, 'the close from the listener')
+    await withDeadline(closed as Promise<void>, 1000, 'close()')
     broker.drop()
     await flush()
     expect(argsOf(events, 'message').map(([topic]) => topic)).toEqual(['before', 'stop'])
@@ -86,9 +86,9 @@ describe('connect() can be cancelled at any moment', () => {
     const { client, broker } = robust()
     broker.script('hold')
     const connecting = inspect(client.connect())
-    await eventually(() => broker.connectPending, 'the CONNECT')
+    await waitFor(() => broker.connectPending, 'the CONNECT')
     const started = now()
-    await within(1000, client.close(), 'close()')
+    await withDeadline(client.close(), 1000, 'close()')
     await flush()
     expect(outcomes([connecting])).toEqual(['ECLOSED'])
     expect(now() - started).toBeLessThan(100)
@@ -102,12 +102,12 @@ describe('connect() can be cancelled at any moment', () => {
       () => 'resolved',
       (e: unknown) => e,
     )
-    await eventually(() => broker.connectPending, 'the CONNECT')
+    await waitFor(() => broker.connectPending, 'the CONNECT')
     const reason = new MqttError('ECLOSED', 'the user gave up')
     controller.abort(reason)
-    expect(await within(200, connecting, 'the aborted connect()')).toBe(reason)
+    expect(await withDeadline(connecting, 200, 'the aborted connect()')).toBe(reason)
     expect(client.isConnected).toBe(false)
-    expect(await within(1000, client.connect(), 'a second connect()')).toBe(false)
+    expect(await withDeadline(client.connect(), 1000, 'a second connect()')).toBe(false)
     expect(client.isConnected).toBe(true)
   })
 
@@ -119,10 +119,10 @@ describe('connect() can be cancelled at any moment', () => {
       () => 'resolved',
       (e: unknown) => e,
     )
-    await eventually(() => broker.connects.length === 1, 'the first attempt')
+    await waitFor(() => broker.connects.length === 1, 'the first attempt')
     await flush()
     controller.abort(new Error('enough'))
-    expect(await within(200, connecting, 'the aborted connect()')).toMatchObject({ message: 'enough' })
+    expect(await withDeadline(connecting, 200, 'the aborted connect()')).toMatchObject({ message: 'enough' })
     expect(broker.connects.length).toBe(1)
   })
 })
@@ -161,7 +161,7 @@ describe('the queue bounds what waits, never what can be sent now', () => {
     const { client, broker } = robust({ queue: { maxMessages: 0 } })
     broker.autoAck = true
     await client.connect()
-    for (let i = 0; i < 20; i++) await within(1000, client.publish('t', `q1-${i}`, { qos: 1 }), `publish ${i}`)
+    for (let i = 0; i < 20; i++) await withDeadline(client.publish('t', `q1-${i}`, { qos: 1 }), 1000, `publish ${i}`)
     const burst = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => client.publish('t', `q0-${i}`)))
     expect(burst.filter((r) => r.status === 'rejected')).toEqual([])
     expect(broker.publishes).toHaveLength(40)
@@ -178,7 +178,7 @@ describe('the queue bounds what waits, never what can be sent now', () => {
     const { client, broker } = robust({ queue: { maxBytes: 1000 } })
     broker.autoAck = true
     await client.connect()
-    await within(1000, client.publish('t', new Uint8Array(5000), { qos: 1 }), 'the big publish')
+    await withDeadline(client.publish('t', new Uint8Array(5000), { qos: 1 }), 1000, 'the big publish')
     expect(broker.publishes).toHaveLength(1)
   })
 
@@ -194,14 +194,14 @@ describe('the queue bounds what waits, never what can be sent now', () => {
     const { client, broker, events } = robust({ maxInFlight: 2, queue: { maxMessages: 1, overflow: 'drop-oldest' } })
     await client.connect()
     const sent = [0, 1].map((i) => inspect(client.publish('t', `in flight ${i}`, { qos: 1 })))
-    await eventually(() => client.inFlight === 2, 'two in flight')
+    await waitFor(() => client.inFlight === 2, 'two in flight')
     const waiting = inspect(client.publish('t', 'waits', { qos: 1 }))
     const newer = inspect(client.publish('t', 'newer', { qos: 1 }))
     await flush()
     expect(outcomes([waiting, newer])).toEqual(['EDROPPED', 'pending'])
     expect(argsOf(events, 'drop').map(([m, reason]) => [m.topic, reason])).toEqual([['t', 'overflow']])
     for (const pid of broker.pending) broker.ack(pid)
-    await eventually(() => newer().state === 'resolved' || broker.pending.length > 0, 'the next one out')
+    await waitFor(() => newer().state === 'resolved' || broker.pending.length > 0, 'the next one out')
     expect(outcomes(sent)).toEqual(['resolved', 'resolved'])
   })
 })
@@ -212,7 +212,7 @@ describe('inbound oversize messages', () => {
     await client.connect()
     broker.message('big/one', 'x'.repeat(500), { qos: 1 })
     broker.message('small', 'ok')
-    await eventually(() => argsOf(events, 'message').length === 1, 'the small message')
+    await waitFor(() => argsOf(events, 'message').length === 1, 'the small message')
     expect(argsOf(events, 'drop')).toEqual([[{ topic: 'big/one', payload: new Uint8Array(0), qos: 1, retain: false, size: 514 }, 'oversize']]) // 1 + 2 header bytes + 511
     expect(broker.wire.filter((w) => w.type === 'puback')).toHaveLength(1)
     expect(names(events).filter((n) => n === 'disconnect')).toEqual([])
@@ -226,11 +226,11 @@ describe('renewing a great many subscriptions', () => {
     await client.connect()
     const count = 130_000
     const subscribed = Array.from({ length: count }, (_, i) => client.subscribe(`t/${i}`))
-    await within(30_000, Promise.all(subscribed), `${count} subscriptions`)
+    await withDeadline(Promise.all(subscribed), 30_000, `${count} subscriptions`)
     broker.drop()
-    await eventually(() => broker.connections === 2, 'the reconnect')
-    await eventually(() => broker.wire.filter((w) => w.type === 'subscribe' && w.link === 2).length === count, 'every renewal', 30_000)
-    await eventually(() => broker.pending.length === 0, 'every renewal acknowledged', 10_000)
+    await waitFor(() => broker.connections === 2, 'the reconnect')
+    await waitFor(() => broker.wire.filter((w) => w.type === 'subscribe' && w.link === 2).length === count, 'every renewal', 30_000)
+    await waitFor(() => broker.pending.length === 0, 'every renewal acknowledged', 10_000)
     expect(names(events).filter((n) => n === 'error')).toEqual([])
   }, 60_000)
 })

@@ -1,6 +1,6 @@
 import { describe, expect, test, vi } from 'vitest'
 import type { MessageInfo } from '../src/index.js'
-import { eventually, flush, within } from './support/time.js'
+import { waitFor, flush, withDeadline } from '@x/test-support/wait.js'
 import { argsOf, names, robust } from './support/harness.js'
 
 const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
@@ -16,7 +16,7 @@ describe("'message' events", () => {
     broker.message('home/a', 'retained q0', { retain: true })
     broker.message('home/b', 'dup q1', { qos: 1, dup: true })
     broker.message('home/c', 'q2', { qos: 2 })
-    await eventually(() => argsOf(events, 'message').length === 3, 'three messages')
+    await waitFor(() => argsOf(events, 'message').length === 3, 'three messages')
     expect(received(events)).toEqual([
       ['home/a', 'retained q0', { retained: true, dup: false, qos: 0 }],
       ['home/b', 'dup q1', { retained: false, dup: true, qos: 1 }],
@@ -39,7 +39,7 @@ describe("'message' events", () => {
       { type: 'publish', topic: 'x', payload: new TextEncoder().encode('0'), qos: 0, retain: true, dup: false },
       { type: 'publish', topic: 'x', payload: new TextEncoder().encode('1'), qos: 1, retain: false, dup: true, pid: 10 },
     )
-    await eventually(() => argsOf(events, 'message').length === 3, 'the batch')
+    await waitFor(() => argsOf(events, 'message').length === 3, 'the batch')
     expect(received(events).map(([, payload, info]) => [payload, info])).toEqual([
       ['2', { retained: false, dup: false, qos: 2 }],
       ['0', { retained: true, dup: false, qos: 0 }],
@@ -54,7 +54,7 @@ describe("'message' events", () => {
     broker.message('q2', 'once', { qos: 2, pid: 5, dup: true })
     broker.receive({ type: 'pubrel', pid: 5 })
     broker.message('q2', 'new message, same pid', { qos: 2, pid: 5 })
-    await eventually(() => broker.wire.filter((w) => w.type === 'pubrec').length === 3, 'three PUBRECs')
+    await waitFor(() => broker.wire.filter((w) => w.type === 'pubrec').length === 3, 'three PUBRECs')
     await flush()
     expect(received(events).map(([, payload]) => payload)).toEqual(['once', 'new message, same pid'])
   })
@@ -63,11 +63,11 @@ describe("'message' events", () => {
     const { client, broker, events } = robust()
     await client.connect()
     broker.message('t', 'before')
-    await eventually(() => argsOf(events, 'message').length === 1, 'the first message')
+    await waitFor(() => argsOf(events, 'message').length === 1, 'the first message')
     broker.drop()
-    await eventually(() => broker.connections === 2 && client.isConnected, 'the reconnect')
+    await waitFor(() => broker.connections === 2 && client.isConnected, 'the reconnect')
     broker.message('t', 'after')
-    await eventually(() => argsOf(events, 'message').length === 2, 'the second message')
+    await waitFor(() => argsOf(events, 'message').length === 2, 'the second message')
     expect(received(events).map(([, payload]) => payload)).toEqual(['before', 'after'])
   })
 })
@@ -81,14 +81,14 @@ describe('throwing listeners', () => {
     })
     await client.connect()
     const delivered = client.publish('t', 'x', { qos: 1 })
-    await eventually(() => client.inFlight === 1, 'in flight')
+    await waitFor(() => client.inFlight === 1, 'in flight')
     broker.message('bad', '1')
     broker.message('good', '2')
     broker.ack(1)
-    await within(1000, delivered, 'the PUBACK behind the throwing listener')
+    await withDeadline(delivered, 1000, 'the PUBACK behind the throwing listener')
     broker.message('bad', '3')
     broker.message('good', '4')
-    await eventually(() => argsOf(events, 'message').length === 4, 'all four messages')
+    await waitFor(() => argsOf(events, 'message').length === 4, 'all four messages')
     await flush()
     expect(received(events).map(([topic, payload]) => `${topic} ${payload}`)).toEqual(['bad 1', 'good 2', 'bad 3', 'good 4'])
     expect(argsOf(events, 'error')).toEqual([[boom], [boom]])
@@ -108,8 +108,8 @@ describe('throwing listeners', () => {
       await client.connect()
       broker.message('a', '1')
       broker.message('b', '2')
-      await eventually(() => argsOf(events, 'message').length === 2, 'both messages')
-      await within(1000, client.publish('t', 'still working'), 'a publish')
+      await waitFor(() => argsOf(events, 'message').length === 2, 'both messages')
+      await withDeadline(client.publish('t', 'still working'), 1000, 'a publish')
       expect(names(events)).toEqual(['connect', 'message', 'message'])
       expect(warnings.mock.calls).toEqual([[boom], [boom]])
     } finally {
@@ -127,19 +127,15 @@ describe('throwing listeners', () => {
       throw new Error('connect listener bug')
     })
     broker.drop()
-    await eventually(() => broker.connections === 2, 'the reconnect')
+    await waitFor(() => broker.connections === 2, 'the reconnect')
     await flush()
     broker.autoAck = true
     broker.message('t', 'after the throw')
     const delivered = client.publish('t', 'x', { qos: 1 })
-    await eventually(() => argsOf(events, 'message').length === 1, 'a message after the throwing listener', 500).catch(() => {})
+    await waitFor(() => argsOf(events, 'message').length === 1, 'a message after the throwing listener', 500).catch(() => {})
     expect(received(events).map(([, payload]) => payload)).toEqual(['after the throw'])
     expect(
-      await within(
-        500,
-        delivered.then(() => 'delivered'),
-        'a QoS 1 publish',
-      ).catch((e: unknown) => String(e)),
+      await withDeadline(delivered.then(() => 'delivered'), 500, 'a QoS 1 publish').catch((e: unknown) => String(e)),
     ).toBe('delivered')
     expect(argsOf(events, 'error').map(([e]) => (e as Error).message)).toEqual(['connect listener bug'])
   })
@@ -157,7 +153,7 @@ describe('throwing listeners', () => {
         throw new Error('disconnect listener bug')
       })
       broker.drop()
-      await eventually(() => broker.connections === 2 && client.isConnected, 'the reconnect', 500).catch(() => {})
+      await waitFor(() => broker.connections === 2 && client.isConnected, 'the reconnect', 500).catch(() => {})
       await flush()
       expect(unhandled.map(String)).toEqual([])
       expect([broker.connections, client.isConnected]).toEqual([2, true])

@@ -2,7 +2,7 @@ import { isMqttError, type QoS } from '@x/simple'
 import { describe, expect, test } from 'vitest'
 import type { OverflowPolicy } from '../src/index.js'
 import { type PublishWire } from './support/scripted-broker.js'
-import { DeadlineError, eventually, flush, inspect, within } from './support/time.js'
+import { DeadlineError, waitFor, flush, inspect, withDeadline } from '@x/test-support/wait.js'
 import { argsOf, names, robust } from './support/harness.js'
 
 const text = new TextEncoder()
@@ -12,7 +12,7 @@ const payloads = (wire: PublishWire[]): string[] => wire.map((p) => p.payload)
 /** The error a promise rejects with (fails if it resolves, or stays pending past the deadline). */
 async function rejection(promise: Promise<unknown>, what: string): Promise<unknown> {
   try {
-    await within(1000, promise, what)
+    await withDeadline(promise, 1000, what)
   } catch (error) {
     if (error instanceof DeadlineError) throw error
     return error
@@ -26,13 +26,13 @@ describe('publish resolves on delivery', () => {
     await client.connect()
     broker.holdWrites = true
     // The socket takes this one (and reports its buffer full): handed over, so delivered for QoS 0.
-    await within(1000, client.publish('t/0', 'a'), 'the first QoS 0 publish')
+    await withDeadline(client.publish('t/0', 'a'), 1000, 'the first QoS 0 publish')
     const done = inspect(client.publish('t/0', 'b'))
     await flush()
     expect(done()).toEqual({ state: 'pending' })
     expect(broker.heldWrites).toBe(1)
     broker.releaseWrites()
-    await eventually(() => done().state !== 'pending', 'the QoS 0 publish to settle')
+    await waitFor(() => done().state !== 'pending', 'the QoS 0 publish to settle')
     expect(done()).toEqual({ state: 'resolved', value: undefined })
     expect(broker.calls).toMatchObject([
       { type: 'publish', topic: 't/0', payload: 'a', qos: 0, pid: undefined },
@@ -45,13 +45,13 @@ describe('publish resolves on delivery', () => {
     const { client, broker } = robust()
     await client.connect()
     const done = inspect(client.publish('t/1', 'b', { qos: 1 }))
-    await eventually(() => client.inFlight === 1, 'the QoS 1 message in flight')
+    await waitFor(() => client.inFlight === 1, 'the QoS 1 message in flight')
     await flush()
     expect(done()).toEqual({ state: 'pending' })
     const pid = broker.calls[0]?.type === 'publish' ? broker.calls[0].pid : undefined
     expect(pid).toBe(1)
     broker.ack(1)
-    await eventually(() => done().state !== 'pending', 'the QoS 1 publish to settle')
+    await waitFor(() => done().state !== 'pending', 'the QoS 1 publish to settle')
     expect(done()).toEqual({ state: 'resolved', value: undefined })
     expect(client.inFlight).toBe(0)
   })
@@ -60,15 +60,15 @@ describe('publish resolves on delivery', () => {
     const { client, broker } = robust()
     await client.connect()
     const done = inspect(client.publish('t/2', 'c', { qos: 2, retain: true }))
-    await eventually(() => client.inFlight === 1, 'the QoS 2 message in flight')
+    await waitFor(() => client.inFlight === 1, 'the QoS 2 message in flight')
     expect(broker.calls).toMatchObject([{ type: 'publish', qos: 2, retain: true, pid: 1 }])
     broker.receive({ type: 'pubrec', pid: 1 })
-    await eventually(() => broker.wire.some((w) => w.type === 'pubrel'), 'PUBREL answering PUBREC')
+    await waitFor(() => broker.wire.some((w) => w.type === 'pubrel'), 'PUBREL answering PUBREC')
     await flush()
     expect(done()).toEqual({ state: 'pending' })
     expect(client.inFlight).toBe(1)
     broker.receive({ type: 'pubcomp', pid: 1 })
-    await eventually(() => done().state !== 'pending', 'the QoS 2 publish to settle')
+    await waitFor(() => done().state !== 'pending', 'the QoS 2 publish to settle')
     expect(done()).toEqual({ state: 'resolved', value: undefined })
     expect(client.inFlight).toBe(0)
   })
@@ -77,15 +77,15 @@ describe('publish resolves on delivery', () => {
     const { client, broker } = robust()
     await client.connect()
     const done = inspect(client.publish('t', 'x', { qos: 1 }))
-    await eventually(() => client.inFlight === 1, 'in flight')
+    await waitFor(() => client.inFlight === 1, 'in flight')
     const waits = broker.waits
     broker.receive({ type: 'puback', pid: 77 }, { type: 'pubcomp', pid: 1 }) // wrong pid, wrong ack type
-    await eventually(() => broker.waits > waits, 'the loop to read them')
+    await waitFor(() => broker.waits > waits, 'the loop to read them')
     await flush()
     expect(done()).toEqual({ state: 'pending' })
     expect(client.inFlight).toBe(1)
     broker.ack(1)
-    await eventually(() => done().state === 'resolved', 'the real PUBACK')
+    await waitFor(() => done().state === 'resolved', 'the real PUBACK')
   })
 })
 
@@ -98,7 +98,7 @@ describe('offline', () => {
     await flush()
     expect([client.queued, client.inFlight, broker.wire.length]).toEqual([5, 0, 0])
     await client.connect()
-    await within(1000, Promise.all(all), 'every publish')
+    await withDeadline(Promise.all(all), 1000, 'every publish')
     expect(broker.calls.map((c) => (c.type === 'publish' ? [c.payload, c.qos, c.dup, c.link] : c.type))).toEqual(
       qos.map((q, i) => [`m${i}`, q, false, 1]),
     )
@@ -112,14 +112,14 @@ describe('offline', () => {
     await client.publish('t', 'before', { qos: 1 })
     broker.script('hold')
     broker.drop()
-    await eventually(() => broker.connectPending, 'the reconnect attempt')
+    await waitFor(() => broker.connectPending, 'the reconnect attempt')
     expect(client.isConnected).toBe(false)
     const during = [0, 1, 2, 3].map((i) => client.publish('t', `during-${i}`, { qos: (i % 3) as QoS }))
     await flush()
     expect(client.queued).toBe(4)
     expect(broker.publishes.length).toBe(1)
     broker.answerConnect({ sessionPresent: false })
-    await within(1000, Promise.all(during), 'the publishes made during the outage')
+    await withDeadline(Promise.all(during), 1000, 'the publishes made during the outage')
     expect(payloads(broker.publishes)).toEqual(['before', 'during-0', 'during-1', 'during-2', 'during-3'])
     expect(broker.publishes.slice(1).every((p) => p.link === 2)).toBe(true)
     expect(names(events)).toEqual(['connect', 'disconnect', 'reconnecting', 'connect'])
@@ -145,7 +145,7 @@ describe('overflow while offline (maxMessages 2)', () => {
     expect(argsOf(events, 'drop')).toEqual([[{ topic: `t/${lost}`, payload: text.encode(lost), qos: 1, retain: false }, 'overflow']])
     for (const m of sent) expect(p[m]?.().state).toBe('pending')
     await client.connect()
-    await eventually(() => sent.every((m) => p[m]?.().state === 'resolved'), 'the kept messages to be delivered')
+    await waitFor(() => sent.every((m) => p[m]?.().state === 'resolved'), 'the kept messages to be delivered')
     expect(payloads(broker.publishes)).toEqual(sent)
     expect(argsOf(events, 'drop').length).toBe(1)
   })
@@ -167,7 +167,7 @@ describe('overflow while offline (maxMessages 2)', () => {
       ['d', 'overflow'],
     ])
     await client.connect()
-    await within(1000, Promise.all([a, b]), 'the two that fit')
+    await withDeadline(Promise.all([a, b]), 1000, 'the two that fit')
     expect(payloads(broker.publishes)).toEqual(['aaaa', 'bbbb'])
   })
 
@@ -182,7 +182,7 @@ describe('overflow while offline (maxMessages 2)', () => {
       expect(argsOf(events, 'drop').map(([m, reason]) => [m.payload.length, reason])).toEqual([[64, 'overflow']])
       expect(client.queued).toBe(1)
       await client.connect()
-      await within(1000, small, 'the small message')
+      await withDeadline(small, 1000, 'the small message')
       expect(payloads(broker.publishes)).toEqual(['small'])
     })
   }
@@ -198,7 +198,7 @@ describe('keepQos0', () => {
     expect(argsOf(events, 'drop')).toEqual([[{ topic: 't', payload: text.encode('zero'), qos: 0, retain: false }, 'offline']])
     expect(client.queued).toBe(1)
     await client.connect()
-    await within(1000, Promise.all([q1, client.publish('t', 'online zero')]), 'the QoS 1 and the online QoS 0')
+    await withDeadline(Promise.all([q1, client.publish('t', 'online zero')]), 1000, 'the QoS 1 and the online QoS 0')
     expect(payloads(broker.publishes)).toEqual(['one', 'online zero'])
   })
 
@@ -208,7 +208,7 @@ describe('keepQos0', () => {
     await flush()
     expect(client.queued).toBe(1)
     await client.connect()
-    await within(1000, q0, 'the QoS 0 message')
+    await withDeadline(q0, 1000, 'the QoS 0 message')
     expect(payloads(broker.publishes)).toEqual(['zero'])
   })
 })
@@ -269,7 +269,7 @@ test('a rejected publish nobody awaits is not an unhandled rejection', async () 
     const online = robust()
     await online.client.connect()
     void online.client.publish('t', 'in flight until close', { qos: 1 })
-    await eventually(() => online.client.inFlight === 1, 'the message in flight')
+    await waitFor(() => online.client.inFlight === 1, 'the message in flight')
     await Promise.all([rejecting.close(), dropping.close(), strict.close(), online.client.close()])
     void rejecting.publish('t', 'after close')
     await flush(10)
@@ -286,10 +286,10 @@ describe('queued, inFlight and maxInFlight', () => {
     for (const q of [1, 2, 0, 1] as QoS[]) void client.publish('t', `q${q}`, { qos: q })
     expect([client.queued, client.inFlight]).toEqual([4, 0])
     await client.connect()
-    await eventually(() => broker.publishes.length === 4, 'all four sent')
+    await waitFor(() => broker.publishes.length === 4, 'all four sent')
     expect([client.queued, client.inFlight]).toEqual([0, 3])
     broker.ack(2)
-    await eventually(() => client.inFlight === 2, 'one acknowledged')
+    await waitFor(() => client.inFlight === 2, 'one acknowledged')
     expect(client.queued).toBe(0)
   })
 
@@ -297,18 +297,18 @@ describe('queued, inFlight and maxInFlight', () => {
     const { client, broker } = robust({ maxInFlight: 2 })
     await client.connect()
     const all = [0, 1, 2, 3, 4].map((i) => client.publish('t', `m${i}`, { qos: 1 }))
-    await eventually(() => broker.publishes.length === 2, 'two sent')
+    await waitFor(() => broker.publishes.length === 2, 'two sent')
     await flush()
     expect([broker.publishes.length, client.inFlight, client.queued]).toEqual([2, 2, 3])
     for (let acked = 1; acked <= 5; acked++) {
       broker.ack(broker.pending[0] as number)
       const sent = Math.min(5, acked + 2)
-      await eventually(() => broker.publishes.length === sent && client.inFlight === sent - acked, `${acked} acked, ${sent} sent`)
+      await waitFor(() => broker.publishes.length === sent && client.inFlight === sent - acked, `${acked} acked, ${sent} sent`)
       await flush()
       expect(broker.pending.length).toBeLessThanOrEqual(2)
       expect([broker.publishes.length, client.inFlight, client.queued]).toEqual([sent, sent - acked, 5 - sent])
     }
-    await within(1000, Promise.all(all), 'all five')
+    await withDeadline(Promise.all(all), 1000, 'all five')
     expect(payloads(broker.publishes)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'])
   })
 })
@@ -320,16 +320,16 @@ describe('races with a socket under back-pressure', () => {
     broker.holdWrites = true
     const first = inspect(client.publish('t', 'first', { qos: 1 }))
     const second = inspect(client.publish('t', 'second', { qos: 1 }))
-    await eventually(() => client.inFlight === 1, 'the first handed over')
+    await waitFor(() => client.inFlight === 1, 'the first handed over')
     await flush()
     expect(second().state).toBe('pending') // waiting for the socket, not in flight
     broker.releaseWrites()
-    await eventually(() => client.inFlight === 2, 'the second handed over after the drain')
+    await waitFor(() => client.inFlight === 2, 'the second handed over after the drain')
     broker.ack(1)
-    await eventually(() => first().state !== 'pending', 'the first to settle')
+    await waitFor(() => first().state !== 'pending', 'the first to settle')
     expect([first().state, second().state]).toEqual(['resolved', 'pending'])
     broker.ack(2)
-    await eventually(() => second().state !== 'pending', 'the second to settle')
+    await waitFor(() => second().state !== 'pending', 'the second to settle')
     expect(names(events)).toEqual(['connect'])
   })
 
@@ -340,11 +340,11 @@ describe('races with a socket under back-pressure', () => {
     const a = inspect(client.publish('t', 'a')) // taken by the socket: the link dies with it (QoS 0 promises no more)
     const b = inspect(client.publish('t', 'b')) // waits for room
     const c = inspect(client.publish('t', 'c')) // waits behind b
-    await eventually(() => broker.heldWrites === 1 && a().state === 'resolved', 'a handed over')
+    await waitFor(() => broker.heldWrites === 1 && a().state === 'resolved', 'a handed over')
     broker.holdWrites = false
     broker.drop()
-    await eventually(() => broker.connections === 2 && client.isConnected, 'the reconnect')
-    await eventually(() => b().state !== 'pending' && c().state !== 'pending', 'b and c to be sent again', 1000)
+    await waitFor(() => broker.connections === 2 && client.isConnected, 'the reconnect')
+    await waitFor(() => b().state !== 'pending' && c().state !== 'pending', 'b and c to be sent again', 1000)
     expect([b().state, c().state]).toEqual(['resolved', 'resolved'])
     expect(broker.publishes.filter((p) => p.link === 2).map((p) => p.payload)).toEqual(['b', 'c'])
   })

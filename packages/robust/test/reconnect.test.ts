@@ -1,7 +1,7 @@
 import { MqttError, isMqttError } from '@x/simple'
 import { describe, expect, test, vi } from 'vitest'
 import { linkError, refusal } from './support/scripted-broker.js'
-import { eventually, flush, inspect, now, within } from './support/time.js'
+import { waitFor, flush, inspect, now, withDeadline } from '@x/test-support/wait.js'
 import { argsOf, names, robust } from './support/harness.js'
 
 const codeOf = (error: unknown): string | undefined => (isMqttError(error) ? error.code : undefined)
@@ -13,12 +13,12 @@ describe('resending what was in flight', () => {
     await client.connect()
     const one = inspect(client.publish('t', 'q1', { qos: 1 }))
     const two = inspect(client.publish('t', 'q2', { qos: 2 }))
-    await eventually(() => client.inFlight === 2, 'both in flight')
+    await waitFor(() => client.inFlight === 2, 'both in flight')
     broker.receive({ type: 'pubrec', pid: 2 })
-    await eventually(() => broker.wire.some((w) => w.type === 'pubrel'), 'PUBREL for pid 2')
+    await waitFor(() => broker.wire.some((w) => w.type === 'pubrel'), 'PUBREL for pid 2')
     broker.script({ sessionPresent: true })
     broker.drop()
-    await eventually(() => broker.connections === 2 && client.isConnected, 'the reconnect')
+    await waitFor(() => broker.connections === 2 && client.isConnected, 'the reconnect')
     await flush()
     expect(broker.wire.filter((w) => w.link === 2)).toEqual([
       { type: 'publish', topic: 't', payload: 'q1', qos: 1, retain: false, dup: true, pid: 1, link: 2, resent: true },
@@ -28,7 +28,7 @@ describe('resending what was in flight', () => {
     expect([client.inFlight, client.queued, one().state, two().state]).toEqual([2, 0, 'pending', 'pending'])
     broker.ack(1)
     broker.ack(2)
-    await eventually(() => one().state === 'resolved' && two().state === 'resolved', 'both acknowledged on the resumed session')
+    await waitFor(() => one().state === 'resolved' && two().state === 'resolved', 'both acknowledged on the resumed session')
     expect(names(events)).toEqual(['connect', 'disconnect', 'reconnecting', 'connect'])
     expect(argsOf(events, 'connect')).toEqual([[false], [true]])
   })
@@ -37,18 +37,18 @@ describe('resending what was in flight', () => {
     const { client, broker } = robust()
     await client.connect()
     const first = ['a', 'b', 'c'].map((m) => inspect(client.publish('t', m, { qos: 1 })))
-    await eventually(() => client.inFlight === 3, 'a, b, c in flight')
+    await waitFor(() => client.inFlight === 3, 'a, b, c in flight')
     broker.ack(2) // b is delivered; a and c are not
-    await eventually(() => first[1]?.().state === 'resolved', 'b acknowledged')
+    await waitFor(() => first[1]?.().state === 'resolved', 'b acknowledged')
     broker.script('hold')
     broker.drop()
-    await eventually(() => broker.connectPending, 'the reconnect attempt')
+    await waitFor(() => broker.connectPending, 'the reconnect attempt')
     const later = ['d', 'e'].map((m) => inspect(client.publish('t', m, { qos: 2 })))
     await flush()
     expect([client.inFlight, client.queued]).toEqual([2, 2])
     broker.autoAck = true
     broker.answerConnect({ sessionPresent: false })
-    await eventually(() => [...first, ...later].every((p) => p().state === 'resolved'), 'everything delivered')
+    await waitFor(() => [...first, ...later].every((p) => p().state === 'resolved'), 'everything delivered')
     expect(
       broker.wire
         .filter((w) => w.link === 2 && w.type === 'publish')
@@ -66,13 +66,13 @@ describe('resending what was in flight', () => {
     await client.connect()
     const all = [0, 1, 2, 3, 4, 5].map((i) => inspect(client.publish('t', `m${i}`, { qos: 1 })))
     for (let outage = 0; outage < 3; outage++) {
-      await eventually(() => client.inFlight + client.queued === 6, 'all six waiting')
+      await waitFor(() => client.inFlight + client.queued === 6, 'all six waiting')
       broker.drop()
-      await eventually(() => broker.connections === outage + 2 && client.isConnected, `reconnect ${outage + 1}`)
+      await waitFor(() => broker.connections === outage + 2 && client.isConnected, `reconnect ${outage + 1}`)
     }
-    await eventually(() => client.inFlight === 6, 'all six in flight again')
+    await waitFor(() => client.inFlight === 6, 'all six in flight again')
     for (const pid of broker.pending) broker.ack(pid)
-    await eventually(() => all.every((p) => p().state === 'resolved'), 'all six delivered')
+    await waitFor(() => all.every((p) => p().state === 'resolved'), 'all six delivered')
     const last = broker.publishes.filter((p) => p.link === 4).map((p) => p.payload)
     expect(last).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5'])
   })
@@ -138,8 +138,8 @@ describe('events', () => {
     const lost = linkError('ECONCLOSE')
     broker.drop(lost)
     const p = client.publish('t', 'x')
-    await eventually(() => broker.connections === 2 && client.isConnected, 'the reconnect')
-    await within(1000, p, 'the publish, sent after the reconnect')
+    await waitFor(() => broker.connections === 2 && client.isConnected, 'the reconnect')
+    await withDeadline(p, 1000, 'the publish, sent after the reconnect')
     expect(argsOf(events, 'disconnect')).toEqual([[lost]])
     expect(broker.publishes.map((w) => [w.payload, w.link])).toEqual([['x', 2]])
   })
@@ -150,7 +150,7 @@ describe('events', () => {
     const denied = refusal(4)
     broker.script({ error: denied })
     broker.drop()
-    await eventually(() => broker.connections === 2 && client.isConnected, 'the reconnect after the refusal')
+    await waitFor(() => broker.connections === 2 && client.isConnected, 'the reconnect after the refusal')
     expect(names(events)).toEqual(['connect', 'disconnect', 'reconnecting', 'error', 'reconnecting', 'connect'])
     expect(argsOf(events, 'error')).toEqual([[expect.objectContaining({ errno: denied.errno, returnCode: 4 })]])
     expect(argsOf(events, 'reconnecting')[1]?.[0].error).toBe(argsOf(events, 'error')[0]?.[0])
@@ -205,14 +205,10 @@ describe('the first connect()', () => {
     const { client, broker, events } = robust({ reconnect: { minDelayMs: 5, jitter: false } })
     broker.script({ error })
     const started = now()
-    const outcome = await within(
-      1000,
-      client.connect().then(
+    const outcome = await withDeadline(client.connect().then(
         () => undefined,
         (e: unknown) => e,
-      ),
-      'connect()',
-    )
+      ), 1000, 'connect()')
     expect(outcome).toMatchObject({ code: error.code, errno: error.errno })
     expect(now() - started).toBeLessThan(100)
     await new Promise((resolve) => setTimeout(resolve, 30)) // several backoff delays
@@ -301,16 +297,16 @@ describe('close()', () => {
     const { client, broker, events } = robust({ reconnect: { minDelayMs: 5000, jitter: false } })
     await client.connect()
     const inFlight = client.publish('t', 'in flight', { qos: 1 })
-    await eventually(() => client.inFlight === 1, 'in flight')
+    await waitFor(() => client.inFlight === 1, 'in flight')
     broker.defaultOutcome = { error: linkError('ECONNREFUSED') }
     broker.drop()
-    await eventually(() => broker.connects.length === 2 && argsOf(events, 'reconnecting').length === 1, 'the failed first reconnect')
+    await waitFor(() => broker.connects.length === 2 && argsOf(events, 'reconnecting').length === 1, 'the failed first reconnect')
     await flush()
     const queued = client.publish('t', 'queued', { qos: 2 })
     const queued0 = client.publish('t', 'queued qos 0')
     const sub = client.subscribe('s/#')
     const started = now()
-    await within(1000, client.close(), 'close()')
+    await withDeadline(client.close(), 1000, 'close()')
     expect(now() - started).toBeLessThan(200)
     const outcomes = await Promise.allSettled([inFlight, queued, queued0, sub])
     expect(outcomes.map((o) => (o.status === 'rejected' ? codeOf(o.reason) : o.status))).toEqual([
@@ -346,10 +342,10 @@ describe('close()', () => {
     const { client, broker } = robust({ reconnect: { minDelayMs: 5000, jitter: false } })
     broker.defaultOutcome = { error: linkError('ECONNREFUSED') }
     const connecting = client.connect()
-    await eventually(() => broker.connects.length === 1, 'the first attempt')
+    await waitFor(() => broker.connects.length === 1, 'the first attempt')
     await flush()
     const started = now()
-    await within(1000, client.close(), 'close()')
+    await withDeadline(client.close(), 1000, 'close()')
     const error = await connecting.then(
       () => undefined,
       (e: unknown) => e,
@@ -365,8 +361,8 @@ describe('close()', () => {
     await client.connect()
     broker.script('hold')
     broker.drop()
-    await eventually(() => broker.connectPending, 'the reconnect attempt')
-    await within(1000, client.close(), 'close()')
+    await waitFor(() => broker.connectPending, 'the reconnect attempt')
+    await withDeadline(client.close(), 1000, 'close()')
     await flush()
     expect(argsOf(events, 'error').map(([e]) => [codeOf(e), (e as Error).message])).toEqual([])
     expect(names(events)).toEqual(['connect', 'disconnect', 'reconnecting'])
@@ -377,8 +373,8 @@ describe('close()', () => {
     const { client, broker, events } = robust()
     await client.connect()
     const waits = broker.waits
-    await within(1000, client.close(), 'close()')
-    await within(1000, client.close(), 'a second close()')
+    await withDeadline(client.close(), 1000, 'close()')
+    await withDeadline(client.close(), 1000, 'a second close()')
     expect(broker.disconnects).toBe(1)
     expect(broker.wire.at(-1)).toEqual({ type: 'disconnect', link: 1, resent: false })
     expect(client.isConnected).toBe(false)
@@ -393,12 +389,12 @@ describe('close()', () => {
     const { client, broker } = robust()
     await client.connect()
     const delivered = inspect(client.publish('t', 'last words', { qos: 1 }))
-    await eventually(() => client.inFlight === 1, 'in flight')
+    await waitFor(() => client.inFlight === 1, 'in flight')
     const closing = inspect(client.close({ flushTimeoutMs: 2000 }))
     await flush()
     expect(closing().state).toBe('pending')
     broker.ack(1)
-    await eventually(() => closing().state !== 'pending', 'close() after the flush', 1000)
+    await waitFor(() => closing().state !== 'pending', 'close() after the flush', 1000)
     expect([closing().state, delivered().state]).toEqual(['resolved', 'resolved'])
     expect(broker.disconnects).toBe(1)
     expect(timers(), 'timers left by this client').toBeLessThanOrEqual(before)
@@ -409,9 +405,9 @@ describe('close()', () => {
     const { client } = robust()
     await client.connect()
     const delivered = client.publish('t', 'never acknowledged', { qos: 1 })
-    await eventually(() => client.inFlight === 1, 'in flight')
+    await waitFor(() => client.inFlight === 1, 'in flight')
     const started = now()
-    await within(1000, client.close({ flushTimeoutMs: 60 }), 'close()')
+    await withDeadline(client.close({ flushTimeoutMs: 60 }), 1000, 'close()')
     const took = now() - started
     expect(took).toBeGreaterThanOrEqual(50)
     expect(took).toBeLessThan(500)

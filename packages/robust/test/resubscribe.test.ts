@@ -1,7 +1,7 @@
 import { isMqttError, type QoS } from '@x/simple'
 import { describe, expect, test } from 'vitest'
 import { type ScriptedBroker, type Wire } from './support/scripted-broker.js'
-import { eventually, flush, inspect, within } from './support/time.js'
+import { waitFor, flush, inspect, withDeadline } from '@x/test-support/wait.js'
 import { argsOf, names, robust } from './support/harness.js'
 
 /** What connection `link` carried, in order, as short strings: 'sub a/# 1', 'unsub a', 'pub m1'. */
@@ -24,7 +24,7 @@ async function outage(client: { isConnected: boolean }, broker: ScriptedBroker, 
   const link = broker.connections + 1
   broker.script({ sessionPresent })
   broker.drop()
-  await eventually(() => broker.connections === link && client.isConnected, `reconnect number ${link - 1}`)
+  await waitFor(() => broker.connections === link && client.isConnected, `reconnect number ${link - 1}`)
   await flush()
   return link
 }
@@ -76,7 +76,7 @@ describe('subscribe', () => {
     await flush()
     expect([granted().state, broker.wire.length]).toEqual(['pending', 0])
     await client.connect()
-    await eventually(() => granted().state !== 'pending', 'the subscription')
+    await waitFor(() => granted().state !== 'pending', 'the subscription')
     expect(granted()).toEqual({ state: 'resolved', value: 2 })
     expect(onLink(broker, 1)).toEqual(['sub early/# 2'])
   })
@@ -101,10 +101,10 @@ describe('the resubscribe plan after a reconnect', () => {
     await client.subscribe('b/+', { qos: 2 })
     broker.script('hold')
     broker.drop()
-    await eventually(() => broker.connectPending, 'the reconnect attempt')
+    await waitFor(() => broker.connectPending, 'the reconnect attempt')
     const queued = [client.publish('t', 'm1', { qos: 1 }), client.publish('t', 'm2')]
     broker.answerConnect({ sessionPresent: false })
-    await within(1000, Promise.all(queued), 'the queued messages')
+    await withDeadline(Promise.all(queued), 1000, 'the queued messages')
     expect(onLink(broker, 2)).toEqual(['sub a/# 1', 'sub b/+ 2', 'pub m1', 'pub m2'])
     expect(names(events)).toEqual(['connect', 'disconnect', 'reconnecting', 'connect'])
   })
@@ -115,7 +115,7 @@ describe('the resubscribe plan after a reconnect', () => {
     await client.connect()
     await client.subscribe('a/#', { qos: 1 })
     const link = await outage(client, broker, true)
-    await within(1000, client.publish('t', 'after'), 'a publish')
+    await withDeadline(client.publish('t', 'after'), 1000, 'a publish')
     expect(onLink(broker, link)).toEqual(['pub after'])
   })
 
@@ -126,7 +126,7 @@ describe('the resubscribe plan after a reconnect', () => {
     await client.subscribe('a', { qos: 1 })
     for (const sessionPresent of [false, true, false, false]) {
       const link = await outage(client, broker, sessionPresent)
-      await eventually(() => broker.pending.length === 0, 'the SUBACKs')
+      await waitFor(() => broker.pending.length === 0, 'the SUBACKs')
       expect(onLink(broker, link)).toEqual(sessionPresent ? [] : ['sub a 1'])
     }
   })
@@ -146,7 +146,7 @@ describe('the resubscribe plan after a reconnect', () => {
     await client.connect()
     await client.subscribe('a/#', { qos: 1 })
     await client.subscribe('b/#')
-    await within(1000, client.unsubscribe('a/#'), 'the unsubscribe')
+    await withDeadline(client.unsubscribe('a/#'), 1000, 'the unsubscribe')
     expect(onLink(broker, 1)).toEqual(['sub a/# 1', 'sub b/# 0', 'unsub a/#'])
     const link = await outage(client, broker, false)
     expect(onLink(broker, link)).toEqual(['sub b/# 0'])
@@ -158,7 +158,7 @@ describe('the resubscribe plan after a reconnect', () => {
     await client.connect()
     const subscribed = client.subscribe('a/#', { qos: 1 })
     const unsubscribed = client.unsubscribe('a/#')
-    await within(1000, Promise.all([subscribed, unsubscribed]), 'SUBACK then UNSUBACK')
+    await withDeadline(Promise.all([subscribed, unsubscribed]), 1000, 'SUBACK then UNSUBACK')
     expect(onLink(broker, 1)).toEqual(['sub a/# 1', 'unsub a/#'])
     const link = await outage(client, broker, false)
     expect(onLink(broker, link)).toEqual([])
@@ -172,12 +172,12 @@ describe('the resubscribe plan after a reconnect', () => {
     await client.subscribe('keep', { qos: 1 })
     broker.script('hold')
     broker.drop()
-    await eventually(() => broker.connectPending, 'the reconnect attempt')
+    await waitFor(() => broker.connectPending, 'the reconnect attempt')
     const again = client.subscribe('a', { qos: 2 })
     const fresh = client.subscribe('c')
     broker.answerConnect({ sessionPresent: false })
-    expect(await within(1000, again, 'a again')).toBe(2)
-    expect(await within(1000, fresh, 'c')).toBe(0)
+    expect(await withDeadline(again, 1000, 'a again')).toBe(2)
+    expect(await withDeadline(fresh, 1000, 'c')).toBe(0)
     expect(onLink(broker, 2)).toEqual(['sub keep 1', 'sub a 2', 'sub c 0'])
     const link = await outage(client, broker, false)
     expect(onLink(broker, link).sort()).toEqual(['sub a 2', 'sub c 0', 'sub keep 1'])
@@ -187,10 +187,10 @@ describe('the resubscribe plan after a reconnect', () => {
     const { client, broker } = robust()
     await client.connect()
     const granted = inspect(client.subscribe('lost/#', { qos: 1 }))
-    await eventually(() => broker.pending.length === 1, 'the SUBSCRIBE in flight')
+    await waitFor(() => broker.pending.length === 1, 'the SUBSCRIBE in flight')
     broker.autoAck = true
     const link = await outage(client, broker, false)
-    await eventually(() => granted().state !== 'pending', 'the subscription')
+    await waitFor(() => granted().state !== 'pending', 'the subscription')
     expect(granted()).toEqual({ state: 'resolved', value: 1 })
     expect(onLink(broker, link)).toEqual(['sub lost/# 1'])
     const next = await outage(client, broker, false)
@@ -201,11 +201,11 @@ describe('the resubscribe plan after a reconnect', () => {
     const { client, broker } = robust()
     await client.connect()
     const granted = inspect(client.subscribe('kept/#', { qos: 2 }))
-    await eventually(() => broker.pending.length === 1, 'the SUBSCRIBE in flight')
+    await waitFor(() => broker.pending.length === 1, 'the SUBSCRIBE in flight')
     const link = await outage(client, broker, true)
     expect(broker.wire.filter((w) => w.link === link)).toMatchObject([{ type: 'subscribe', filter: 'kept/#', pid: 1, resent: true }])
     broker.ack(1)
-    await eventually(() => granted().state !== 'pending', 'the subscription')
+    await waitFor(() => granted().state !== 'pending', 'the subscription')
     expect(granted()).toEqual({ state: 'resolved', value: 2 })
   })
 
@@ -217,7 +217,7 @@ describe('the resubscribe plan after a reconnect', () => {
     await client.subscribe('b', { qos: 1 })
     broker.grant = (filter, qos) => (filter === 'a' ? 0x80 : qos)
     const link = await outage(client, broker, false)
-    await eventually(() => argsOf(events, 'error').length === 1, "the 'error' event")
+    await waitFor(() => argsOf(events, 'error').length === 1, "the 'error' event")
     const [error] = argsOf(events, 'error')[0] ?? []
     expect(isMqttError(error) && [error.errno, error.topic]).toEqual([44, 'a'])
     expect(onLink(broker, link)).toEqual(['sub a 1', 'sub b 1'])

@@ -6,7 +6,7 @@
 import { afterEach, vi } from 'vitest'
 import { RobustClient, type RobustEvents, type RobustOptions } from '../../src/index.js'
 import { ScriptedBroker } from './scripted-broker.js'
-import { within } from './time.js'
+import { withDeadline } from '@x/test-support/wait.js'
 
 export type EventName = keyof RobustEvents
 
@@ -56,7 +56,7 @@ export async function closeAll(): Promise<void> {
   const clients = [...open]
   open.clear()
   try {
-    await within(2000, Promise.all(clients.map((c) => c.close())), 'close() of every client')
+    await withDeadline(Promise.all(clients.map((c) => c.close())), 2000, 'close() of every client')
   } finally {
     vi.useRealTimers()
   }

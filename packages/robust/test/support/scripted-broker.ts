@@ -14,8 +14,8 @@
  */
 import { MqttClient, MqttError, fromClient, PacketDecoder, type AckPacket, type ClientOptions, type QoS, type ServerPacket } from '@x/simple'
 import type { SimpleClient } from '../../src/index.js'
-import { MemoryConnection } from '../../../simple/test/support/memory-transport.js'
-import { realSetImmediate } from './time.js'
+import { MemoryConnection } from '@x/test-support/memory-transport.js'
+import { realSetImmediate } from '@x/test-support/wait.js'
 
 /** One packet the broker read, with the connection number it came on (1 = first) and whether it was a resend of an earlier one. */
 export type Wire =

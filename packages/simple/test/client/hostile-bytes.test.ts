@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { MqttClient, MqttError, SUNKNOWNPID, encode } from '@x/simple'
-import { FakeBroker, type FakeConnection } from '../support/fake-broker.js'
+import { FakeBroker, type FakeConnection } from '@x/test-support/fake-broker.js'
 import { thrown } from '../support/recording-client.js'
 
 let broker: FakeBroker

@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from 'vitest'
 import { MqttClient, SDELIVERED } from '@x/simple'
-import { FakeBroker } from '../support/fake-broker.js'
-import { MemoryBroker } from '../support/memory-transport.js'
+import { FakeBroker } from '@x/test-support/fake-broker.js'
+import { MemoryBroker } from '@x/test-support/memory-transport.js'
 
 let fake: FakeBroker | undefined
 afterEach(async () => {

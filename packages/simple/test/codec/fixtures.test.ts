@@ -8,7 +8,7 @@ import { encode, fromClient, fromServer, PacketDecoder, type Packet } from '@x/s
 import { comparable, fingerprint } from './comparable.js'
 import { fixtures, fixturesFrom, type Fixture } from './fixtures.js'
 import { byteDifference, cat } from './hex.js'
-import { Prng, randomChunks } from './prng.js'
+import { Prng, randomChunks } from '@x/test-support/prng.js'
 
 const decoderFor = (direction: Fixture['direction']) => new PacketDecoder<Packet>(direction === 'server' ? fromServer : fromClient)
 

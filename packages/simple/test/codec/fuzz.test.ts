@@ -10,7 +10,7 @@ import { expect, test } from 'vitest'
 import { encode, fromClient, fromServer, isMqttError, PacketDecoder, type ErrorCode, type Packet } from '@x/simple'
 import { fixtures, type Fixture } from './fixtures.js'
 import { cat, toHex } from './hex.js'
-import { Prng, randomChunks } from './prng.js'
+import { Prng, randomChunks } from '@x/test-support/prng.js'
 
 const SEED = 20_240_611
 const MAX_INPUTS = 50_000

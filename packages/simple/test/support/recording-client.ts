@@ -3,7 +3,7 @@
  * as: do something, let the broker answer, check what the user was told.
  */
 import { MqttClient, type ClientOptions } from '@x/simple'
-import { MemoryBroker } from './memory-transport.js'
+import { MemoryBroker } from '@x/test-support/memory-transport.js'
 
 export interface Received {
   topic: string

@@ -1,0 +1,56 @@
+/**
+ * The public API of @x/robust as the contract names it, checked by the type checker (and run by
+ * vitest, so a renamed or retyped member fails the suite).
+ */
+import { describe, expectTypeOf, test } from 'vitest'
+import type { MqttError, QoS } from '@x/simple'
+import { RobustClient, type DropReason, type Message, type MessageInfo, type ReconnectInfo, type RobustEvents, type RobustOptions } from '../src/index.js'
+
+describe('RobustClient', () => {
+  test('methods and their results', () => {
+    expectTypeOf(RobustClient).constructorParameters.toEqualTypeOf<[options: RobustOptions]>()
+    expectTypeOf<RobustClient['connect']>().toEqualTypeOf<(options?: { signal?: AbortSignal }) => Promise<boolean>>()
+    expectTypeOf<RobustClient['publish']>().returns.toEqualTypeOf<Promise<void>>()
+    expectTypeOf<RobustClient['subscribe']>().returns.toEqualTypeOf<Promise<QoS>>()
+    expectTypeOf<RobustClient['unsubscribe']>().returns.toEqualTypeOf<Promise<void>>()
+    expectTypeOf<RobustClient['close']>().toEqualTypeOf<(options?: { flushTimeoutMs?: number }) => Promise<void>>()
+    expectTypeOf<RobustClient['queued']>().toEqualTypeOf<number>()
+    expectTypeOf<RobustClient['inFlight']>().toEqualTypeOf<number>()
+    expectTypeOf<RobustClient['isConnected']>().toEqualTypeOf<boolean>()
+  })
+
+  test('events and their arguments', () => {
+    expectTypeOf<RobustEvents['connect']>().toEqualTypeOf<[sessionPresent: boolean]>()
+    expectTypeOf<RobustEvents['disconnect']>().toEqualTypeOf<[error: MqttError]>()
+    expectTypeOf<RobustEvents['reconnecting']>().toEqualTypeOf<[info: ReconnectInfo]>()
+    expectTypeOf<ReconnectInfo>().toEqualTypeOf<{ attempt: number; delayMs: number; error: unknown }>()
+    expectTypeOf<RobustEvents['message']>().toEqualTypeOf<[topic: string, payload: Uint8Array, info: MessageInfo]>()
+    expectTypeOf<MessageInfo>().toEqualTypeOf<{ retained: boolean; dup: boolean; qos: QoS }>()
+    expectTypeOf<RobustEvents['drop']>().toEqualTypeOf<[message: Message, reason: DropReason]>()
+    expectTypeOf<DropReason>().toEqualTypeOf<'overflow' | 'offline' | 'oversize'>()
+    expectTypeOf<RobustEvents['error']>().toEqualTypeOf<[error: unknown]>()
+  })
+
+  test('options: every simple option, and the robust ones', () => {
+    expectTypeOf<RobustOptions>().toHaveProperty('clientId')
+    expectTypeOf<RobustOptions>().toHaveProperty('server')
+    expectTypeOf<RobustOptions>().toHaveProperty('keepaliveSec')
+    expectTypeOf<NonNullable<RobustOptions['reconnect']>>().toEqualTypeOf<{
+      minDelayMs?: number
+      maxDelayMs?: number
+      factor?: number
+      jitter?: boolean
+      stableAfterMs?: number
+    }>()
+    expectTypeOf<NonNullable<RobustOptions['queue']>>().toEqualTypeOf<{
+      maxMessages?: number
+      maxBytes?: number
+      keepQos0?: boolean
+      overflow?: 'drop-oldest' | 'drop-newest' | 'reject'
+    }>()
+    expectTypeOf<RobustOptions['cleanSession']>().toEqualTypeOf<boolean | undefined>()
+    expectTypeOf<RobustOptions['resubscribe']>().toEqualTypeOf<boolean | undefined>()
+    expectTypeOf<RobustOptions['maxInFlight']>().toEqualTypeOf<number | undefined>()
+    expectTypeOf<NonNullable<RobustOptions['will']>>().toEqualTypeOf<{ topic: string; payload: string | Uint8Array; qos?: QoS; retain?: boolean }>()
+  })
+})

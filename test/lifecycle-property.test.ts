@@ -1,0 +1,116 @@
+/**
+ * A lifecycle property, against aedes and mosquitto behind a fault proxy: whatever a program does
+ * in whatever order — connect, publish at QoS 0..2, subscribe, unsubscribe, the link cut or
+ * black-holed, the broker restarted — and wherever close() falls in it, afterwards every promise
+ * the client returned has settled, no event fires, and no socket or timer of the client is left.
+ *
+ * The sequences are random but seeded (the seed is in the test name), bounded in steps and time.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { RobustClient, type RobustEvents } from '@x/robust'
+import type { QoS } from '@x/simple'
+import { BROKERS } from './support/brokers.js'
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
+import { Prng } from './support/prng.js'
+import { restartable, type Restartable } from './support/restartable.js'
+import { uid } from './support/test-clients.js'
+import { flush, inspect, sleep, withDeadline, type Outcome } from './support/wait.js'
+
+const SEQUENCES = 6
+const STEPS = 30
+
+type Step = 'publish' | 'subscribe' | 'unsubscribe' | 'cut' | 'blackhole' | 'restart' | 'pause' | 'close'
+const STEPS_BY_WEIGHT: Step[] = [
+  ...Array<Step>(8).fill('publish'),
+  ...Array<Step>(3).fill('subscribe'),
+  ...Array<Step>(2).fill('unsubscribe'),
+  ...Array<Step>(2).fill('cut'),
+  'blackhole',
+  'restart',
+  ...Array<Step>(3).fill('pause'),
+  'close',
+]
+const EVENTS: Array<keyof RobustEvents> = ['connect', 'disconnect', 'reconnecting', 'message', 'drop', 'error']
+
+/** The client's own handles: sockets and timers (the broker's and the proxy's counted out by taking a baseline). */
+function handles(): { sockets: number; timers: number } {
+  const all = process.getActiveResourcesInfo()
+  return { sockets: all.filter((t) => t === 'TCPSocketWrap' || t === 'TLSWrap').length, timers: all.filter((t) => t === 'Timeout').length }
+}
+
+describe.each(BROKERS)('%s', (name) => {
+  let broker: Restartable
+  let proxy: FaultProxy
+
+  beforeAll(async () => {
+    broker = await restartable(name)
+    proxy = await startFaultProxy({ targetPort: broker.port })
+  })
+  afterAll(async () => {
+    await proxy?.close()
+    await broker?.close()
+  })
+
+  const seeds = Array.from({ length: SEQUENCES }, (_, i) => 1000 * (name === 'aedes' ? 1 : 2) + i)
+  test.each(seeds)('seed %i: after close(), every promise settled, no event, no socket or timer left', async (seed) => {
+    const rng = new Prng(seed)
+    const before = handles()
+    const client = new RobustClient({
+      clientId: uid(`property-${seed}`),
+      server: proxy.url,
+      keepaliveSec: 1,
+      socketTimeoutMs: 500,
+      messageTimeoutMs: 500,
+      reconnect: { minDelayMs: 10, maxDelayMs: 100 },
+      queue: { maxMessages: 50 },
+    })
+    let closed = false
+    let eventsAfterClose: string[] = []
+    for (const event of EVENTS) client.on(event, () => void (closed && eventsAfterClose.push(event)))
+    const promises: Array<() => Outcome<unknown>> = []
+    const track = <T>(promise: Promise<T>): void => {
+      promise.catch(() => {})
+      promises.push(inspect(promise))
+    }
+    const filters = ['p/a', 'p/b/+', 'p/#']
+    track(client.connect())
+    const done: string[] = []
+    for (let n = 0; n < STEPS; n++) {
+      const step = rng.pick(STEPS_BY_WEIGHT)
+      done.push(step)
+      if (step === 'close') break
+      if (step === 'publish') track(client.publish(`p/${rng.pick(['a', 'b/c', 'd'])}`, `${seed}-${n}`, { qos: rng.int(3) as QoS }))
+      else if (step === 'subscribe') track(client.subscribe(rng.pick(filters), { qos: rng.int(3) as QoS }))
+      else if (step === 'unsubscribe') track(client.unsubscribe(rng.pick(filters)))
+      else if (step === 'cut') proxy.cut()
+      else if (step === 'blackhole') {
+        proxy.blackhole()
+        await sleep(rng.range(50, 700))
+        proxy.cut()
+        proxy.pass()
+      } else if (step === 'restart') {
+        await broker.down()
+        await sleep(rng.range(10, 300))
+        await broker.up()
+      } else await sleep(rng.range(0, 150))
+    }
+    await withDeadline(client.close(), 5000, `close() after ${done.join(', ')}`)
+    closed = true
+    await flush()
+    const pending = promises.map((p) => p().state).filter((state) => state === 'pending')
+    expect(pending, `promises pending after ${done.join(', ')}`).toEqual([])
+    // Every call after close() rejects at once too.
+    await expect(client.publish('p/a', 'late')).rejects.toMatchObject({ code: 'ECLOSED' })
+    proxy.pass()
+    proxy.cut() // what the broker side still had of the client's connection
+    await sleep(200)
+    expect(eventsAfterClose, 'events after close()').toEqual([])
+    let after = handles()
+    for (let i = 0; i < 40 && (after.sockets > before.sockets || after.timers > before.timers); i++) {
+      await sleep(25)
+      after = handles()
+    }
+    expect(after.sockets, `sockets left after ${done.join(', ')}`).toBeLessThanOrEqual(before.sockets)
+    expect(after.timers, `timers left after ${done.join(', ')}`).toBeLessThanOrEqual(before.timers)
+  })
+})
