@@ -59,4 +59,6 @@ for (const r of rows) {
   const cell = (n: number): string => `${n.toFixed(n < 10 ? 2 : 0)} ${r.unit}`.padStart(10)
   console.log(`${r.measure.padEnd(width)}  ${cell(r.ours)}  ${cell(r.theirs)}  ${(r.theirs / r.ours).toFixed(2)}×`)
 }
-console.log(`broker: ${broker.name}; Node ${process.version}; ${RUNS} runs after a warm-up, medians; above 1× means @x/simple takes less time`)
+console.log(
+  `broker: ${broker.name}; Node ${process.version}; ${RUNS} runs after a warm-up, medians; above 1× means @x/simple takes less time`,
+)

@@ -45,8 +45,12 @@ test('@x/errno imports nothing but its own files', () => {
 })
 
 test('the codec is pure: nothing from node:, no timers, only errno and its own files', () => {
-  expect(breaches('packages/simple/src/codec', (m) => m === '@x/errno' || (local(m) && !m.includes('/client/') && !m.includes('/transport/')))).toEqual([])
-  const timers = sources('packages/simple/src/codec').filter((file) => /\b(setTimeout|setInterval|setImmediate)\(/.test(readFileSync(file, 'utf8')))
+  expect(
+    breaches('packages/simple/src/codec', (m) => m === '@x/errno' || (local(m) && !m.includes('/client/') && !m.includes('/transport/'))),
+  ).toEqual([])
+  const timers = sources('packages/simple/src/codec').filter((file) =>
+    /\b(setTimeout|setInterval|setImmediate)\(/.test(readFileSync(file, 'utf8')),
+  )
   expect(timers.map((file) => relative(ROOT, file))).toEqual([])
 })
 

@@ -74,23 +74,29 @@ async function stream(mosquitto: Mosquitto, qos: QoS): Promise<Outcome> {
 }
 
 describe('mosquitto 2.0.11 with persistence, restarted three times while messages flow', () => {
-  test.each([1, 2] as const)('QoS %i, broker defaults, @x/robust defaults: nothing lost (nothing twice at QoS 2)', async (qos) => {
-    const mosquitto = await startMosquitto({ persistence: true })
-    try {
-      const { lost, twice } = await stream(mosquitto, qos)
-      figures.push(`  defaults, QoS ${qos}: ${MESSAGES} sent through ${RESTARTS} restarts, ${lost} lost, ${twice} delivered twice`)
-      expect(lost).toBe(0)
-      if (qos === 2) expect(twice).toBe(0)
-    } finally {
-      await mosquitto.stop()
-    }
-  }, 120_000)
+  test.each([1, 2] as const)(
+    'QoS %i, broker defaults, @x/robust defaults: nothing lost (nothing twice at QoS 2)',
+    async (qos) => {
+      const mosquitto = await startMosquitto({ persistence: true })
+      try {
+        const { lost, twice } = await stream(mosquitto, qos)
+        figures.push(`  defaults, QoS ${qos}: ${MESSAGES} sent through ${RESTARTS} restarts, ${lost} lost, ${twice} delivered twice`)
+        expect(lost).toBe(0)
+        if (qos === 2) expect(twice).toBe(0)
+      } finally {
+        await mosquitto.stop()
+      }
+    },
+    120_000,
+  )
 
   test('QoS 2 with the quota turned off (max_inflight_messages 0): nothing lost, but the broker repeats released messages', async () => {
     const mosquitto = await startMosquitto({ persistence: true, settings: ['max_inflight_messages 0'] })
     try {
       const { lost, twice, replayed } = await stream(mosquitto, 2)
-      figures.push(`  max_inflight_messages 0, QoS 2: ${lost} lost, ${twice} delivered twice, ${replayed} of them sent again by the broker after PUBREL`)
+      figures.push(
+        `  max_inflight_messages 0, QoS 2: ${lost} lost, ${twice} delivered twice, ${replayed} of them sent again by the broker after PUBREL`,
+      )
       expect(lost).toBe(0)
       // Every repeat is the broker's: a 3.1.1 client cannot tell a released id's PUBLISH from a new one.
       expect(replayed).toBe(twice)

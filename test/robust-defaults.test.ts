@@ -28,23 +28,26 @@ describe.each(BROKERS)('%s', (name) => {
     await Promise.all(clients.map((c) => withDeadline(c.close(), 10_000, 'close()')))
   })
 
-  test.each([1, 2] as const)('a burst of 500 QoS %i messages with every default: each publish() resolves and every message arrives', async (qos) => {
-    const topic = uid(`burst/q${qos}`)
-    const counter = await startCounter(fixture.broker.url, topic, qos, uid('counter'))
-    try {
-      const client = make(uid('burst'))
-      await client.connect()
-      const expected = Array.from({ length: 500 }, (_, i) => `${topic}#${i}`)
-      await withDeadline(Promise.all(expected.map((payload) => client.publish(topic, payload, { qos }))), 30_000, '500 deliveries')
-      await waitFor(() => counter.missing(expected).length === 0, 'every message at the far side', 10_000).catch(() => {})
-      const arrived = expected.length - counter.missing(expected).length
-      figures.push(`  ${name}: burst of 500 at QoS ${qos}: 500 resolved, ${arrived} arrived, ${counter.duplicated().length} twice`)
-      expect(counter.missing(expected)).toEqual([])
-      if (qos === 2) expect(counter.duplicated()).toEqual([])
-    } finally {
-      await counter.stop()
-    }
-  })
+  test.each([1, 2] as const)(
+    'a burst of 500 QoS %i messages with every default: each publish() resolves and every message arrives',
+    async (qos) => {
+      const topic = uid(`burst/q${qos}`)
+      const counter = await startCounter(fixture.broker.url, topic, qos, uid('counter'))
+      try {
+        const client = make(uid('burst'))
+        await client.connect()
+        const expected = Array.from({ length: 500 }, (_, i) => `${topic}#${i}`)
+        await withDeadline(Promise.all(expected.map((payload) => client.publish(topic, payload, { qos }))), 30_000, '500 deliveries')
+        await waitFor(() => counter.missing(expected).length === 0, 'every message at the far side', 10_000).catch(() => {})
+        const arrived = expected.length - counter.missing(expected).length
+        figures.push(`  ${name}: burst of 500 at QoS ${qos}: 500 resolved, ${arrived} arrived, ${counter.duplicated().length} twice`)
+        expect(counter.missing(expected)).toEqual([])
+        if (qos === 2) expect(counter.duplicated()).toEqual([])
+      } finally {
+        await counter.stop()
+      }
+    },
+  )
 
   test('two clients with one client id: each is kicked by the other, and the backoff keeps it from a reconnect storm', async () => {
     const id = uid('twin')

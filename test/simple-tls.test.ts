@@ -90,7 +90,11 @@ describe.each(BROKERS)('%s', (name) => {
   })
 
   test.each([
-    ['TLS to a plain port', 'it is a plain MQTT port; connect with mqtt://', () => ({ server: `mqtts://localhost:${broker.passwordPort}`, tls: { ca: certs.ca } })],
+    [
+      'TLS to a plain port',
+      'it is a plain MQTT port; connect with mqtt://',
+      () => ({ server: `mqtts://localhost:${broker.passwordPort}`, tls: { ca: certs.ca } }),
+    ],
     ['plain MQTT to a TLS port', 'it is a TLS port; connect with mqtts://', () => ({ server: `mqtt://localhost:${broker.tlsPort}` })],
   ])('%s: ETLS at once, saying so with a hint, and not retryable', async (_name, hint, options) => {
     const r = client(options())
@@ -103,7 +107,11 @@ describe.each(BROKERS)('%s', (name) => {
   })
 
   test('@x/robust: connect() to the wrong kind of port rejects at once instead of retrying for ever', async () => {
-    const robust = new RobustClient({ clientId: uid('robust-tls'), server: `mqtts://localhost:${broker.passwordPort}`, tls: { ca: certs.ca } })
+    const robust = new RobustClient({
+      clientId: uid('robust-tls'),
+      server: `mqtts://localhost:${broker.passwordPort}`,
+      tls: { ca: certs.ca },
+    })
     const attempts: unknown[] = []
     robust.on('reconnecting', (info) => attempts.push(info))
     try {

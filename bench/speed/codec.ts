@@ -30,7 +30,10 @@ export function ourCodec(count: number, size: number): CodecTimes {
   const payload = new Uint8Array(size).fill(97)
   let started = performance.now()
   const packets: Uint8Array[] = []
-  for (let i = 0; i < count; i++) packets.push(encodePublish({ type: 'publish', topic: 'bench/codec/topic', payload, qos: 1, retain: false, dup: false, pid: (i % 65535) + 1 }))
+  for (let i = 0; i < count; i++)
+    packets.push(
+      encodePublish({ type: 'publish', topic: 'bench/codec/topic', payload, qos: 1, retain: false, dup: false, pid: (i % 65535) + 1 }),
+    )
   const encodeMs = performance.now() - started
   const input = chunks(packets)
   started = performance.now()
@@ -47,7 +50,17 @@ export function theirCodec(count: number, size: number): CodecTimes {
   let started = performance.now()
   const packets: Uint8Array[] = []
   for (let i = 0; i < count; i++) {
-    packets.push(mqttPacket.generate({ cmd: 'publish', topic: 'bench/codec/topic', payload, qos: 1, retain: false, dup: false, messageId: (i % 65535) + 1 }))
+    packets.push(
+      mqttPacket.generate({
+        cmd: 'publish',
+        topic: 'bench/codec/topic',
+        payload,
+        qos: 1,
+        retain: false,
+        dup: false,
+        messageId: (i % 65535) + 1,
+      }),
+    )
   }
   const encodeMs = performance.now() - started
   const input = chunks(packets).map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength))

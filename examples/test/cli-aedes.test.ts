@@ -245,7 +245,9 @@ describe('failures a shell user meets', () => {
       const port = String((fickle.address() as net.AddressInfo).port)
       const result = await mqtt(['sub', '-h', '127.0.0.1', '-p', port, '-t', 'a']).done
       expect(result.code).toBe(1)
-      expect(result.stderr).toMatch(/^mqtt sub: Connection to 127\.0\.0\.1:\d+: (closed by the broker|read ECONNRESET) \[ECONCLOSE, errno 1\]\n$/)
+      expect(result.stderr).toMatch(
+        /^mqtt sub: Connection to 127\.0\.0\.1:\d+: (closed by the broker|read ECONNRESET) \[ECONCLOSE, errno 1\]\n$/,
+      )
       expect(result.stderr).not.toContain('before accepting it')
     } finally {
       await new Promise((resolve) => fickle.close(resolve))

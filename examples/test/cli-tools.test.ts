@@ -26,7 +26,11 @@ let aedes: EmbeddedBroker
 let at: string[]
 beforeAll(async () => {
   vi.stubEnv('MQTT_URL', undefined)
-  ;[open, locked, aedes] = await Promise.all([startMosquitto({ verbose: true }), startMosquitto({ users: { alice: 's3cret' } }), startEmbeddedBroker()])
+  ;[open, locked, aedes] = await Promise.all([
+    startMosquitto({ verbose: true }),
+    startMosquitto({ users: { alice: 's3cret' } }),
+    startEmbeddedBroker(),
+  ])
   at = ['-h', '127.0.0.1', '-p', String(open.ports.plain)]
 })
 afterAll(async () => {

@@ -282,7 +282,10 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     let ports: Record<ListenerName, number> | undefined
     for (let attempt = 1; !ports; attempt++) {
       const candidate = await freePorts()
-      writeFileSync(configFile, config(dir, candidate, certs, other, options.persistence === true, options.settings, options.verbose === true))
+      writeFileSync(
+        configFile,
+        config(dir, candidate, certs, other, options.persistence === true, options.settings, options.verbose === true),
+      )
       try {
         await daemon.start(binary, configFile, Object.values(candidate), timeoutMs)
         ports = candidate
@@ -315,7 +318,11 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       },
       log: () => daemon.output,
       waitForLog: (text, timeoutMs = 5000) =>
-        waitFor(() => (typeof text === 'string' ? daemon.output.includes(text) : text.test(daemon.output)), `mosquitto to log ${String(text)}`, timeoutMs),
+        waitFor(
+          () => (typeof text === 'string' ? daemon.output.includes(text) : text.test(daemon.output)),
+          `mosquitto to log ${String(text)}`,
+          timeoutMs,
+        ),
       restart: async () => {
         if (stopped) throw new Error('restart(): mosquitto was stopped')
         if (daemon.child) await kill(daemon.child)

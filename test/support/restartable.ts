@@ -56,4 +56,3 @@ function isAlive(pid: number): boolean {
     return false
   }
 }
-

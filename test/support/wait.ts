@@ -23,7 +23,6 @@ export async function flush(rounds = 5): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => realSetImmediate(resolve))
 }
 
-
 /** Polls `done()` until it is true; throws a DeadlineError `Timed out after N ms waiting for <what>` at the deadline. */
 export async function waitFor(done: () => boolean, what: string, timeoutMs = 5000, everyMs = 5): Promise<void> {
   const deadline = now() + timeoutMs

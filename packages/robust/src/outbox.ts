@@ -94,7 +94,15 @@ export class Outbox {
   /** A new subscription change; without `settle` it is a renewal, which no caller waits for. */
   control(kind: ControlOp['kind'], filter: string, qos: QoS, settle?: Pick<ControlOp, 'resolve' | 'reject'>): ControlOp {
     const none = (): void => {}
-    return this.create<ControlOp>({ kind, filter, qos, renewal: !settle, bytes: 0, resolve: settle?.resolve ?? none, reject: settle?.reject ?? none })
+    return this.create<ControlOp>({
+      kind,
+      filter,
+      qos,
+      renewal: !settle,
+      bytes: 0,
+      resolve: settle?.resolve ?? none,
+      reject: settle?.reject ?? none,
+    })
   }
 
   /** A subscription change waits behind the others, before any message. */

@@ -20,11 +20,16 @@ const ioRound = (): Promise<void> => new Promise((resolve) => setImmediate(resol
  * client's failure, or EACKTIMEOUT when an acknowledgement is overdue (the link is suspect).
  * Resolves `undefined` once `closed` aborts.
  */
-export async function receiveUntilLost(client: SimpleClient, outbox: Outbox, ackTimeoutMs: number, closed: AbortSignal): Promise<MqttError | undefined> {
+export async function receiveUntilLost(
+  client: SimpleClient,
+  outbox: Outbox,
+  ackTimeoutMs: number,
+  closed: AbortSignal,
+): Promise<MqttError | undefined> {
   try {
     while (!closed.aborted) {
       const due = ackTimeoutMs ? outbox.nextDeadline(ackTimeoutMs) : undefined
-      await client.waitMsg(due === undefined ? (ackTimeoutMs || IDLE_WAIT_MS) : Math.max(0, due - Date.now()))
+      await client.waitMsg(due === undefined ? ackTimeoutMs || IDLE_WAIT_MS : Math.max(0, due - Date.now()))
       if (closed.aborted || !ackTimeoutMs || !outbox.overdue(Date.now(), ackTimeoutMs)) continue
       // Overdue, unless the program was too busy to read the ack: one round of I/O, then judge.
       await ioRound()

@@ -1,14 +1,5 @@
 import { EventEmitter } from 'eventemitter3'
-import {
-  MqttClient,
-  MqttError,
-  bytesOf,
-  qosOf,
-  topicOf,
-  utf8,
-  type Payload,
-  type QoS,
-} from '@x/simple'
+import { MqttClient, MqttError, bytesOf, qosOf, topicOf, utf8, type Payload, type QoS } from '@x/simple'
 import { acknowledge } from './acknowledgements.js'
 import { connectFirst, reconnect, type AttemptHooks } from './connection.js'
 import { warn, type Message, type RobustEvents } from './events.js'
@@ -67,7 +58,13 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     this.#outbox = new Outbox(o.queue.maxMessages, o.queue.maxBytes, o.queue.overflow)
     const simple = simpleOptionsOf(options)
     const client = (this.#client = options.createClient ? options.createClient(simple) : new MqttClient(simple))
-    this.#sender = new Sender(client, this.#outbox, o.maxInFlight, () => this.#state === 'online', (error) => this.#emit('error', error))
+    this.#sender = new Sender(
+      client,
+      this.#outbox,
+      o.maxInFlight,
+      () => this.#state === 'online',
+      (error) => this.#emit('error', error),
+    )
     const will = options.will
     if (will) client.setLastWill(will.topic, will.payload, { qos: will.qos ?? 0, retain: will.retain ?? false })
     client.setCallback((topic, payload, retained, dup, qos) => this.#emit('message', topic, payload, { retained, dup, qos }))
@@ -93,6 +90,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     }
   }
 
+  /** The one place the state changes; closed is for good. */
   #enter(state: State): void {
     if (this.#state !== 'closed') this.#state = state
   }
@@ -248,7 +246,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   async close({ flushTimeoutMs = 0 }: { flushTimeoutMs?: number } = {}): Promise<void> {
     if (this.#state === 'closed') return this.#loop
     if (flushTimeoutMs > 0 && this.#state === 'online') await this.#outbox.drained(flushTimeoutMs)
-    this.#state = 'closed'
+    this.#enter('closed')
     const error = closedError()
     this.#life.abort(error)
     this.#outbox.closeAll(error)

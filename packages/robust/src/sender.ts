@@ -35,7 +35,7 @@ export class Sender {
   async #run(): Promise<void> {
     this.#running = true
     try {
-      for (let op; this.#online() && (op = this.#outbox.next(this.#window)); ) {
+      for (let op; this.#online() && (op = this.#outbox.next(this.#window));) {
         if (!(await this.#send(op))) break
       }
     } catch (error) {

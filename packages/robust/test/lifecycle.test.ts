@@ -130,7 +130,9 @@ describe('connect() can be cancelled at any moment', () => {
 describe('no reconnect loop, whatever the broker does', () => {
   test('a broker that drops every connection right after CONNACK: the backoff grows, it does not restart at once', async () => {
     vi.useFakeTimers()
-    const { client, broker, events } = robust({ reconnect: { minDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: false, stableAfterMs: 5000 } })
+    const { client, broker, events } = robust({
+      reconnect: { minDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: false, stableAfterMs: 5000 },
+    })
     await client.connect()
     // Every connection dies as soon as it is up: a duplicate client id, a broker that kicks the client.
     client.on('connect', () => queueMicrotask(() => broker.drop()))
@@ -146,7 +148,9 @@ describe('no reconnect loop, whatever the broker does', () => {
 
   test('a connection that stayed up past stableAfterMs resets the backoff: the next outage starts at once', async () => {
     vi.useFakeTimers()
-    const { client, broker, events } = robust({ reconnect: { minDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: false, stableAfterMs: 5000 } })
+    const { client, broker, events } = robust({
+      reconnect: { minDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: false, stableAfterMs: 5000 },
+    })
     await client.connect()
     await vi.advanceTimersByTimeAsync(6000)
     broker.drop()
@@ -213,7 +217,9 @@ describe('inbound oversize messages', () => {
     broker.message('big/one', 'x'.repeat(500), { qos: 1 })
     broker.message('small', 'ok')
     await waitFor(() => argsOf(events, 'message').length === 1, 'the small message')
-    expect(argsOf(events, 'drop')).toEqual([[{ topic: 'big/one', payload: new Uint8Array(0), qos: 1, retain: false, size: 514 }, 'oversize']]) // 1 + 2 header bytes + 511
+    expect(argsOf(events, 'drop')).toEqual([
+      [{ topic: 'big/one', payload: new Uint8Array(0), qos: 1, retain: false, size: 514 }, 'oversize'],
+    ]) // 1 + 2 header bytes + 511
     expect(broker.wire.filter((w) => w.type === 'puback')).toHaveLength(1)
     expect(names(events).filter((n) => n === 'disconnect')).toEqual([])
   })

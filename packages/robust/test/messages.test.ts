@@ -135,7 +135,11 @@ describe('throwing listeners', () => {
     await waitFor(() => argsOf(events, 'message').length === 1, 'a message after the throwing listener', 500).catch(() => {})
     expect(received(events).map(([, payload]) => payload)).toEqual(['after the throw'])
     expect(
-      await withDeadline(delivered.then(() => 'delivered'), 500, 'a QoS 1 publish').catch((e: unknown) => String(e)),
+      await withDeadline(
+        delivered.then(() => 'delivered'),
+        500,
+        'a QoS 1 publish',
+      ).catch((e: unknown) => String(e)),
     ).toBe('delivered')
     expect(argsOf(events, 'error').map(([e]) => (e as Error).message)).toEqual(['connect listener bug'])
   })

@@ -21,7 +21,7 @@ describe('defaults', () => {
     expect(DEFAULT_QUEUE).toEqual(s.queue)
   })
 
-  test('messageTimeoutMs 10000 (the ack timeout), cleanSession false, resubscribe true, maxInFlight 20 (mosquitto\'s default quota)', () => {
+  test("messageTimeoutMs 10000 (the ack timeout), cleanSession false, resubscribe true, maxInFlight 20 (mosquitto's default quota)", () => {
     expect({ ackTimeoutMs: s.ackTimeoutMs, cleanSession: s.cleanSession, resubscribe: s.resubscribe, maxInFlight: s.maxInFlight }).toEqual({
       ackTimeoutMs: 10_000,
       cleanSession: false,

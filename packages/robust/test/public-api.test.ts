@@ -4,7 +4,15 @@
  */
 import { describe, expectTypeOf, test } from 'vitest'
 import type { MqttError, QoS } from '@x/simple'
-import { RobustClient, type DropReason, type Message, type MessageInfo, type ReconnectInfo, type RobustEvents, type RobustOptions } from '../src/index.js'
+import {
+  RobustClient,
+  type DropReason,
+  type Message,
+  type MessageInfo,
+  type ReconnectInfo,
+  type RobustEvents,
+  type RobustOptions,
+} from '../src/index.js'
 
 describe('RobustClient', () => {
   test('methods and their results', () => {
@@ -51,6 +59,11 @@ describe('RobustClient', () => {
     expectTypeOf<RobustOptions['cleanSession']>().toEqualTypeOf<boolean | undefined>()
     expectTypeOf<RobustOptions['resubscribe']>().toEqualTypeOf<boolean | undefined>()
     expectTypeOf<RobustOptions['maxInFlight']>().toEqualTypeOf<number | undefined>()
-    expectTypeOf<NonNullable<RobustOptions['will']>>().toEqualTypeOf<{ topic: string; payload: string | Uint8Array; qos?: QoS; retain?: boolean }>()
+    expectTypeOf<NonNullable<RobustOptions['will']>>().toEqualTypeOf<{
+      topic: string
+      payload: string | Uint8Array
+      qos?: QoS
+      retain?: boolean
+    }>()
   })
 })

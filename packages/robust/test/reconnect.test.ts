@@ -205,10 +205,14 @@ describe('the first connect()', () => {
     const { client, broker, events } = robust({ reconnect: { minDelayMs: 5, jitter: false } })
     broker.script({ error })
     const started = now()
-    const outcome = await withDeadline(client.connect().then(
+    const outcome = await withDeadline(
+      client.connect().then(
         () => undefined,
         (e: unknown) => e,
-      ), 1000, 'connect()')
+      ),
+      1000,
+      'connect()',
+    )
     expect(outcome).toMatchObject({ code: error.code, errno: error.errno })
     expect(now() - started).toBeLessThan(100)
     await new Promise((resolve) => setTimeout(resolve, 30)) // several backoff delays

@@ -2,13 +2,7 @@
  * @x/simple: a minimal MQTT 3.1.1 client with umqtt.simple2's semantics for async/await,
  * plus the pure codec it is built on.
  */
-export {
-  MqttClient,
-  type MessageCallback,
-  type StatusCallback,
-  type OversizeCallback,
-  type PacketCallback,
-} from './client/client.js'
+export { MqttClient, type MessageCallback, type StatusCallback, type OversizeCallback, type PacketCallback } from './client/client.js'
 export type { ClientOptions } from './client/options.js'
 export type { Link, LinkHandlers, Target, TlsOptions, Transport } from './transport/link.js'
 export { nodeTransport } from './transport/node.js'

@@ -12,14 +12,33 @@
  *   the client writes until `releaseWrites()`.
  * - The client's calls, seen through a thin spy: `connects`, `disconnects`, `waits`.
  */
-import { MqttClient, MqttError, fromClient, PacketDecoder, type AckPacket, type ClientOptions, type QoS, type ServerPacket } from '@x/simple'
+import {
+  MqttClient,
+  MqttError,
+  fromClient,
+  PacketDecoder,
+  type AckPacket,
+  type ClientOptions,
+  type QoS,
+  type ServerPacket,
+} from '@x/simple'
 import type { SimpleClient } from '../../src/index.js'
 import { MemoryConnection } from '@x/test-support/memory-transport.js'
 import { realSetImmediate } from '@x/test-support/wait.js'
 
 /** One packet the broker read, with the connection number it came on (1 = first) and whether it was a resend of an earlier one. */
 export type Wire =
-  | { type: 'publish'; topic: string; payload: string; qos: QoS; retain: boolean; dup: boolean; pid: number | undefined; link: number; resent: boolean }
+  | {
+      type: 'publish'
+      topic: string
+      payload: string
+      qos: QoS
+      retain: boolean
+      dup: boolean
+      pid: number | undefined
+      link: number
+      resent: boolean
+    }
   | { type: 'subscribe'; filter: string; qos: QoS; pid: number; link: number; resent: boolean }
   | { type: 'unsubscribe'; filter: string; pid: number; link: number; resent: boolean }
   | { type: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'; pid: number; link: number; resent: boolean }
@@ -276,7 +295,17 @@ export class ScriptedBroker {
       else if (p.type === 'disconnect') this.wire.push({ type: 'disconnect', link, resent: false })
       else if (p.type === 'publish') {
         const resent = p.dup
-        const w: PublishWire = { type: 'publish', topic: p.topic, payload: text.decode(p.payload), qos: p.qos, retain: p.retain, dup: p.dup, pid: p.pid, link, resent }
+        const w: PublishWire = {
+          type: 'publish',
+          topic: p.topic,
+          payload: text.decode(p.payload),
+          qos: p.qos,
+          retain: p.retain,
+          dup: p.dup,
+          pid: p.pid,
+          link,
+          resent,
+        }
         this.wire.push(w)
         if (p.pid !== undefined) this.#hold(conn, p.pid, w)
       } else if (p.type === 'subscribe') {

@@ -106,7 +106,9 @@ export class MqttClient {
     const core = this.#core
     const conn = await room(core, 'publish')
     if (!p.qos) return void write(conn, encodePublish(p))
-    return sendWithPid(core, conn, 'publish', p.qos > 1 ? 'pubcomp' : 'puback', (pid, again) => encodePublish({ ...p, pid, dup: dup || again }))
+    return sendWithPid(core, conn, 'publish', p.qos > 1 ? 'pubcomp' : 'puback', (pid, again) =>
+      encodePublish({ ...p, pid, dup: dup || again }),
+    )
   }
 
   /** Subscribes to a topic filter and resolves its packet id; SUBACK arrives as a status with the granted QoS. */
@@ -114,7 +116,9 @@ export class MqttClient {
     const subscription = { filter: topicOf(topic, true, 'subscribe to'), qos: qosOf(qos, 'subscribe') }
     const core = this.#core
     const conn = await room(core, 'subscribe')
-    return sendWithPid(core, conn, 'subscribe', 'suback', (pid) => encodeSubscribe({ type: 'subscribe', pid, subscriptions: [subscription] }))
+    return sendWithPid(core, conn, 'subscribe', 'suback', (pid) =>
+      encodeSubscribe({ type: 'subscribe', pid, subscriptions: [subscription] }),
+    )
   }
 
   /** Unsubscribes from a topic filter and resolves its packet id; UNSUBACK arrives as a status. */

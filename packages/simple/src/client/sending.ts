@@ -20,7 +20,11 @@ export async function room(core: Core, operation: string): Promise<Conn> {
       // Progress, not completion, is what counts: a big payload on a slow link is fine.
       if (ok) conn.blocked = false
       else if (link.buffered >= before) {
-        linkFailed(core, conn, fail('EWRITELEN', `Cannot ${operation}: the socket took no bytes for ${timeout} ms (socketTimeoutMs)`, operation))
+        linkFailed(
+          core,
+          conn,
+          fail('EWRITELEN', `Cannot ${operation}: the socket took no bytes for ${timeout} ms (socketTimeoutMs)`, operation),
+        )
       }
     }
     conn = online(core, operation)
@@ -34,7 +38,13 @@ export async function room(core: Core, operation: string): Promise<Conn> {
  * caller has it. `encode(pid, again)` builds the packet (again: for a resumed session, with DUP
  * on a PUBLISH).
  */
-export function sendWithPid(core: Core, conn: Conn, operation: string, ack: Pending['ack'], encode: (pid: number, again: boolean) => Uint8Array): number {
+export function sendWithPid(
+  core: Core,
+  conn: Conn,
+  operation: string,
+  ack: Pending['ack'],
+  encode: (pid: number, again: boolean) => Uint8Array,
+): number {
   const session = core.session
   const pid = session.nextPid(operation)
   const timeout = core.o.messageTimeoutMs

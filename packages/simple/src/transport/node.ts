@@ -57,9 +57,15 @@ export const nodeTransport: Transport = ({ host, port, tls: options, timeoutMs }
       failure = error
       socket.destroy()
     }
-    const onAbort = (): void => abandon(new MqttError('ECLOSED', `Connect to ${where} aborted: the client was closed`, { operation: 'connect' }))
+    const onAbort = (): void =>
+      abandon(new MqttError('ECLOSED', `Connect to ${where} aborted: the client was closed`, { operation: 'connect' }))
     const timer = setTimeout(
-      () => abandon(new MqttError('ESOCKETTIMEOUT', `Cannot connect to ${where}: no connection within ${timeoutMs} ms (socketTimeoutMs)`, { operation: 'connect' })),
+      () =>
+        abandon(
+          new MqttError('ESOCKETTIMEOUT', `Cannot connect to ${where}: no connection within ${timeoutMs} ms (socketTimeoutMs)`, {
+            operation: 'connect',
+          }),
+        ),
       timeoutMs,
     )
     signal?.addEventListener('abort', onAbort)

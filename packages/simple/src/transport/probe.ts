@@ -8,7 +8,12 @@ import { connect as tls } from 'node:tls'
  */
 
 /** Runs a probe on `socket`: `verdict` settles it, a close or the deadline or `signal` is "no". */
-function probe(socket: Socket, ms: number, signal: AbortSignal | undefined, start: (verdict: (yes: boolean) => void) => void): Promise<boolean> {
+function probe(
+  socket: Socket,
+  ms: number,
+  signal: AbortSignal | undefined,
+  start: (verdict: (yes: boolean) => void) => void,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const done = (yes: boolean): void => {
       clearTimeout(timer)

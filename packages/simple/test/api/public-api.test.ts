@@ -39,7 +39,9 @@ describe('MqttClient', () => {
   })
 
   test('callbacks: the message callback gets the QoS, the status callback the SUBACK code', () => {
-    expectTypeOf<MessageCallback>().parameters.toEqualTypeOf<[topic: string, payload: Uint8Array, retained: boolean, dup: boolean, qos: QoS]>()
+    expectTypeOf<MessageCallback>().parameters.toEqualTypeOf<
+      [topic: string, payload: Uint8Array, retained: boolean, dup: boolean, qos: QoS]
+    >()
     expectTypeOf<StatusCallback>().parameters.toEqualTypeOf<[pid: number, status: number, granted?: number]>()
     expectTypeOf<OversizeCallback>().parameters.toEqualTypeOf<[topic: string, bytes: number, qos: QoS, retained: boolean]>()
     expectTypeOf<MqttClient['setCallback']>().parameter(0).toEqualTypeOf<MessageCallback>()

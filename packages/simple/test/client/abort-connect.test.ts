@@ -102,7 +102,7 @@ test('the TLS handshake stalls: disconnect() rejects it with ECLOSED at once, an
   expectNoneLeft(after, before)
 })
 
-test('connect({ signal }) aborted mid-handshake rejects with the signal\'s reason at once, leaving nothing', async () => {
+test("connect({ signal }) aborted mid-handshake rejects with the signal's reason at once, leaving nothing", async () => {
   const client = new MqttClient({ clientId: 'stall-signal', server: `mqtts://127.0.0.1:${silentPort}`, socketTimeoutMs: 10_000 })
   const controller = new AbortController()
   const reason = new MqttError('ECLOSED', 'shutting down')

@@ -47,7 +47,9 @@ test('a socket that takes no bytes for socketTimeoutMs is EWRITELEN (3), reporte
   expect(conn.closed).toBe(true)
   expect(client.isConnected).toBe(false)
   // Reported by the publish: not again by the next call, which finds the client just offline.
-  expect(() => client.checkMsg()).toThrow(expect.objectContaining({ code: 'ECONNOT', cause: expect.objectContaining({ code: 'EWRITELEN' }) }))
+  expect(() => client.checkMsg()).toThrow(
+    expect.objectContaining({ code: 'ECONNOT', cause: expect.objectContaining({ code: 'EWRITELEN' }) }),
+  )
 })
 
 test('a slow socket that keeps taking bytes is not a stall', async () => {

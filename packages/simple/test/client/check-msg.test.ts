@@ -217,7 +217,10 @@ describe('disconnect() from inside a callback', () => {
     expect(seen).toEqual(['before', 'stop'])
     expect(statuses).toEqual([])
     // Acknowledged before each callback ran: the two delivered, not the one behind the disconnect.
-    expect(conn.received.filter((p) => p.type === 'puback')).toEqual([{ type: 'puback', pid: 1 }, { type: 'puback', pid: 2 }])
+    expect(conn.received.filter((p) => p.type === 'puback')).toEqual([
+      { type: 'puback', pid: 1 },
+      { type: 'puback', pid: 2 },
+    ])
     expect(client.isConnected).toBe(false)
     expect(() => client.checkMsg()).toThrow(expect.objectContaining({ code: 'ECONNOT' }))
   })

@@ -135,7 +135,9 @@ describe('a malformed CONNACK fails connect()', () => {
       conn.send(bytes)
     }
     await expect(client.connect()).rejects.toMatchObject({ code })
-    await (await broker.connection()).closed
+    await (
+      await broker.connection()
+    ).closed
     expect(client.isConnected).toBe(false)
     broker.onConnection = async (conn) => {
       await conn.next('connect')
@@ -159,7 +161,9 @@ describe('the first bytes are not a CONNACK: what the server speaks instead', ()
     const error = await thrown(() => client.connect())
     expect(error).toMatchObject({ code, operation: 'connect', message: expect.stringContaining(mentions) })
     if (code === 'ECONLENGTH') expect((error as MqttError).message).toContain('[MQTT-3.2.0-1]')
-    await (await broker.connection()).closed
+    await (
+      await broker.connection()
+    ).closed
   })
 })
 
@@ -184,35 +188,46 @@ describe('tolerated where the rule binds only the sender: delivered, link kept',
 describe('a PUBLISH over maxPacketBytes is a poison message, not a broken link', () => {
   /** A PUBLISH of `size` payload bytes (1000 is maxPacketBytes here), as bytes. */
   const big = (qos: 0 | 1 | 2, pid: number, size: number): Uint8Array =>
-    encode({ type: 'publish', topic: 'big/one', payload: new Uint8Array(size).fill(7), qos, retain: qos === 1, dup: false, ...(qos ? { pid } : {}) })
+    encode({
+      type: 'publish',
+      topic: 'big/one',
+      payload: new Uint8Array(size).fill(7),
+      qos,
+      retain: qos === 1,
+      dup: false,
+      ...(qos ? { pid } : {}),
+    })
 
-  test.each([0, 1, 2] as const)('QoS %i: skipped unbuffered, acknowledged, reported with topic and size; the next message arrives', async (qos) => {
-    const conn = await connected()
-    const oversize: unknown[] = []
-    const messages: string[] = []
-    client.setCallbackOversize((topic, bytes, q, retained) => oversize.push({ topic, bytes, qos: q, retained }))
-    client.setCallback((topic) => messages.push(topic))
-    const packet = big(qos, 9, 50_000)
-    // In pieces, as a real socket delivers a big packet.
-    for (let at = 0; at < packet.length; at += 4096) conn.send(packet.subarray(at, at + 4096))
-    conn.send({ type: 'publish', topic: 'small/next', payload: new Uint8Array(1), qos: 0, retain: false, dup: false })
-    for (let i = 0; i < 10 && messages.length === 0; i++) await client.waitMsg(1000)
-    expect(oversize).toEqual([{ topic: 'big/one', bytes: packet.length, qos, retained: qos === 1 }])
-    expect(messages).toEqual(['small/next'])
-    if (qos === 1) expect(await conn.next('puback')).toEqual({ type: 'puback', pid: 9 })
-    if (qos === 2) {
-      expect(await conn.next('pubrec')).toEqual({ type: 'pubrec', pid: 9 })
-      // The broker sends it again (DUP) before PUBREL: held, so not reported twice.
-      conn.send(big(2, 9, 50_000))
-      conn.send({ type: 'pubrel', pid: 9 })
-      const answered = conn.next('pubcomp')
-      for (let i = 0; i < 10 && !conn.received.some((p) => p.type === 'pubcomp'); i++) await client.waitMsg(200)
-      expect(await answered).toEqual({ type: 'pubcomp', pid: 9 })
-      expect(oversize).toHaveLength(1)
-    }
-    expect(client.isConnected).toBe(true)
-    expect(conn.isClosed).toBe(false)
-  })
+  test.each([0, 1, 2] as const)(
+    'QoS %i: skipped unbuffered, acknowledged, reported with topic and size; the next message arrives',
+    async (qos) => {
+      const conn = await connected()
+      const oversize: unknown[] = []
+      const messages: string[] = []
+      client.setCallbackOversize((topic, bytes, q, retained) => oversize.push({ topic, bytes, qos: q, retained }))
+      client.setCallback((topic) => messages.push(topic))
+      const packet = big(qos, 9, 50_000)
+      // In pieces, as a real socket delivers a big packet.
+      for (let at = 0; at < packet.length; at += 4096) conn.send(packet.subarray(at, at + 4096))
+      conn.send({ type: 'publish', topic: 'small/next', payload: new Uint8Array(1), qos: 0, retain: false, dup: false })
+      for (let i = 0; i < 10 && messages.length === 0; i++) await client.waitMsg(1000)
+      expect(oversize).toEqual([{ topic: 'big/one', bytes: packet.length, qos, retained: qos === 1 }])
+      expect(messages).toEqual(['small/next'])
+      if (qos === 1) expect(await conn.next('puback')).toEqual({ type: 'puback', pid: 9 })
+      if (qos === 2) {
+        expect(await conn.next('pubrec')).toEqual({ type: 'pubrec', pid: 9 })
+        // The broker sends it again (DUP) before PUBREL: held, so not reported twice.
+        conn.send(big(2, 9, 50_000))
+        conn.send({ type: 'pubrel', pid: 9 })
+        const answered = conn.next('pubcomp')
+        for (let i = 0; i < 10 && !conn.received.some((p) => p.type === 'pubcomp'); i++) await client.waitMsg(200)
+        expect(await answered).toEqual({ type: 'pubcomp', pid: 9 })
+        expect(oversize).toHaveLength(1)
+      }
+      expect(client.isConnected).toBe(true)
+      expect(conn.isClosed).toBe(false)
+    },
+  )
 
   test('a skipped PUBLISH whose topic runs past its end is still a malformed packet', async () => {
     const conn = await connected()

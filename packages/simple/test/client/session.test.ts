@@ -89,7 +89,7 @@ test('every pid a call resolved gets exactly one final status, across a lost ses
   await client.disconnect()
 })
 
-test('inbound QoS 2 held across a resumed session: the broker\'s resend is not delivered twice', async () => {
+test("inbound QoS 2 held across a resumed session: the broker's resend is not delivered twice", async () => {
   const { client, broker, messages } = recordingClient()
   await client.connect({ cleanSession: false })
   const msg = { type: 'publish', topic: 'in', payload: new Uint8Array([1]), qos: 2, pid: 11, retain: false, dup: false } as const

@@ -374,7 +374,9 @@ describe('maxPacketBytes', () => {
 
   test('a broker refuses an oversize PUBLISH from its header alone (fromClient has no skip)', () => {
     const decoder = new PacketDecoder<Packet>(fromClient, CAP)
-    expect(() => [...decoder.push(hex('30 80 20'))]).toThrow(expect.objectContaining({ code: 'EOVERSIZE', message: expect.stringMatching(/4099|4,099/) }))
+    expect(() => [...decoder.push(hex('30 80 20'))]).toThrow(
+      expect.objectContaining({ code: 'EOVERSIZE', message: expect.stringMatching(/4099|4,099/) }),
+    )
   })
 
   test('an oversize PUBLISH from the broker is skipped: topic, pid and size kept, at most 64 KiB of it buffered, the next packet intact', () => {
@@ -390,7 +392,16 @@ describe('maxPacketBytes', () => {
       const { packets, error } = run('server', chunks, CAP)
       expect(error, `chunks of ${size}`).toBeUndefined()
       expect(packets, `chunks of ${size}`).toEqual([
-        { type: 'publish', topic: 'a/b', qos: 1, pid: 7, retain: false, dup: false, payload: new Uint8Array(0), oversize: bytes.length - 2 },
+        {
+          type: 'publish',
+          topic: 'a/b',
+          qos: 1,
+          pid: 7,
+          retain: false,
+          dup: false,
+          payload: new Uint8Array(0),
+          oversize: bytes.length - 2,
+        },
         { type: 'pingresp' },
       ])
     }
@@ -399,7 +410,10 @@ describe('maxPacketBytes', () => {
   test('a skipped PUBLISH keeps its rules: QoS 3 and packet id 0 are still malformed', () => {
     expect(run('server', [hex('36 ff 7f 00 01 61 00 01'), pattern(0x3fff - 5)], CAP).error).toMatchObject({ code: 'EMALFORMED' })
     const body = cat('00 01 61 00 00', pattern(5000))
-    expect(run('server', [cat(hex('32 8d 27'), body)], CAP).error).toMatchObject({ code: 'EMALFORMED', message: expect.stringContaining('[MQTT-2.3.1-1]') })
+    expect(run('server', [cat(hex('32 8d 27'), body)], CAP).error).toMatchObject({
+      code: 'EMALFORMED',
+      message: expect.stringContaining('[MQTT-2.3.1-1]'),
+    })
   })
 })
 

@@ -17,9 +17,7 @@ export function recordingClient(options: Partial<ClientOptions> = {}) {
   const client = new MqttClient({ clientId: 'test', server: 'memory', transport: broker.transport, ...options })
   const messages: Received[] = []
   const statuses: Array<[pid: number, status: number]> = []
-  client.setCallback((topic, payload, retained, dup) =>
-    messages.push({ topic, payload: new TextDecoder().decode(payload), retained, dup }),
-  )
+  client.setCallback((topic, payload, retained, dup) => messages.push({ topic, payload: new TextDecoder().decode(payload), retained, dup }))
   client.setCallbackStatus((pid, status) => statuses.push([pid, status]))
   return { broker, client, messages, statuses }
 }
