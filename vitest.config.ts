@@ -19,6 +19,7 @@ export default defineConfig({
       { extends: true, test: { name: 'robust', include: ['packages/robust/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'] } },
       { extends: true, test: { name: 'examples', include: ['examples/**/*.test.ts'] } },
+      { extends: true, test: { name: 'bench', include: ['bench/**/*.test.ts'] } },
     ],
   },
 })

@@ -1,64 +1,88 @@
 /**
- * Speed of @x/simple beside MQTT.js, in the same run on the same broker: each measure runs for
- * both libraries in turn, a warm-up and then RUNS times, and the table shows the medians and the
- * ratio (MQTT.js's time over ours: above 1 means @x/simple is faster).
+ * The fair bench (contract §5): @x/simple, @x/robust and MQTT.js side by side in the same run,
+ * publisher and subscriber of the same library through one mosquitto daemon (in its own process),
+ * a fixed number of publishes outstanding, payloads of 64 B to 64 KiB, QoS 0, 1 and 2; rounds
+ * interleaved (each round runs every library once, in a rotating order), medians with min–max,
+ * and at QoS 0 the reference, a bare socket writing pre-encoded packets, in the same rounds. Then the heap
+ * each idle connected client holds (1,000 of them, a child process per library), and the codecs.
  *
  *   pnpm bench
  */
 import { startBenchBroker } from './lib/broker.js'
-import { CLIENTS } from './lib/clients.js'
-import { median, percentile, repeat } from './lib/stats.js'
+import { bundledLibraries } from './lib/bundle.js'
+import { idleHeap } from './heap/measure.js'
+import { formatTable, type Row } from './lib/table.js'
 import { ourCodec, theirCodec } from './speed/codec.js'
-import { connectTime, roundTrips, throughput } from './speed/network.js'
+import { pubsub, type Scenario } from './pubsub/run.js'
 
-const RUNS = 5
+const ROUNDS = 3
 
-interface Row {
-  measure: string
-  ours: number
-  theirs: number
-  unit: string
-}
+/** What is measured: the headline (64 B at window 100, each QoS), then one thing varied at a time; about a second a run. */
 
-const rows: Row[] = []
+const SCENARIOS: Array<Scenario & { label: string }> = [
+  { label: 'QoS 0, 64 B, 100 in flight', qos: 0, size: 64, window: 100, count: 150_000 },
+  { label: 'QoS 1, 64 B, 100 in flight', qos: 1, size: 64, window: 100, count: 80_000 },
+  { label: 'QoS 2, 64 B, 100 in flight', qos: 2, size: 64, window: 100, count: 40_000 },
+  { label: 'QoS 1, 64 B, 1 in flight', qos: 1, size: 64, window: 1, count: 12_000 },
+  { label: 'QoS 1, 64 B, 1,000 in flight', qos: 1, size: 64, window: 1000, count: 80_000 },
+  { label: 'QoS 0, 1 KiB, 100 in flight', qos: 0, size: 1024, window: 100, count: 120_000 },
+  { label: 'QoS 1, 1 KiB, 100 in flight', qos: 1, size: 1024, window: 100, count: 70_000 },
+  { label: 'QoS 0, 64 KiB, 100 in flight', qos: 0, size: 65_536, window: 100, count: 12_000 },
+  { label: 'QoS 1, 64 KiB, 100 in flight', qos: 1, size: 65_536, window: 100, count: 8_000 },
+]
 
-async function compare(measure: string, unit: string, run: (library: number) => Promise<number>): Promise<void> {
-  const ours = median(await repeat(RUNS, () => run(0)))
-  const theirs = median(await repeat(RUNS, () => run(1)))
-  rows.push({ measure, ours, theirs, unit })
-  console.error(`  ${measure}: done`)
-}
-
+const started = performance.now()
+const libraries = await bundledLibraries()
 const broker = await startBenchBroker()
-console.error(`broker: ${broker.name}; ${RUNS} runs per measure after a warm-up, medians`)
+const rows: Row[] = []
 try {
-  const factory = (library: number) => (CLIENTS[library] as (typeof CLIENTS)[number])[1]
-  for (const [count, size] of [
-    [20_000, 16],
-    [5_000, 1024],
-  ] as const) {
-    await compare(`QoS 0: ${count} × ${size} B delivered`, 'ms', (l) => throughput(factory(l), broker.url, count, size, 0))
+  for (const s of SCENARIOS) {
+    const runs = libraries.filter((l) => l.qos.includes(s.qos))
+    const samples = new Map(runs.map((l) => [l.name, [] as number[]]))
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order each round, so no library always runs right after another.
+      for (let i = 0; i < runs.length; i++) {
+        const library = runs[(i + round) % runs.length] as (typeof runs)[number]
+        samples.get(library.name)?.push(await pubsub(library, broker.url, s))
+      }
+    }
+    rows.push({ measure: s.label, unit: 'msg/s', higherIsBetter: true, samples })
+    console.error(`  ${s.label}: done`)
   }
-  await compare('QoS 1: 5000 × 16 B delivered (all PUBACKs)', 'ms', (l) => throughput(factory(l), broker.url, 5000, 16, 1))
-  await compare('QoS 2: 2000 × 16 B delivered (all PUBCOMPs)', 'ms', (l) => throughput(factory(l), broker.url, 2000, 16, 2))
-  for (const p of [50, 99]) {
-    await compare(`round trip, p${p} of 300`, 'ms', async (l) => percentile(await roundTrips(factory(l), broker.url, 300), p))
-  }
-  await compare('connect (CONNACK)', 'ms', (l) => connectTime(factory(l), broker.url))
-  for (const size of [16, 1024]) {
-    await compare(`codec: encode 100000 PUBLISH × ${size} B`, 'ms', async (l) => (l ? theirCodec : ourCodec)(100_000, size).encodeMs)
-    await compare(`codec: decode 100000 PUBLISH × ${size} B`, 'ms', async (l) => (l ? theirCodec : ourCodec)(100_000, size).decodeMs)
-  }
+  const heap = new Map<string, number[]>()
+  for (const name of ['MQTT.js', '@x/simple', '@x/robust', 'bare socket']) heap.set(name, [await idleHeap(name, broker.url)])
+  rows.push({ measure: 'heap per idle connected client (1,000)', unit: 'B', higherIsBetter: false, samples: heap })
+  console.error('  heap per idle client: done')
 } finally {
   await broker.stop()
 }
 
-const width = Math.max(...rows.map((r) => r.measure.length))
-console.log(`${'measure'.padEnd(width)}  ${'@x/simple'.padStart(10)}  ${'MQTT.js'.padStart(10)}  MQTT.js / ours`)
-for (const r of rows) {
-  const cell = (n: number): string => `${n.toFixed(n < 10 ? 2 : 0)} ${r.unit}`.padStart(10)
-  console.log(`${r.measure.padEnd(width)}  ${cell(r.ours)}  ${cell(r.theirs)}  ${(r.theirs / r.ours).toFixed(2)}×`)
+// The codecs alone, no network: MQTT.js's (mqtt-packet) beside ours.
+for (const size of [64, 1024]) {
+  const decode = new Map<string, number[]>([
+    ['MQTT.js', []],
+    ['@x/simple', []],
+  ])
+  const encode = new Map<string, number[]>([
+    ['MQTT.js', []],
+    ['@x/simple', []],
+  ])
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, codec] of [
+      ['MQTT.js', theirCodec],
+      ['@x/simple', ourCodec],
+    ] as const) {
+      const times = codec(100_000, size)
+      decode.get(name)?.push(100_000 / (times.decodeMs / 1000))
+      encode.get(name)?.push(100_000 / (times.encodeMs / 1000))
+    }
+  }
+  rows.push({ measure: `codec: decode PUBLISH, ${size} B`, unit: 'pkt/s', higherIsBetter: true, samples: decode })
+  rows.push({ measure: `codec: encode PUBLISH, ${size} B`, unit: 'pkt/s', higherIsBetter: true, samples: encode })
 }
+
+console.log(formatTable(rows, 'MQTT.js', ['@x/simple', '@x/robust'], 'bare socket'))
 console.log(
-  `broker: ${broker.name}; Node ${process.version}; ${RUNS} runs after a warm-up, medians; above 1× means @x/simple takes less time`,
+  `broker: ${broker.name}; Node ${process.version}; ${ROUNDS} interleaved rounds, median (min–max); ` +
+    `ratios against MQTT.js in the same run (above 1× is better for us); ${Math.round((performance.now() - started) / 1000)} s`,
 )

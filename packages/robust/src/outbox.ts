@@ -49,7 +49,8 @@ export class Outbox {
   /** QoS 1/2 messages in the queue: each will need room in the window. */
   #queuedAcked = 0
   #seq = 0
-  readonly #idle = new Set<() => void>()
+  /** Waiting for nothing to be open (close with a flush); made when first needed. */
+  #idle: Set<() => void> | undefined
 
   constructor(maxMessages: number, maxBytes: number, overflow: OverflowPolicy) {
     this.#queue = new BoundedQueue(maxMessages, maxBytes, overflow)
@@ -84,25 +85,30 @@ export class Outbox {
     return this.#inFlight.size < window
   }
 
-  /** A new operation, registered as open. */
-  create<T extends Op>(fields: Omit<T, 'seq' | 'sentAt' | 'settled'>): T {
-    const op = { ...fields, seq: ++this.#seq, sentAt: 0, settled: false } as T
+  /** A new message from publish(), registered as open. (Object literals of one shape: this runs per message.) */
+  message(message: Message, bytes: number, resolve: () => void, reject: (error: unknown) => void): PublishOp {
+    const op: PublishOp = { kind: 'publish', message, bytes, seq: ++this.#seq, sentAt: 0, settled: false, resolve, reject }
     this.#open.add(op)
     return op
   }
 
-  /** A new subscription change; without `settle` it is a renewal, which no caller waits for. */
+  /** A new subscription change, registered as open; without `settle` it is a renewal, which no caller waits for. */
   control(kind: ControlOp['kind'], filter: string, qos: QoS, settle?: Pick<ControlOp, 'resolve' | 'reject'>): ControlOp {
     const none = (): void => {}
-    return this.create<ControlOp>({
+    const op: ControlOp = {
       kind,
       filter,
       qos,
       renewal: !settle,
       bytes: 0,
+      seq: ++this.#seq,
+      sentAt: 0,
+      settled: false,
       resolve: settle?.resolve ?? none,
       reject: settle?.reject ?? none,
-    })
+    }
+    this.#open.add(op)
+    return op
   }
 
   /** A subscription change waits behind the others, before any message. */
@@ -208,7 +214,7 @@ export class Outbox {
     if (error !== undefined) op.reject(error)
     else if (op.kind === 'publish') op.resolve()
     else op.resolve(granted)
-    if (!this.#open.size) for (const wake of this.#idle) wake()
+    if (this.#idle && !this.#open.size) for (const wake of this.#idle) wake()
   }
 
   /** Settles everything still open with `error`, wherever it waits, and empties every queue. */
@@ -226,10 +232,10 @@ export class Outbox {
     let timer: ReturnType<typeof setTimeout> | undefined
     let wake = (): void => {}
     await new Promise<void>((resolve) => {
-      this.#idle.add((wake = resolve))
+      ;(this.#idle ??= new Set()).add((wake = resolve))
       timer = setTimeout(resolve, timeoutMs)
     })
     clearTimeout(timer)
-    this.#idle.delete(wake)
+    this.#idle?.delete(wake)
   }
 }

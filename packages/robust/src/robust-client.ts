@@ -1,10 +1,10 @@
 import { EventEmitter } from 'eventemitter3'
-import { MqttClient, MqttError, bytesOf, qosOf, topicOf, utf8, type Payload, type QoS } from '@x/simple'
+import { MqttClient, MqttError, bytesOf, qosOf, topicOf, utf8Length, type Payload, type QoS } from '@x/simple'
 import { acknowledge } from './acknowledgements.js'
 import { connectFirst, reconnect, type AttemptHooks } from './connection.js'
 import { warn, type Message, type RobustEvents } from './events.js'
 import { robustSettingsOf, simpleOptionsOf, type RobustOptions, type RobustSettings, type SimpleClient } from './options.js'
-import { Outbox, type PublishOp } from './outbox.js'
+import { Outbox } from './outbox.js'
 import { queueError } from './queue-errors.js'
 import { receiveUntilLost } from './receive-loop.js'
 import { resume } from './resume.js'
@@ -197,8 +197,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
         return reject(new MqttError('EDROPPED', `Dropped a QoS 0 message to "${topic}" published while offline (queue.keepQos0 is false)`))
       }
       const outbox = this.#outbox
-      const bytes = utf8(message.topic).length + message.payload.length
-      const op = outbox.create<PublishOp>({ kind: 'publish', message, bytes, resolve, reject })
+      const op = outbox.message(message, utf8Length(message.topic) + message.payload.length, resolve, reject)
       // Passing through when nothing holds it back (link, socket, window): the queue bounds only what must wait.
       const passing = online && this.#client.isWritable && outbox.passes(message.qos, this.#o.maxInFlight)
       const held = { messages: outbox.queued, bytes: outbox.queuedBytes }

@@ -104,18 +104,18 @@ export class MqttClient {
       dup,
     }
     const core = this.#core
-    const conn = await room(core, 'publish')
+    const ready = room(core, 'publish')
+    const conn = ready instanceof Promise ? await ready : ready
     if (!p.qos) return void write(conn, encodePublish(p))
-    return sendWithPid(core, conn, 'publish', p.qos > 1 ? 'pubcomp' : 'puback', (pid, again) =>
-      encodePublish({ ...p, pid, dup: dup || again }),
-    )
+    return sendWithPid(core, conn, 'publish', p.qos > 1 ? 'pubcomp' : 'puback', (pid, again) => encodePublish(p, pid, dup || again))
   }
 
   /** Subscribes to a topic filter and resolves its packet id; SUBACK arrives as a status with the granted QoS. */
   async subscribe(topic: string, { qos = 0 }: { qos?: QoS } = {}): Promise<number> {
     const subscription = { filter: topicOf(topic, true, 'subscribe to'), qos: qosOf(qos, 'subscribe') }
     const core = this.#core
-    const conn = await room(core, 'subscribe')
+    const ready = room(core, 'subscribe')
+    const conn = ready instanceof Promise ? await ready : ready
     return sendWithPid(core, conn, 'subscribe', 'suback', (pid) =>
       encodeSubscribe({ type: 'subscribe', pid, subscriptions: [subscription] }),
     )
@@ -125,7 +125,8 @@ export class MqttClient {
   async unsubscribe(topic: string): Promise<number> {
     const filter = topicOf(topic, true, 'unsubscribe from')
     const core = this.#core
-    const conn = await room(core, 'unsubscribe')
+    const ready = room(core, 'unsubscribe')
+    const conn = ready instanceof Promise ? await ready : ready
     return sendWithPid(core, conn, 'unsubscribe', 'unsuback', (pid) => encodeUnsubscribe({ type: 'unsubscribe', pid, filters: [filter] }))
   }
 

@@ -53,7 +53,7 @@ export async function connect(core: Core, cleanSession: boolean, signal: AbortSi
     .transport(
       { host: o.host, port: o.port, tls: o.tls, timeoutMs: o.socketTimeoutMs },
       { onData: (chunk) => receive(core, conn, chunk), onClose: (error) => linkFailed(core, conn, error) },
-      conn.abort.signal,
+      conn.abort?.signal,
     )
     .then(
       (link) => {
@@ -111,7 +111,10 @@ function accept(core: Core, state: Extract<State, { name: 'connecting' }>, p: Co
   const outcome = connackOutcome(p, cleanSession, core.where)
   if (typeof outcome !== 'boolean') return enter(core, { name: 'offline', after: outcome }, outcome)
   const o = core.o
+  // What only the opening needed goes: an idle connection holds as little as it can.
   clearTimeout(conn.timer)
+  conn.timer = undefined
+  conn.abort = undefined
   const timeout = o.messageTimeoutMs
   const again = core.session.resume(outcome, (pid) => encodeAck('pubrel', pid), timeout ? Date.now() + timeout : Infinity)
   conn.liveness = new Liveness(

@@ -76,7 +76,7 @@ export function enter(core: Core, next: State, reason: unknown = aborted()): voi
   if (conn && conn !== connOf(next)) {
     clearTimeout(conn.timer)
     conn.liveness?.stop()
-    conn.abort.abort()
+    conn.abort?.abort()
     conn.link?.destroy()
   }
   if (prev.name === 'connecting' && next.name !== 'online') {

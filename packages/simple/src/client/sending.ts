@@ -9,7 +9,14 @@ import { connOf, type Conn } from './state.js'
  * The live connection once its socket takes more bytes (respecting back-pressure); fails a socket
  * that takes none for socketTimeoutMs (EWRITELEN). Throws what `online()` throws.
  */
-export async function room(core: Core, operation: string): Promise<Conn> {
+export function room(core: Core, operation: string): Conn | Promise<Conn> {
+  const state = core.state
+  // The usual case, with no promise made: connected, and the socket has room.
+  if (state.name === 'online' && !state.conn.blocked) return state.conn
+  return roomLater(core, operation)
+}
+
+async function roomLater(core: Core, operation: string): Promise<Conn> {
   let conn = online(core, operation)
   while (conn.blocked) {
     const link = conn.link as Link

@@ -13,8 +13,8 @@ export interface Conn {
   liveness: Liveness | undefined
   /** The last write found the socket's buffer full: wait for it to drain before writing more. */
   blocked: boolean
-  /** Aborts the opening: the transport releases the socket it was opening. */
-  readonly abort: AbortController
+  /** Aborts the opening: the transport releases the socket it was opening. Dropped once online. */
+  abort: AbortController | undefined
   /** The CONNACK deadline. */
   timer: ReturnType<typeof setTimeout> | undefined
 }

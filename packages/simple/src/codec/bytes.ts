@@ -11,6 +11,21 @@ export const MAX_REMAINING_LENGTH = 268_435_455
 /** UTF-8 bytes of a string. */
 export const utf8 = (text: string): Uint8Array => encoder.encode(text)
 
+/** How many bytes a string takes in UTF-8, without encoding it (a lone surrogate counts as U+FFFD). */
+export function utf8Length(text: string): number {
+  let n = text.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) continue
+    if (c < 0x800) n += 1
+    else if (c >= 0xd800 && c < 0xdc00 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2 // a surrogate pair: 4 bytes for 2 UTF-16 units
+      i++
+    } else n += 2
+  }
+  return n
+}
+
 /** The text of UTF-8 bytes, or `undefined` when they are not well-formed UTF-8. */
 export function fromUtf8(bytes: Uint8Array): string | undefined {
   try {

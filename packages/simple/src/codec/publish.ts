@@ -3,12 +3,23 @@ import type { PublishPacket, QoS } from './packet.js'
 import type { Reader } from './reader.js'
 import { topicNameShapeProblem } from './topic.js'
 
-/** PUBLISH [MQTT-3.3]. The topic must already be valid: the client checks it with a clear error. */
-export function encodePublish(p: PublishPacket): Uint8Array {
-  const parts = field(utf8(p.topic), 'topic')
-  if (p.qos) parts.push(u16(p.pid ?? 0))
+// The topic last encoded, and its bytes: a publisher usually sends to the same topic again.
+let lastTopic = ''
+let lastTopicBytes: Uint8Array = new Uint8Array(0)
+
+/**
+ * PUBLISH [MQTT-3.3]. The topic must already be valid: the client checks it with a clear error.
+ * `pid` and `dup`, when given, stand in for the packet's own (so a resend needs no copy of it).
+ */
+export function encodePublish(p: PublishPacket, pid = p.pid, dup = p.dup): Uint8Array {
+  if (p.topic !== lastTopic) {
+    lastTopicBytes = utf8(p.topic)
+    lastTopic = p.topic
+  }
+  const parts = field(lastTopicBytes, 'topic')
+  if (p.qos) parts.push(u16(pid ?? 0))
   parts.push(p.payload)
-  return packet(0x30 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), parts)
+  return packet(0x30 | (dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), parts)
 }
 
 /**

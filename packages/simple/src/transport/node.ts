@@ -1,5 +1,5 @@
 // Named imports: a default import of a node: module makes bundlers add an interop helper.
-import { connect as tcp, isIP } from 'node:net'
+import { connect as tcp, isIP, type Socket } from 'node:net'
 import { connect as tls } from 'node:tls'
 import { MqttError, type ErrorCode } from '@x/errno'
 import type { Link, LinkHandlers, Target, Transport } from './link.js'
@@ -8,8 +8,10 @@ import { answersMqtt, answersTls } from './probe.js'
 // Node's certificate verification failures: the broker's certificate was not accepted.
 const CERT_ERROR = /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|INVALID_CA|ERR_TLS_CERT)/
 
+type SocketError = Error & { code?: string }
+
 /** An MqttError for a socket error: which code, where, and the system error as the cause. */
-function networkError(error: (Error & { code?: string }) | undefined, where: string, up: boolean): MqttError {
+function networkError(error: SocketError | undefined, where: string, up: boolean): MqttError {
   if (error instanceof MqttError) return error
   const code = error?.code ?? ''
   const kind: ErrorCode = CERT_ERROR.test(code)
@@ -36,88 +38,182 @@ const wrongPort = (where: string, speaks: 'TLS' | 'plain MQTT', cause: MqttError
     { cause, operation: 'connect' },
   )
 
+/** Whether a socket error is the other side closing or resetting: what an unanswered handshake ends with. */
+const isReset = (error: SocketError | undefined): boolean => !error || error.code === 'ECONNRESET' || error.code === 'EPIPE'
+
+/** What a link holds only while it opens: dropped once it is up, so an idle connection keeps none of it. */
+interface Opening {
+  readonly resolve: (link: Link) => void
+  readonly reject: (error: MqttError) => void
+  readonly timer: ReturnType<typeof setTimeout>
+  readonly signal: AbortSignal | undefined
+  readonly onAbort: () => void
+  /** How far it got: the TCP connect, the TLS handshake. */
+  stage: 'tcp' | 'tls'
+}
+
 /**
- * Opens a TCP or TLS connection with Node. With TLS, the certificate is verified unless the
- * options say otherwise, and SNI is sent with the host name (cloud brokers route by it) unless
- * the host is an IP address, where SNI is not allowed (RFC 6066).
+ * A socket as a Link. A class, so an idle connection holds a few fields and four listeners, not a
+ * closure per method. Everything written in one tick goes out in one writev (one syscall, fewer
+ * TCP segments): a batch of acknowledgements, a burst of publishes.
  */
-export const nodeTransport: Transport = ({ host, port, tls: options, timeoutMs }: Target, handlers: LinkHandlers, signal?: AbortSignal) =>
-  new Promise<Link>((resolve, reject) => {
-    const where = `${host.includes(':') ? `[${host}]` : host}:${port}`
-    const socket = options ? tls({ host, port, ...(isIP(host) ? {} : { servername: host }), ...options }) : tcp({ host, port })
-    let stage: 'tcp' | 'tls' | 'up' = 'tcp'
-    let heard = false // a byte arrived: the server speaks what we speak
-    let closing = false // the client asked for the close: do not report it
-    let failure: Error | undefined
-    let drainWaiters: Array<() => void> = []
-    const wakeDrainWaiters = (): void => {
-      for (const wake of drainWaiters.splice(0)) wake()
-    }
-    const abandon = (error: MqttError): void => {
-      failure = error
-      socket.destroy()
-    }
-    const onAbort = (): void =>
-      abandon(new MqttError('ECLOSED', `Connect to ${where} aborted: the client was closed`, { operation: 'connect' }))
+class NodeLink implements Link {
+  readonly #socket: Socket
+  readonly #handlers: LinkHandlers
+  readonly #target: Target
+  readonly #where: string
+  #opening: Opening | undefined
+  #corked = false
+  #closing = false // the client asked for the close: do not report it
+  #heard = false // a byte arrived: the server speaks what we speak
+  #failure: SocketError | undefined
+  #drainWaiters: Array<() => void> | undefined
+
+  constructor(
+    target: Target,
+    handlers: LinkHandlers,
+    signal: AbortSignal | undefined,
+    resolve: (link: Link) => void,
+    reject: (error: MqttError) => void,
+  ) {
+    const { host, port, tls: options, timeoutMs } = target
+    const where = (this.#where = `${host.includes(':') ? `[${host}]` : host}:${port}`)
+    this.#target = target
+    this.#handlers = handlers
+    const socket = (this.#socket = options
+      ? tls({ host, port, ...(isIP(host) ? {} : { servername: host }), ...options })
+      : tcp({ host, port }))
     const timer = setTimeout(
       () =>
-        abandon(
+        this.#abandon(
           new MqttError('ESOCKETTIMEOUT', `Cannot connect to ${where}: no connection within ${timeoutMs} ms (socketTimeoutMs)`, {
             operation: 'connect',
           }),
         ),
       timeoutMs,
     )
+    const onAbort = (): void =>
+      this.#abandon(new MqttError('ECLOSED', `Connect to ${where} aborted: the client was closed`, { operation: 'connect' }))
+    this.#opening = { resolve, reject, timer, signal, onAbort, stage: 'tcp' }
     signal?.addEventListener('abort', onAbort)
     if (signal?.aborted) onAbort()
-
     socket.setNoDelay(true)
-    socket.once('connect', () => (stage = options ? 'tls' : stage))
-    socket.once(options ? 'secureConnect' : 'connect', () => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-      stage = 'up'
-      resolve({
-        write: (bytes) => socket.write(bytes),
-        drain: () => new Promise((wake) => (socket.writableNeedDrain && !socket.destroyed ? drainWaiters.push(wake) : wake())),
-        get buffered() {
-          return socket.writableLength
-        },
-        pause: () => socket.pause(),
-        resume: () => socket.resume(),
-        end: () =>
-          new Promise((done) => {
-            closing = true
-            socket.once('close', done).end()
-            if (socket.destroyed) done()
-          }),
-        destroy: () => {
-          closing = true
-          socket.destroy()
-        },
-      })
-    })
+    socket.once('connect', () => (options ? this.#opening && (this.#opening.stage = 'tls') : this.#up()))
+    if (options) socket.once('secureConnect', () => this.#up())
     socket.on('data', (chunk: Uint8Array) => {
-      heard = true
+      this.#heard = true
       handlers.onData(chunk)
     })
-    socket.on('drain', wakeDrainWaiters)
-    socket.on('error', (error) => (failure ??= error))
-    socket.on('close', () => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-      wakeDrainWaiters()
-      const up = stage === 'up'
-      if (up && closing) return
-      const error = networkError(failure, where, up)
-      // Closed unanswered in the handshake: a wrong port, or the network? Asking the port the
-      // other way tells (TLS to a plain port: it answers a plain CONNECT; plain to a TLS port: a
-      // TLS handshake); else it was the network, and retryable.
-      const reset = !failure || /^(ECONNRESET|EPIPE)$/.test((failure as Error & { code?: string }).code ?? '')
-      const unanswered = !heard && reset && (stage === 'tls' || (up && !options))
-      const report = up ? handlers.onClose : reject
-      if (!unanswered) return report(error)
-      const probing = stage === 'tls' ? answersMqtt(host, port, timeoutMs, signal) : answersTls(host, port, timeoutMs, signal)
-      void probing.then((wrong) => report(wrong ? wrongPort(where, stage === 'tls' ? 'plain MQTT' : 'TLS', error) : error))
+    socket.on('drain', () => this.#wakeDrainWaiters())
+    socket.on('error', (error: SocketError) => (this.#failure ??= error))
+    socket.on('close', () => this.#closed())
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (!this.#corked) {
+      this.#corked = true
+      this.#socket.cork()
+      process.nextTick(uncork, this)
+    }
+    return this.#socket.write(bytes)
+  }
+
+  /** @internal The tick's writes go out. */
+  uncork(): void {
+    this.#corked = false
+    this.#socket.uncork()
+  }
+
+  drain(): Promise<void> {
+    const socket = this.#socket
+    return new Promise((wake) => (socket.writableNeedDrain && !socket.destroyed ? (this.#drainWaiters ??= []).push(wake) : wake()))
+  }
+
+  get buffered(): number {
+    return this.#socket.writableLength
+  }
+
+  pause(): void {
+    this.#socket.pause()
+  }
+
+  resume(): void {
+    this.#socket.resume()
+  }
+
+  end(): Promise<void> {
+    const socket = this.#socket
+    this.#closing = true
+    return new Promise((done) => {
+      socket.once('close', () => done()).end()
+      if (socket.destroyed) done()
     })
-  })
+  }
+
+  destroy(): void {
+    this.#closing = true
+    this.#socket.destroy()
+  }
+
+  #up(): void {
+    const opening = this.#leaveOpening()
+    opening?.resolve(this)
+  }
+
+  #leaveOpening(): Opening | undefined {
+    const opening = this.#opening
+    this.#opening = undefined
+    if (opening) {
+      clearTimeout(opening.timer)
+      opening.signal?.removeEventListener('abort', opening.onAbort)
+    }
+    return opening
+  }
+
+  #abandon(error: MqttError): void {
+    this.#failure = error
+    this.#socket.destroy()
+  }
+
+  /**
+   * The socket closed. Opening: the transport rejects. Up: the link reports it, unless the client
+   * closed it. Closed unanswered in the handshake, though, is either the wrong kind of port or the
+   * network: asking the port once more the other way (a plain CONNECT to a TLS handshake that got
+   * nothing back, a TLS handshake to a plain link closed before a byte) tells which.
+   */
+  #closed(): void {
+    this.#wakeDrainWaiters()
+    const { host, port, tls: options, timeoutMs } = this.#target
+    const where = this.#where
+    const unanswered = !this.#heard && isReset(this.#failure)
+    const opening = this.#leaveOpening()
+    if (opening) {
+      const error = networkError(this.#failure, where, false)
+      if (opening.stage !== 'tls' || !unanswered) return opening.reject(error)
+      return void answersMqtt(host, port, timeoutMs, opening.signal).then((plain) =>
+        opening.reject(plain ? wrongPort(where, 'plain MQTT', error) : error),
+      )
+    }
+    if (this.#closing) return
+    const error = networkError(this.#failure, where, true)
+    const onClose = this.#handlers.onClose
+    if (options || !unanswered) return onClose(error)
+    void answersTls(host, port, timeoutMs).then((tlsPort) => onClose(tlsPort ? wrongPort(where, 'TLS', error) : error))
+  }
+
+  #wakeDrainWaiters(): void {
+    const waiters = this.#drainWaiters
+    this.#drainWaiters = undefined
+    if (waiters) for (const wake of waiters) wake()
+  }
+}
+
+const uncork = (link: NodeLink): void => link.uncork()
+
+/**
+ * Opens a TCP or TLS connection with Node. With TLS, the certificate is verified unless the
+ * options say otherwise, and SNI is sent with the host name (cloud brokers route by it) unless
+ * the host is an IP address, where SNI is not allowed (RFC 6066).
+ */
+export const nodeTransport: Transport = (target, handlers, signal) =>
+  new Promise<Link>((resolve, reject) => void new NodeLink(target, handlers, signal, resolve, reject))

@@ -1,0 +1,47 @@
+/**
+ * The libraries as a user's build ships them: lib/libraries.ts bundled by esbuild (our packages
+ * compiled from their TypeScript sources, MQTT.js and Node's modules left as they are), without
+ * the function-name wrappers a development loader such as tsx adds to every closure. The speed
+ * runs use this bundle, so they time the code users run, not the loader.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
+import type { Library } from './libraries.js'
+
+type Bundle = { LIBRARIES: readonly Library[]; IDLE: Record<string, (url: string, clientId: string) => Promise<() => Promise<void>>> }
+
+let bundle: Promise<Bundle> | undefined
+
+export async function bundledLibraries(): Promise<readonly Library[]> {
+  return (await (bundle ??= load())).LIBRARIES
+}
+
+/** The idle clients of the bundle (lib/libraries.ts's IDLE). */
+export async function idleClients(): Promise<Bundle['IDLE']> {
+  return (await (bundle ??= load())).IDLE
+}
+
+async function load(): Promise<Bundle> {
+  // Inside bench/, so that MQTT.js resolves from bench/node_modules.
+  const parent = fileURLToPath(new URL('../.bundle/', import.meta.url))
+  mkdirSync(parent, { recursive: true })
+  const dir = mkdtempSync(parent)
+  try {
+    const outfile = join(dir, 'libraries.mjs')
+    await build({
+      entryPoints: [fileURLToPath(new URL('./libraries.ts', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile,
+      external: ['mqtt', 'mqtt-packet'],
+      logLevel: 'error',
+    })
+    return (await import(pathToFileURL(outfile).href)) as Bundle
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The libraries a pub→sub run compares, behind one small interface, each in its fastest
+ * documented mode: MQTT.js's `publish(topic, payload, { qos }, callback)` (not thousands of
+ * pending `publishAsync` calls), @x/simple with its own receive loop (as an application runs
+ * one), @x/robust as it is, and the ceiling: a bare socket writing pre-encoded packets.
+ */
+import net from 'node:net'
+import { RobustClient } from '@x/robust'
+import { MqttClient, PacketDecoder, SDELIVERED, encodePublish, encodeSubscribe, fromServer, type QoS } from '@x/simple'
+import mqtt from 'mqtt'
+
+/** One connected client. `done` runs when a publish is delivered (QoS 0: handed over; QoS 1/2: acknowledged). */
+export interface Side {
+  publish(topic: string, payload: Uint8Array, qos: QoS, done: () => void): void
+  /** Subscribes; `onMessage` runs for each message received. */
+  subscribe(filter: string, qos: QoS, onMessage: () => void): Promise<void>
+  close(): Promise<void>
+}
+
+export interface Library {
+  name: string
+  /** The QoS levels it can be measured at. */
+  qos: readonly QoS[]
+  connect(url: string, clientId: string): Promise<Side>
+}
+
+const mqttjs: Library = {
+  name: 'MQTT.js',
+  qos: [0, 1, 2],
+  connect: async (url, clientId) => {
+    const client = await mqtt.connectAsync(url, { clientId, reconnectPeriod: 0 })
+    return {
+      publish: (topic, payload, qos, done) =>
+        void client.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.length), { qos }, done),
+      subscribe: async (filter, qos, onMessage) => {
+        client.on('message', onMessage)
+        await client.subscribeAsync(filter, { qos })
+      },
+      close: () => client.endAsync(),
+    }
+  },
+}
+
+const simple: Library = {
+  name: '@x/simple',
+  qos: [0, 1, 2],
+  connect: async (url, clientId) => {
+    const client = new MqttClient({ clientId, server: url })
+    const waiting = new Map<number, () => void>()
+    let onMessage = (): void => {}
+    client.setCallback(() => onMessage())
+    client.setCallbackStatus((pid, status) => {
+      const done = waiting.get(pid)
+      waiting.delete(pid)
+      if (status === SDELIVERED) done?.()
+    })
+    await client.connect()
+    let running = true
+    const loop = (async () => {
+      while (running) await client.waitMsg(1000)
+    })().catch((error: unknown) => {
+      if (running) console.error('@x/simple receive loop:', error)
+    })
+    return {
+      publish: (topic, payload, qos, done) =>
+        void client.publish(topic, payload, { qos }).then((pid) => (pid === undefined ? done() : waiting.set(pid, done))),
+      subscribe: async (filter, qos, handler) => {
+        onMessage = handler
+        const pid = await client.subscribe(filter, { qos })
+        await new Promise<void>((resolve) => waiting.set(pid, resolve))
+      },
+      close: async () => {
+        running = false
+        await client.disconnect()
+        await loop
+      },
+    }
+  },
+}
+
+const robust: Library = {
+  name: '@x/robust',
+  qos: [0, 1, 2],
+  connect: async (url, clientId) => {
+    const client = new RobustClient({ clientId, server: url })
+    await client.connect()
+    return {
+      publish: (topic, payload, qos, done) => void client.publish(topic, payload, { qos }).then(done, () => {}),
+      subscribe: async (filter, qos, onMessage) => {
+        client.on('message', onMessage)
+        await client.subscribe(filter, { qos })
+      },
+      close: () => client.close(),
+    }
+  },
+}
+
+/**
+ * The reference at QoS 0, where the broker is what limits everyone: a bare socket writing one
+ * pre-encoded PUBLISH over and over, all of a tick in one writev, each delivered when Node has
+ * handed it to the kernel; and a bare socket counting the bytes that come back. It does nothing
+ * a client must do (no checks, no session), so a client near it has little left to gain.
+ */
+const bareSocket: Library = {
+  name: 'bare socket',
+  qos: [0],
+  connect: async (url) => {
+    const { hostname, port } = new URL(url)
+    const socket = net.connect({ host: hostname, port: Number(port), noDelay: true })
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+    const decoder = new PacketDecoder(fromServer)
+    let subscribed = (): void => {}
+    let onData: ((chunk: Uint8Array) => void) | undefined
+    socket.on('data', (chunk: Uint8Array) => {
+      if (onData) return onData(chunk)
+      for (const p of decoder.push(chunk)) if (p.type === 'suback') subscribed()
+    })
+    // CONNECT, clean session, an empty client id: the broker names it.
+    socket.write(Uint8Array.of(0x10, 12, 0, 4, 77, 81, 84, 84, 4, 2, 0, 0, 0, 0))
+    await new Promise<void>((resolve) => socket.once('data', (chunk: Uint8Array) => chunk[0] === 0x20 && resolve()))
+    let corked = false
+    const uncork = (): void => {
+      corked = false
+      socket.uncork()
+    }
+    let packet: Uint8Array | undefined
+    return {
+      // Delivered, for QoS 0, once Node has handed the bytes to the kernel: the write's callback.
+      publish: (topic, payload, _qos, done) => {
+        packet ??= encodePublish({ type: 'publish', topic, payload, qos: 0, retain: false, dup: false }).slice()
+        if (!corked) {
+          corked = true
+          socket.cork()
+          process.nextTick(uncork)
+        }
+        socket.write(packet, () => done())
+      },
+      subscribe: async (filter, _qos, onMessage) => {
+        const acked = new Promise<void>((resolve) => (subscribed = resolve))
+        socket.write(encodeSubscribe({ type: 'subscribe', pid: 1, subscriptions: [{ filter, qos: 0 }] }))
+        await acked
+        // Every message of a run is the same size: the first header gives it, the byte count the rest.
+        let size = 0
+        let bytes = 0
+        let seen = 0
+        onData = (chunk) => {
+          if (!size) size = packetSize(chunk)
+          bytes += chunk.length
+          for (const whole = Math.floor(bytes / size); seen < whole; seen++) onMessage()
+        }
+      },
+      close: async () => {
+        socket.end(Uint8Array.of(0xe0, 0))
+        await new Promise((resolve) => socket.once('close', resolve))
+      },
+    }
+  },
+}
+
+/** The size of the packet whose fixed header starts `chunk`: 1 + its Remaining Length bytes + the Remaining Length. */
+function packetSize(chunk: Uint8Array): number {
+  let length = 0
+  let i = 1
+  for (let shift = 0; ; shift += 7, i++) {
+    const byte = chunk[i] as number
+    length += (byte & 127) << shift
+    if (!(byte & 128)) break
+  }
+  return i + 1 + length
+}
+
+export const LIBRARIES: readonly Library[] = [mqttjs, simple, robust, bareSocket]
+
+/**
+ * Each library's client as a program holds it while idle: connected with its default options,
+ * nothing in flight, no adapter around it. Returns how to close it.
+ */
+export const IDLE: Record<string, (url: string, clientId: string) => Promise<() => Promise<void>>> = {
+  'MQTT.js': async (url, clientId) => {
+    const client = await mqtt.connectAsync(url, { clientId, reconnectPeriod: 0 })
+    return () => client.endAsync()
+  },
+  '@x/simple': async (url, clientId) => {
+    const client = new MqttClient({ clientId, server: url })
+    await client.connect()
+    return () => client.disconnect()
+  },
+  '@x/robust': async (url, clientId) => {
+    const client = new RobustClient({ clientId, server: url })
+    await client.connect()
+    return () => client.close()
+  },
+}

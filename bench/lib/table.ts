@@ -1,0 +1,60 @@
+/**
+ * The one table `pnpm bench` prints: per measure, the reference library's median (min–max), each
+ * other library's ratio to it with its own median (min–max), and the ceiling where there is one.
+ * Ratios read the same way everywhere: above 1× is better for the library in that column.
+ */
+import { median } from './stats.js'
+
+export interface Row {
+  measure: string
+  unit: string
+  /** Throughput (higher is better) or a cost such as bytes (lower is better). */
+  higherIsBetter: boolean
+  /** The samples of each library, by name. */
+  samples: Map<string, number[]>
+}
+
+function human(n: number, unit: string): string {
+  if (unit === 'B') return n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${Math.round(n)} B`
+  if (n >= 10_000) return `${(n / 1000).toFixed(0)}k`
+  if (n >= 1000) return `${(n / 1000).toFixed(1)}k`
+  return n.toFixed(0)
+}
+
+/** `median (min–max)` of some samples, with the unit. */
+function spread(samples: number[], unit: string): string {
+  const m = human(median(samples), unit)
+  if (samples.length < 2) return `${m} ${unit === 'B' ? '' : unit}`.trim()
+  return `${m} (${human(Math.min(...samples), unit)}–${human(Math.max(...samples), unit)})${unit === 'B' ? '' : ` ${unit}`}`
+}
+
+export function formatTable(rows: Row[], reference: string, others: string[], ceiling: string): string {
+  const header = ['measure', reference, ...others, `reference (${ceiling})`]
+  const lines: string[][] = [header]
+  for (const row of rows) {
+    const ref = row.samples.get(reference)
+    const refMedian = ref ? median(ref) : NaN
+    const cells = [row.measure, ref ? spread(ref, row.unit) : '–']
+    for (const name of others) {
+      const s = row.samples.get(name)
+      if (!s) {
+        cells.push('–')
+        continue
+      }
+      const ratio = row.higherIsBetter ? median(s) / refMedian : refMedian / median(s)
+      cells.push(`${ratio.toFixed(2)}×  ${spread(s, row.unit)}`)
+    }
+    const c = row.samples.get(ceiling)
+    cells.push(c ? spread(c, row.unit) : '–')
+    lines.push(cells)
+  }
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length)))
+  return lines
+    .map((l) =>
+      l
+        .map((cell, i) => cell.padEnd(widths[i] as number))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
+}

@@ -1,0 +1,54 @@
+/**
+ * The bench's machinery, kept honest between runs: every library's adapter really carries
+ * messages pub→sub at each QoS it is measured at, with a window, and the table reads ratios the
+ * right way round. Small counts against the embedded broker: this checks the harness, it times nothing.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../examples/lib/embedded-broker.js'
+import { LIBRARIES } from '../lib/libraries.js'
+import { formatTable } from '../lib/table.js'
+import { pubsub } from './run.js'
+
+let broker: EmbeddedBroker
+beforeAll(async () => {
+  broker = await startEmbeddedBroker()
+})
+afterAll(() => broker.close())
+
+describe.each(LIBRARIES.map((l) => [l.name, l] as const))('%s', (_name, library) => {
+  test.each(library.qos)('QoS %i: 300 messages with 20 in flight all arrive', async (qos) => {
+    const rate = await pubsub(library, broker.url, { qos, size: 64, window: 20, count: 300 }, 10_000)
+    expect(rate).toBeGreaterThan(0)
+    expect(Number.isFinite(rate)).toBe(true)
+  })
+})
+
+test('the table: ratios above 1× are better for the column, for throughput and for cost alike', () => {
+  const table = formatTable(
+    [
+      {
+        measure: 'speed',
+        unit: 'msg/s',
+        higherIsBetter: true,
+        samples: new Map([
+          ['them', [100]],
+          ['us', [150]],
+        ]),
+      },
+      {
+        measure: 'heap',
+        unit: 'B',
+        higherIsBetter: false,
+        samples: new Map([
+          ['them', [4096]],
+          ['us', [2048]],
+        ]),
+      },
+    ],
+    'them',
+    ['us'],
+    'bare',
+  )
+  expect(table).toContain('1.50×  150 msg/s')
+  expect(table).toContain('2.00×  2.0 KiB')
+})
