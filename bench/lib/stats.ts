@@ -1,4 +1,4 @@
-/** Small statistics for benchmark runs: medians and percentiles of samples. */
+/** Small statistics for benchmark runs: the median (and any percentile) of samples. */
 
 export function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b)
@@ -6,11 +6,3 @@ export function percentile(samples: number[], p: number): number {
 }
 
 export const median = (samples: number[]): number => percentile(samples, 50)
-
-/** Runs `fn` `runs` times (after one warm-up run) and returns the samples it measured. */
-export async function repeat(runs: number, fn: () => Promise<number>): Promise<number[]> {
-  await fn()
-  const samples: number[] = []
-  for (let i = 0; i < runs; i++) samples.push(await fn())
-  return samples
-}
