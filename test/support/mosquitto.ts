@@ -155,8 +155,8 @@ function config(
     'log_dest stderr',
     ...(verbose ? ['log_type all'] : ['log_type error', 'log_type warning', 'log_type notice', 'log_type information']),
     'log_timestamp_format %H:%M:%S',
-    // Everything else at mosquitto's defaults (max_inflight_messages 20, max_queued_messages
-    // 1000, …): what users meet. A test about a setting passes it in `extra`.
+    // Everything else at mosquitto's defaults (an inflight quota of 20 per client, a queue of
+    // 1,000 per subscriber, …): what users meet. A test about a setting passes it in `settings`.
     ...(extra ?? []),
     '',
     `listener ${ports.plain} ${HOST}`,

@@ -16,7 +16,7 @@ export function checkMsg(core: Core): number {
   if (state.name !== 'failed') online(core, 'check messages')
   const conn = connOf(state)
   const { session, inbox } = core
-  for (const pid of session.lost.splice(0)) if (core.state === state) core.onStatus?.(pid, SLOST)
+  if (session.lost.length) for (const pid of session.lost.splice(0)) if (core.state === state) core.onStatus?.(pid, SLOST)
   const batch = inbox.take()
   let done = 0
   try {
