@@ -61,7 +61,7 @@ export async function main(argv: string[], print: Print = console.log): Promise<
   })
   const received = new Map<string, number>() // payload → times received (QoS 1 may repeat)
   client.on('message', (_topic, payload) => {
-    const text = new TextDecoder().decode(payload)
+    const text = payload.toString()
     received.set(text, (received.get(text) ?? 0) + 1)
     log(`  <- received ${text}`)
   })

@@ -49,7 +49,7 @@ export async function main(argv: string[], print: Print = console.log): Promise<
   let received = 0
   const sub_cb = (topic: string, payload: Uint8Array): void => {
     received++
-    const msg = new TextDecoder().decode(payload)
+    const msg = payload.toString()
     print(`(${topic}, ${msg})`)
     if (topicMatches(LIGHTS, topic)) {
       const room = topic.split('/').at(-2) as string // the level the + matched

@@ -39,7 +39,7 @@ const meanings: Record<ErrorCode, readonly [kind: number, meaning: string]> = {
   EFILTER: [INPUT, 'Invalid topic filter'],
   EQOS: [INPUT, 'Invalid QoS: only 0, 1 and 2 exist'],
   ECLIENTID: [INPUT, 'Invalid client identifier'],
-  EPAYLOAD: [INPUT, 'Invalid payload: a string or a Uint8Array is needed'],
+  EPAYLOAD: [INPUT, 'Invalid payload: a string, Uint8Array, ArrayBuffer or DataView is needed'],
   ETOOLARGE: [INPUT, 'The packet would be larger than 268,435,455 bytes, the most MQTT can carry'],
   EOPTION: [INPUT, 'Invalid option'],
   ENOPID: [RETRYABLE, 'All 65,535 packet identifiers are in flight'],

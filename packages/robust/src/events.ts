@@ -1,4 +1,4 @@
-import type { MqttError, QoS } from '@x/simple'
+import type { MqttError, MqttPayload, QoS } from '@x/simple'
 
 /** A message as published (or, for `'oversize'`, as the broker announced it): what a `'drop'` event hands back. */
 export interface Message {
@@ -46,8 +46,8 @@ export interface RobustEvents {
   disconnect: [error: MqttError]
   /** A connection attempt is about to start. */
   reconnecting: [info: ReconnectInfo]
-  /** A message from a subscription. */
-  message: [topic: string, payload: Uint8Array, info: MessageInfo]
+  /** A message from a subscription; `payload.toString()` is its text (UTF-8). */
+  message: [topic: string, payload: MqttPayload, info: MessageInfo]
   /** A message was dropped: by the queue policy (its publish() promise rejects), or inbound as oversize. */
   drop: [message: Message, reason: DropReason]
   /**

@@ -167,3 +167,14 @@ describe('throwing listeners', () => {
     }
   })
 })
+
+test("a 'message' payload's toString() is its text; publish() takes an ArrayBuffer or a view too", async () => {
+  const { client, broker, events } = robust()
+  await client.connect()
+  broker.message('t', 'héllo')
+  await waitFor(() => argsOf(events, 'message').length === 1, 'the message')
+  expect(argsOf(events, 'message')[0]?.[1].toString()).toBe('héllo')
+  await withDeadline(client.publish('t', new DataView(Uint8Array.of(1, 2, 3).buffer, 1)), 1000, 'the DataView publish')
+  await withDeadline(client.publish('t', Uint8Array.of(4).buffer), 1000, 'the ArrayBuffer publish')
+  expect(broker.publishes.map((p) => p.payload)).toEqual(['\u0002\u0003', '\u0004'])
+})

@@ -3,7 +3,7 @@
  * vitest, so a renamed or retyped member fails the suite).
  */
 import { describe, expectTypeOf, test } from 'vitest'
-import type { MqttError, QoS } from '@x/simple'
+import type { MqttError, MqttPayload, Payload, QoS } from '@x/simple'
 import {
   RobustClient,
   type DropReason,
@@ -32,7 +32,7 @@ describe('RobustClient', () => {
     expectTypeOf<RobustEvents['disconnect']>().toEqualTypeOf<[error: MqttError]>()
     expectTypeOf<RobustEvents['reconnecting']>().toEqualTypeOf<[info: ReconnectInfo]>()
     expectTypeOf<ReconnectInfo>().toEqualTypeOf<{ attempt: number; delayMs: number; error: unknown }>()
-    expectTypeOf<RobustEvents['message']>().toEqualTypeOf<[topic: string, payload: Uint8Array, info: MessageInfo]>()
+    expectTypeOf<RobustEvents['message']>().toEqualTypeOf<[topic: string, payload: MqttPayload, info: MessageInfo]>()
     expectTypeOf<MessageInfo>().toEqualTypeOf<{ retained: boolean; dup: boolean; qos: QoS }>()
     expectTypeOf<RobustEvents['drop']>().toEqualTypeOf<[message: Message, reason: DropReason]>()
     expectTypeOf<DropReason>().toEqualTypeOf<'overflow' | 'offline' | 'oversize'>()
@@ -61,7 +61,7 @@ describe('RobustClient', () => {
     expectTypeOf<RobustOptions['maxInFlight']>().toEqualTypeOf<number | undefined>()
     expectTypeOf<NonNullable<RobustOptions['will']>>().toEqualTypeOf<{
       topic: string
-      payload: string | Uint8Array
+      payload: Payload
       qos?: QoS
       retain?: boolean
     }>()

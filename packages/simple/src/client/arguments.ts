@@ -9,8 +9,8 @@ import { topicFilterProblem, topicNameProblem } from '../codec/topic.js'
  * reconnecting one that queues messages) refuses the same input with the same errors at once.
  */
 
-/** A message payload: bytes, or text sent as UTF-8. */
-export type Payload = string | Uint8Array
+/** A message payload to send: text (sent as UTF-8), or bytes as any of JavaScript's binary types. */
+export type Payload = string | Uint8Array | ArrayBuffer | ArrayBufferView
 
 /** An MqttError naming the operation that failed. */
 export const fail = (code: ErrorCode, message: string, operation?: string): MqttError =>
@@ -22,11 +22,14 @@ export function qosOf(qos: unknown, operation: string): QoS {
   throw fail('EQOS', `Cannot ${operation}: QoS ${String(qos)} is not 0, 1 or 2 [MQTT-3.3.1-4]`, operation)
 }
 
-/** The payload as bytes (text as UTF-8); otherwise EPAYLOAD. */
+/** The payload as bytes (text as UTF-8, a view or buffer as the bytes it holds); otherwise EPAYLOAD. */
 export function bytesOf(payload: unknown, operation: string): Uint8Array {
   if (typeof payload === 'string') return utf8(payload)
   if (payload instanceof Uint8Array) return payload
-  throw fail('EPAYLOAD', `Cannot ${operation}: the payload is a ${typeof payload}, not a string or Uint8Array`, operation)
+  if (ArrayBuffer.isView(payload)) return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)
+  if (payload instanceof ArrayBuffer) return new Uint8Array(payload)
+  const kind = payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload === 'object' ? 'an object' : `a ${typeof payload}`
+  throw fail('EPAYLOAD', `Cannot ${operation}: the payload is ${kind}; send a string, a Uint8Array (or Buffer), an ArrayBuffer or a DataView`, operation)
 }
 
 /** The topic name (or filter) when valid; otherwise ETOPIC (EFILTER) naming the rule it breaks. */

@@ -1,6 +1,7 @@
 import { MqttError } from '@x/errno'
 import { DISCONNECT } from '../codec/empty.js'
 import type { QoS, ServerPacket, Will } from '../codec/packet.js'
+import type { MqttPayload } from '../codec/payload.js'
 import type { Link, Transport } from '../transport/link.js'
 import { fail } from './arguments.js'
 import { Inbox } from './inbox.js'
@@ -8,8 +9,11 @@ import type { Settings } from './options.js'
 import { Session } from './session.js'
 import { connOf, OFFLINE, type Conn, type State } from './state.js'
 
-/** Receives each application message, inside `checkMsg()` / `waitMsg()`. */
-export type MessageCallback = (topic: string, payload: Uint8Array, retained: boolean, dup: boolean, qos: QoS) => void
+/**
+ * Receives each application message, inside `checkMsg()` / `waitMsg()`. The payload is a
+ * Uint8Array whose `toString()` is its text (UTF-8).
+ */
+export type MessageCallback = (topic: string, payload: MqttPayload, retained: boolean, dup: boolean, qos: QoS) => void
 /**
  * Receives each delivery status (`STIMEOUT`, `SDELIVERED`, `SUNKNOWNPID`, `SREFUSED`, `SLOST`);
  * `granted` is the SUBACK return code (0, 1, 2 or 0x80) for a SUBACK.

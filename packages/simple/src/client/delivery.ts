@@ -1,5 +1,6 @@
 import { SLOST, STIMEOUT } from '@x/errno'
 import type { ServerPacket } from '../codec/packet.js'
+import type { MqttPayload } from '../codec/payload.js'
 import { linkFailed, online, write, type Core } from './core.js'
 import { INBOX_LIMIT } from './inbox.js'
 import { react } from './inbound.js'
@@ -46,7 +47,8 @@ function handle(core: Core, conn: Conn | undefined, p: ServerPacket): void {
   if (r.error && conn) return linkFailed(core, conn, r.error)
   const m = r.message
   if (m?.oversize !== undefined) core.onOversize?.(m.topic, m.oversize, m.qos, m.retain)
-  else if (m) core.onMessage?.(m.topic, m.payload, m.retain, m.dup, m.qos)
+  // Decoded by the codec, the payload is an MqttPayload.
+  else if (m) core.onMessage?.(m.topic, m.payload as MqttPayload, m.retain, m.dup, m.qos)
   const s = r.status
   if (s) core.onStatus?.(s.pid, s.status, s.granted)
 }

@@ -1,5 +1,6 @@
 import { field, packet, u16, utf8 } from './bytes.js'
 import type { PublishPacket, QoS } from './packet.js'
+import { MqttPayload } from './payload.js'
 import type { Reader } from './reader.js'
 import { topicNameShapeProblem } from './topic.js'
 
@@ -34,12 +35,12 @@ export function decodePublish(r: Reader, first: number): PublishPacket {
   const problem = topicNameShapeProblem(topic)
   if (problem) throw r.fail(`topic ${JSON.stringify(topic)}: ${problem}`)
   const pid = qos ? r.pid() : undefined
-  const p: PublishPacket = { type: 'publish', topic, payload: r.rest(), qos: qos as QoS, retain: (first & 1) > 0, dup: dup > 0 }
+  const p: PublishPacket = { type: 'publish', topic, payload: r.payload(), qos: qos as QoS, retain: (first & 1) > 0, dup: dup > 0 }
   if (pid) p.pid = pid
   return p
 }
 
-const NOTHING = new Uint8Array(0)
+const NOTHING = new MqttPayload(0)
 
 /**
  * A PUBLISH over the size limit, from its first bytes only (topic and packet id): the payload

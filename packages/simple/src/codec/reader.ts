@@ -1,5 +1,6 @@
 import { MqttError, type ErrorCode } from '@x/errno'
 import { fromUtf8 } from './bytes.js'
+import { MqttPayload } from './payload.js'
 
 /**
  * Reads the fields of one packet body. Every read is checked against the end of the body, so a
@@ -62,6 +63,15 @@ export class Reader {
   /** Everything not read yet. */
   rest(): Uint8Array {
     return this.bytes(this.left)
+  }
+
+  /** Everything not read yet, as a payload: a view of the same bytes, no copy. */
+  payload(): MqttPayload {
+    const body = this.#body
+    const n = this.left
+    const payload = new MqttPayload(body.buffer as ArrayBuffer, body.byteOffset + this.#at, n)
+    this.#at += n
+    return payload
   }
 
   /** Checks that the Remaining Length is `n`, for packets of a fixed size. */

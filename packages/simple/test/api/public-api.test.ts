@@ -5,6 +5,7 @@
 import { describe, expectTypeOf, test } from 'vitest'
 import {
   MqttClient,
+  MqttPayload,
   SDELIVERED,
   SLOST,
   SREFUSED,
@@ -34,14 +35,16 @@ describe('MqttClient', () => {
     expectTypeOf<MqttClient['disconnect']>().returns.toEqualTypeOf<Promise<void>>()
     expectTypeOf<MqttClient['isConnected']>().toEqualTypeOf<boolean>()
     expectTypeOf<MqttClient['setLastWill']>().parameters.toEqualTypeOf<
-      [topic: string, payload: string | Uint8Array, options?: { qos?: QoS; retain?: boolean }]
+      [topic: string, payload: string | Uint8Array | ArrayBuffer | ArrayBufferView, options?: { qos?: QoS; retain?: boolean }]
     >()
   })
 
   test('callbacks: the message callback gets the QoS, the status callback the SUBACK code', () => {
     expectTypeOf<MessageCallback>().parameters.toEqualTypeOf<
-      [topic: string, payload: Uint8Array, retained: boolean, dup: boolean, qos: QoS]
+      [topic: string, payload: MqttPayload, retained: boolean, dup: boolean, qos: QoS]
     >()
+    // The payload is a Uint8Array, as the contract says (whose toString() is its text).
+    expectTypeOf<MqttPayload>().toExtend<Uint8Array>()
     expectTypeOf<StatusCallback>().parameters.toEqualTypeOf<[pid: number, status: number, granted?: number]>()
     expectTypeOf<OversizeCallback>().parameters.toEqualTypeOf<[topic: string, bytes: number, qos: QoS, retained: boolean]>()
     expectTypeOf<MqttClient['setCallback']>().parameter(0).toEqualTypeOf<MessageCallback>()

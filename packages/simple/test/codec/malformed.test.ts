@@ -4,7 +4,7 @@
  * bytes come whole or one at a time, and only after the good packets before it were yielded.
  */
 import { describe, expect, test } from 'vitest'
-import { fromClient, fromServer, isMqttError, PacketDecoder, type ErrorCode, type Packet } from '@x/simple'
+import { fromClient, fromServer, isMqttError, MqttPayload, PacketDecoder, type ErrorCode, type Packet } from '@x/simple'
 import { fingerprint } from './comparable.js'
 import { fixturesFrom, type Fixture } from './fixtures.js'
 import { ascii, cat, hex, pattern, toHex } from './hex.js'
@@ -399,7 +399,7 @@ describe('maxPacketBytes', () => {
           pid: 7,
           retain: false,
           dup: false,
-          payload: new Uint8Array(0),
+          payload: new MqttPayload(0),
           oversize: bytes.length - 2,
         },
         { type: 'pingresp' },
