@@ -55,7 +55,9 @@ describe.each(BROKERS)('%s', (name) => {
     const error = await rejection(r.client.connect())
     expect(error).toMatchObject({ name: 'MqttError', code: 'ECERT', errno: 73, operation: 'connect' })
     expect(error.cause).toMatchObject({ code: expect.stringMatching(/SELF_SIGNED|UNABLE_TO_/) })
-    expect(error.message).toMatch(/^Cannot connect to localhost:\d+: the broker's certificate is not signed by a CA this client trusts: pass that CA as tls\.ca \(/)
+    expect(error.message).toMatch(
+      /^Cannot connect to localhost:\d+: the broker's certificate is not signed by a CA this client trusts: pass that CA as tls\.ca \(/,
+    )
     expect(r.client.isConnected).toBe(false)
   })
 
@@ -75,7 +77,9 @@ describe.each(BROKERS)('%s', (name) => {
     const error = await rejection(r.client.connect())
     expect(error).toMatchObject({ code: 'ECERT', errno: 73 })
     expect(error.cause).toMatchObject({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' })
-    expect(error.message).toContain("the broker's certificate is not for this host name: connect by a name it lists, or set tls.servername to one")
+    expect(error.message).toContain(
+      "the broker's certificate is not for this host name: connect by a name it lists, or set tls.servername to one",
+    )
   })
 
   test('servername overrides the name checked: 127.0.0.1 with servername localhost connects', async () => {

@@ -28,8 +28,13 @@ export function bytesOf(payload: unknown, operation: string): Uint8Array {
   if (payload instanceof Uint8Array) return payload
   if (ArrayBuffer.isView(payload)) return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)
   if (payload instanceof ArrayBuffer) return new Uint8Array(payload)
-  const kind = payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload === 'object' ? 'an object' : `a ${typeof payload}`
-  throw fail('EPAYLOAD', `Cannot ${operation}: the payload is ${kind}; send a string, a Uint8Array (or Buffer), an ArrayBuffer or a DataView`, operation)
+  const kind =
+    payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload === 'object' ? 'an object' : `a ${typeof payload}`
+  throw fail(
+    'EPAYLOAD',
+    `Cannot ${operation}: the payload is ${kind}; send a string, a Uint8Array (or Buffer), an ArrayBuffer or a DataView`,
+    operation,
+  )
 }
 
 /** The topic name (or filter) when valid; otherwise ETOPIC (EFILTER) naming the rule it breaks. */
