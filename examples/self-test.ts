@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MqttClient, SDELIVERED, nodeTransport, type Link, type QoS } from '@x/simple'
-import { BROKER_USAGE, intArg, parseExampleArgs } from './lib/args.js'
+import { BROKER_USAGE, UsageError, intArg, parseExampleArgs } from './lib/args.js'
 import { openBroker, type ConnectionOptions } from './lib/broker.js'
 import { explain, isMain, runMain, type Print } from './lib/main.js'
 
@@ -234,7 +234,8 @@ export async function main(argv: string[], print: Print = console.log): Promise<
   const timeout = intArg(args.timeout, 'timeout', 5000, 1)
   const only = args.only?.split(',').map((s) => s.trim())
   const unknown = only?.filter((name) => !CHECKS.some((c) => c.name === name)) ?? []
-  if (unknown.length) throw new Error(`unknown check ${unknown.join(', ')}; there are: ${CHECKS.map((c) => c.name).join(', ')}`)
+  if (unknown.length)
+    throw new UsageError(`--only: unknown check ${unknown.join(', ')}; there are: ${CHECKS.map((c) => c.name).join(', ')}`)
 
   const broker = await openBroker(args, { print })
   const id = `selftest-${randomBytes(3).toString('hex')}`

@@ -323,5 +323,9 @@ describe('command lines', () => {
     await expect(run(ledRemote, ['--bogus'])).rejects.toBeInstanceOf(UsageError)
     await expect(run(ledRemote, ['--ticks', 'many'])).rejects.toThrow('--ticks must be a whole number from 1 to 1000000, not "many"')
     await expect(run(livingRoomLight, ['extra'])).rejects.toBeInstanceOf(UsageError)
+    // An unknown check for --only is a usage mistake too (exit code 2), named with the ones there are.
+    await expect(run(selfTest, ['--only', 'qos9'])).rejects.toThrow(
+      expect.objectContaining({ name: 'UsageError', message: expect.stringContaining('--only: unknown check qos9; there are: ') }),
+    )
   })
 })

@@ -1,0 +1,161 @@
+/**
+ * The packages as a user gets them: each one packed (`pnpm pack`, which builds it first), the
+ * tarballs installed into a fresh npm project outside the workspace, and then a program run
+ * against a real broker and a strict TypeScript consumer checked under both `node16` and
+ * `bundler` resolution. No network: the dependencies are packed from the local store too and
+ * npm installs offline.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedded-broker.js'
+
+const run = promisify(execFile)
+// pnpm as it runs this test (CI starts it with npx, so it may not be on PATH), else from PATH.
+const execpath = process.env['npm_execpath']
+const pnpm = (args: string[]): [string, string[]] => (execpath?.includes('pnpm') ? [process.execPath, [execpath, ...args]] : ['pnpm', args])
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const PACKAGES = ['errno', 'simple', 'robust'] as const
+
+/** The folder of an installed package, found as Node's resolution would from `from` (its exports need not list package.json). */
+function packageFolder(name: string, from: string): string {
+  for (let at = from; ; at = dirname(at)) {
+    const candidate = join(at, 'node_modules', name)
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate)
+    if (dirname(at) === at) throw new Error(`${name} is not installed where ${from} can see it`)
+  }
+}
+
+let dir: string
+let project: string
+let broker: EmbeddedBroker
+const tarballs: Record<string, string> = {}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'x-mqtt-pack-'))
+  const packed = join(dir, 'tarballs')
+  for (const name of PACKAGES) {
+    const [command, args] = pnpm(['pack', '--pack-destination', packed])
+    await run(command, args, { cwd: join(ROOT, 'packages', name), timeout: 120_000 })
+  }
+  for (const file of readdirSync(packed)) tarballs[file.replace(/-\d+\.\d+\.\d+\.tgz$/, '')] = join(packed, file)
+  // The third-party dependencies, and TypeScript's Node types, from the local store: offline.
+  const robust = join(ROOT, 'packages', 'robust')
+  const pRetry = packageFolder('p-retry', robust)
+  const folders = [
+    packageFolder('eventemitter3', robust),
+    pRetry,
+    packageFolder('is-network-error', pRetry),
+    packageFolder('@types/node', ROOT),
+  ]
+  for (const folder of folders) {
+    const { stdout } = await run('npm', ['pack', folder, '--pack-destination', packed, '--ignore-scripts'], { timeout: 60_000 })
+    tarballs[folder] = join(packed, stdout.trim().split('\n').at(-1) as string)
+  }
+  const undici = packageFolder('undici-types', packageFolder('@types/node', ROOT))
+  const { stdout } = await run('npm', ['pack', undici, '--pack-destination', packed, '--ignore-scripts'], { timeout: 60_000 })
+  tarballs[undici] = join(packed, stdout.trim().split('\n').at(-1) as string)
+  project = join(dir, 'app')
+  await run('mkdir', ['-p', project])
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
+  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', ...Object.values(tarballs)], {
+    cwd: project,
+    timeout: 120_000,
+  })
+  broker = await startEmbeddedBroker()
+}, 300_000)
+
+afterAll(async () => {
+  await broker?.close()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+test('each tarball holds the built code, its types, LICENSE and README, and real version ranges', async () => {
+  for (const name of PACKAGES) {
+    const { stdout } = await run('tar', ['tzf', tarballs[`x-${name}`] as string])
+    const files = stdout.trim().split('\n')
+    expect(files, name).toEqual(
+      expect.arrayContaining(['package/LICENSE', 'package/README.md', 'package/dist/index.js', 'package/dist/index.d.ts']),
+    )
+    expect(
+      files.filter((f) => f.includes('/src/') || f.includes('/test/')),
+      `${name}: no sources or tests`,
+    ).toEqual([])
+    const { stdout: json } = await run('tar', ['xzf', tarballs[`x-${name}`] as string, '-O', 'package/package.json'])
+    const manifest = JSON.parse(json) as { dependencies?: Record<string, string>; exports: unknown; publishConfig: { access: string } }
+    expect(JSON.stringify(manifest.dependencies ?? {}), name).not.toContain('workspace:')
+    expect(manifest.exports).toEqual({ '.': { types: './dist/index.d.ts', default: './dist/index.js' } })
+    expect(manifest.publishConfig.access).toBe('public')
+  }
+})
+
+test('a program using the installed packages talks to a real broker', async () => {
+  writeFileSync(
+    join(project, 'main.js'),
+    `import { RobustClient } from '@x/robust'
+import { MqttClient, SDELIVERED } from '@x/simple'
+import { describe } from '@x/errno'
+const url = process.argv[2]
+const sub = new RobustClient({ clientId: 'installed-sub', server: url })
+const got = new Promise((resolve) => sub.on('message', (topic, payload) => resolve(topic + ' ' + payload.toString())))
+await sub.connect()
+await sub.subscribe('installed/t', { qos: 1 })
+const pub = new MqttClient({ clientId: 'installed-pub', server: url })
+let acked = false
+pub.setCallbackStatus((_pid, status) => (acked = status === SDELIVERED))
+await pub.connect()
+await pub.publish('installed/t', 'hello from the tarballs', { qos: 1 })
+while (!acked) await pub.waitMsg(1000)
+console.log(await got)
+console.log(describe(24))
+await pub.disconnect()
+await sub.close()
+`,
+  )
+  const { stdout } = await run(process.execPath, ['main.js', broker.url], { cwd: project, timeout: 20_000 })
+  expect(stdout).toBe('installed/t hello from the tarballs\nConnection refused: bad user name or password (CONNACK 4)\n')
+})
+
+test.each([
+  ['node16', { module: 'node16', moduleResolution: 'node16' }],
+  ['bundler', { module: 'esnext', moduleResolution: 'bundler' }],
+])('a strict TypeScript consumer type-checks against the installed types (%s resolution)', async (name, resolution) => {
+  writeFileSync(
+    join(project, `consumer-${name}.ts`),
+    `import { RobustClient, type MessageInfo } from '@x/robust'
+import { MqttClient, SLOST, type QoS } from '@x/simple'
+import { isMqttError, type ErrorCode } from '@x/errno'
+const client = new RobustClient({ clientId: 'c', server: 'mqtt://127.0.0.1', will: { topic: 'c/status', payload: 'gone' } })
+client.on('message', (topic: string, payload: Uint8Array, info: MessageInfo) => {
+  const qos: QoS = info.qos
+  console.log(topic, payload.toString(), qos)
+})
+const simple = new MqttClient({ clientId: 's', server: 'mqtt://127.0.0.1' })
+simple.setCallbackStatus((pid: number, status: number, granted?: number) => console.log(pid, status === SLOST, granted))
+export async function go(): Promise<void> {
+  try {
+    await client.connect({ signal: AbortSignal.timeout(1000) })
+  } catch (error) {
+    const code: ErrorCode | undefined = isMqttError(error) ? error.code : undefined
+    console.log(code)
+  }
+}
+`,
+  )
+  writeFileSync(
+    join(project, `tsconfig-${name}.json`),
+    JSON.stringify({
+      compilerOptions: { ...resolution, target: 'es2022', strict: true, exactOptionalPropertyTypes: true, noEmit: true, types: ['node'] },
+      files: [`consumer-${name}.ts`],
+    }),
+  )
+  const tsc = join(packageFolder('typescript', ROOT), 'bin', 'tsc')
+  const result = await run(process.execPath, [tsc, '-p', `tsconfig-${name}.json`], { cwd: project, timeout: 60_000 }).catch(
+    (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),
+  )
+  expect(result.stdout).toBe('')
+})
