@@ -1,7 +1,5 @@
-/**
- * Test helpers: collect what an example prints, wait for a line, and find a closed port.
- */
-import net from 'node:net'
+/** Test helper: collect what an example prints, and wait for a line. */
+export { closedPort } from '@x/test-support/ports.js'
 
 export interface Output {
   print: (line: string) => void
@@ -40,13 +38,4 @@ export function collect(): Output {
         check()
       }),
   }
-}
-
-/** A loopback port nothing listens on (it was free a moment ago). */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { expect, test } from 'vitest'
 import { makeCerts } from '../lib/certs.js'
 import { startEmbeddedBroker } from '../lib/embedded-broker.js'
-import { run } from '../lib/processes.js'
+import { run } from '@x/test-support/processes.js'
 import { closedPort } from './output.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))

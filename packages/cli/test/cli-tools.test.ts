@@ -2,23 +2,21 @@
  * The mqtt command as a user runs it (its bin, in a child process; once through `pnpm mqtt`)
  * side by side with mosquitto_pub and mosquitto_sub: our pub to their sub and their pub to our
  * sub, against the mosquitto daemon and against aedes; the exit codes for a password-protected
- * mosquitto listener, a closed port and an invalid topic. The self-test example runs against
- * mosquitto too.
+ * mosquitto listener, a closed port and an invalid topic.
  */
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
-import { startEmbeddedBroker, type EmbeddedBroker } from '../lib/embedded-broker.js'
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../../examples/lib/embedded-broker.js'
 import { startMosquitto, type Mosquitto } from '@x/test-support/mosquitto.js'
-import { run, start } from '../lib/processes.js'
-import { main as selfTest } from '../self-test.js'
-import { closedPort, collect } from './output.js'
+import { closedPort } from '@x/test-support/ports.js'
+import { run, start } from '@x/test-support/processes.js'
 
-const EXAMPLES = fileURLToPath(new URL('..', import.meta.url))
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const BIN = fileURLToPath(new URL('../bin/mqtt.mjs', import.meta.url))
+const PACKAGE = fileURLToPath(new URL('..', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+const BIN = fileURLToPath(new URL('../bin/mqtt.js', import.meta.url))
 
 /** Runs our mqtt command to the end. */
-const mqtt = (args: string[], input = '') => run(process.execPath, [BIN, ...args], { cwd: EXAMPLES, input, timeoutMs: 20_000 })
+const mqtt = (args: string[], input = '') => run(process.execPath, [BIN, ...args], { cwd: PACKAGE, input, timeoutMs: 20_000 })
 
 let open: Mosquitto
 let locked: Mosquitto
@@ -82,7 +80,7 @@ describe.each(BROKERS)('with mosquitto_sub and mosquitto_pub, against $name', (b
   test('mosquitto_pub → mqtt sub: -v, wildcard +, QoS 2, -C', async () => {
     const at = ['-h', '127.0.0.1', '-p', String(broker.port())]
     const sub = start(process.execPath, [BIN, 'sub', ...at, '-t', 'theirs/+/x', '-v', '-q', '2', '-C', '2', '-W', '15', '-d'], {
-      cwd: EXAMPLES,
+      cwd: PACKAGE,
       timeoutMs: 20_000,
     })
     try {
@@ -134,7 +132,7 @@ describe('failures, side by side with mosquitto', () => {
   })
 
   test('Ctrl-C (SIGINT) ends mqtt sub cleanly with 0, as mosquitto_sub', async () => {
-    const sub = start(process.execPath, [BIN, 'sub', ...at, '-t', 'forever', '-d'], { cwd: EXAMPLES, timeoutMs: 20_000 })
+    const sub = start(process.execPath, [BIN, 'sub', ...at, '-t', 'forever', '-d'], { cwd: PACKAGE, timeoutMs: 20_000 })
     try {
       await sub.waitFor('subscribed to forever')
       sub.child.kill('SIGINT')
@@ -164,14 +162,8 @@ test('from the repository root: pnpm -s mqtt pub, with -f relative to the folder
     expect(pub).toMatchObject({ code: 0, stderr: '' })
     const done = await sub.finished
     expect(done.code).toBe(0)
-    expect(done.stdout).toContain('"name": "x-mqtt"') // the root's package.json, not examples/'
+    expect(done.stdout).toContain('"name": "x-mqtt"') // the root's package.json, not packages/cli's
   } finally {
     await sub.stop()
   }
 }, 40_000)
-
-test('the self-test example passes against mosquitto', async () => {
-  const out = collect()
-  await selfTest(['--url', open.urls.plain], out.print)
-  expect(out.lines.at(-1)).toBe('8 passed, 0 failed')
-})

@@ -10,7 +10,6 @@ import type { Io } from './io.js'
 import { parseCommandLine } from './options.js'
 import { pub } from './pub.js'
 import { sub } from './sub.js'
-import { isMain } from '../lib/main.js'
 
 const COMMON = `Connection:
   -h, --host HOST        broker host (default localhost)
@@ -120,5 +119,3 @@ export async function main(): Promise<void> {
     process.off('SIGTERM', onSignal)
   }
 }
-
-if (isMain(import.meta.url)) await main()

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { run } from '../cli/mqtt.js'
-import { makeCerts } from '../lib/certs.js'
-import { startEmbeddedBroker, type EmbeddedBroker } from '../lib/embedded-broker.js'
-import { closedPort } from './output.js'
+import { run } from '../src/main.js'
+import { makeCerts } from '../../../examples/lib/certs.js'
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../../examples/lib/embedded-broker.js'
+import { closedPort } from '@x/test-support/ports.js'
 
 /** A stream that keeps what is written, and can wait for some text in it. */
 function capture(): { stream: Writable; text: () => string; bytes: () => Buffer; waitFor: (text: string, ms?: number) => Promise<void> } {
