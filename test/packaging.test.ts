@@ -19,7 +19,8 @@ const run = promisify(execFile)
 const execpath = process.env['npm_execpath']
 const pnpm = (args: string[]): [string, string[]] => (execpath?.includes('pnpm') ? [process.execPath, [execpath, ...args]] : ['pnpm', args])
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const PACKAGES = ['errno', 'simple', 'robust'] as const
+const LIBRARIES = ['errno', 'simple', 'robust'] as const
+const PACKAGES = [...LIBRARIES, 'cli'] as const
 
 /** The folder of an installed package, found as Node's resolution would from `from` (its exports need not list package.json). */
 function packageFolder(name: string, from: string): string {
@@ -74,8 +75,8 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-test('each tarball holds the built code, its types, LICENSE and README, and real version ranges', async () => {
-  for (const name of PACKAGES) {
+test('each library tarball holds the built code, its types, LICENSE and README, and real version ranges', async () => {
+  for (const name of LIBRARIES) {
     const { stdout } = await run('tar', ['tzf', tarballs[`x-${name}`] as string])
     const files = stdout.trim().split('\n')
     expect(files, name).toEqual(
@@ -158,4 +159,48 @@ export async function go(): Promise<void> {
     (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),
   )
   expect(result.stdout).toBe('')
+})
+
+test('the @x/cli tarball: compiled code only, its bin, real version ranges', async () => {
+  const { stdout } = await run('tar', ['tzf', tarballs['x-cli'] as string])
+  const files = stdout.trim().split('\n')
+  expect(files).toEqual(expect.arrayContaining(['package/LICENSE', 'package/README.md', 'package/bin/mqtt.js', 'package/dist/main.js']))
+  expect(files.filter((f) => f.includes('/src/') || f.includes('/test/') || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([])
+  const { stdout: json } = await run('tar', ['xzf', tarballs['x-cli'] as string, '-O', 'package/package.json'])
+  const manifest = JSON.parse(json) as { dependencies: Record<string, string>; bin: Record<string, string> }
+  expect(manifest.bin).toEqual({ mqtt: './bin/mqtt.js' })
+  expect(Object.keys(manifest.dependencies).sort()).toEqual(['@x/robust', '@x/simple'])
+  expect(JSON.stringify(manifest.dependencies)).not.toContain('workspace:')
+})
+
+test('the installed mqtt command starts fast and talks to a real broker', async () => {
+  const mqtt = join(project, 'node_modules', '.bin', 'mqtt')
+  // The fastest of three starts: the first may pay for a cold disk cache.
+  let fastest = Infinity
+  let help = ''
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now()
+    ;({ stdout: help } = await run(mqtt, ['--help'], { cwd: project, timeout: 10_000 }))
+    fastest = Math.min(fastest, performance.now() - started)
+  }
+  expect(help).toContain('Usage: mqtt pub')
+  expect(fastest).toBeLessThan(500)
+  // Through npx, as a user would run it once installed in a project.
+  const npx = await run('npx', ['--offline', 'mqtt', '--version'], { cwd: project, timeout: 30_000 })
+  expect(npx.stdout).toMatch(/^mqtt \d+\.\d+\.\d+ \(@x\/cli\), MQTT 3\.1\.1\n$/)
+
+  const [host, port] = [new URL(broker.url).hostname, new URL(broker.url).port]
+  const at = ['-h', host, '-p', port]
+  const sub = execFile(mqtt, ['sub', ...at, '-t', 'installed/cli', '-C', '1', '-W', '15', '-d'], { cwd: project, timeout: 20_000 })
+  const subscribed = new Promise<void>((resolve) =>
+    sub.stderr?.on('data', (chunk: Buffer) => chunk.toString().includes('subscribed to') && resolve()),
+  )
+  const finished = new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    let out = ''
+    sub.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    sub.on('close', (code) => resolve({ code, stdout: out }))
+  })
+  await Promise.race([subscribed, finished])
+  await run(mqtt, ['pub', ...at, '-t', 'installed/cli', '-m', '-from the tarball', '-q', '1'], { cwd: project, timeout: 10_000 })
+  expect(await finished).toEqual({ code: 0, stdout: '-from the tarball\n' })
 })

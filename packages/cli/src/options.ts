@@ -1,68 +1,54 @@
 /**
- * The command line of `mqtt pub` / `mqtt sub`: mosquitto_pub / mosquitto_sub's everyday flags,
- * parsed with node:util's parseArgs into one checked configuration. Every mistake is a CliError
- * with exit code 2 (USAGE), except a bad topic, which is 3 (TOPIC) and names the rule it breaks.
+ * The command line of `mqtt pub` / `mqtt sub`, parsed with node:util's parseArgs into one checked
+ * configuration, before anything connects. Every mistake is a CliError with exit code 2 (USAGE)
+ * that says what was wrong, except a bad topic, which is 3 (TOPIC) and names the rule it breaks.
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { qosOf, topicOf, type ClientOptions, type QoS, type TlsOptions } from '@x/simple'
+import { qosOf, topicOf, type ClientOptions, type QoS } from '@x/simple'
 import { CliError, EXIT, failureOf } from './exit-codes.js'
+import { attachValues, FLAGS, letterOf, ONLY, spelled, type Flag } from './flags.js'
+import { printerOf, type Received } from './format.js'
+import { tlsOptionsOf, wantsTls } from './tls-config.js'
+import { seconds, usage, whole } from './usage.js'
 
 export type Command = 'pub' | 'sub'
 
-const OPTIONS = {
-  host: { type: 'string', short: 'h' },
-  port: { type: 'string', short: 'p' },
-  topic: { type: 'string', short: 't', multiple: true },
-  message: { type: 'string', short: 'm' },
-  qos: { type: 'string', short: 'q' },
-  retain: { type: 'boolean', short: 'r' },
-  id: { type: 'string', short: 'i' },
-  username: { type: 'string', short: 'u' },
-  pw: { type: 'string', short: 'P' },
-  keepalive: { type: 'string', short: 'k' },
-  verbose: { type: 'boolean', short: 'v' },
-  count: { type: 'string', short: 'C' },
-  timeout: { type: 'string', short: 'W' },
-  'stdin-line': { type: 'boolean', short: 'l' },
-  'stdin-file': { type: 'boolean', short: 's' },
-  file: { type: 'string', short: 'f' },
-  'null-message': { type: 'boolean', short: 'n' },
-  url: { type: 'string', short: 'L' },
-  cafile: { type: 'string' },
-  cert: { type: 'string' },
-  key: { type: 'string' },
-  insecure: { type: 'boolean' },
-  debug: { type: 'boolean', short: 'd' },
-  help: { type: 'boolean' },
-} as const
-
-type Flag = keyof typeof OPTIONS
-const ONLY: Record<Command, Flag[]> = {
-  pub: ['message', 'retain', 'stdin-line', 'stdin-file', 'file', 'null-message'],
-  sub: ['verbose', 'count'],
-}
-
 /** Where the message of `mqtt pub` comes from. */
 export type Source = { kind: 'payload'; payload: Uint8Array } | { kind: 'lines' } | { kind: 'stdin' }
+
+export interface Will {
+  topic: string
+  payload: Uint8Array
+  qos: QoS
+  retain: boolean
+}
 
 export interface Config {
   command: Command
   /** host:port, for messages. */
   where: string
-  client: ClientOptions
+  client: ClientOptions & { clientId: string }
+  /** -c: false, the broker keeps the session. */
+  cleanSession: boolean
+  will: Will | undefined
   topics: string[]
   qos: QoS
   retain: boolean
-  verbose: boolean
   debug: boolean
   /** -C: stop after this many messages. */
   count: number | undefined
   /** -W, in milliseconds. */
   timeoutMs: number | undefined
   source: Source
+  /** --repeat and --repeat-delay: how many times to publish the message, and the wait between. */
+  repeat: { times: number; delayMs: number }
+  /** -R: retained messages are not printed (nor counted). */
+  skipRetained: boolean
+  /** How sub prints a message (-v, -N, -F). */
+  print: (m: Received) => Buffer
 }
 
 /** What -L mqtt(s)://user:password@host:port/topic holds. `#` and `+` are kept in the topic. */
@@ -87,39 +73,45 @@ function parseUrl(url: string): { tls: boolean; host: string; port?: number; use
   }
 }
 
-const usage = (message: string): CliError => new CliError(EXIT.USAGE, `${message}\nSee mqtt --help.`)
-
-function whole(value: string | undefined, flag: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw usage(`${flag} needs a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`)
+/** Flags of MQTT 5 or of other protocol versions: refused with what to use instead. */
+function refuseOtherVersions(values: { 'protocol-version'?: string | undefined; 'session-expiry-interval'?: string | undefined }): void {
+  if (values['session-expiry-interval'] !== undefined) {
+    throw usage(
+      '-x (session expiry interval) is MQTT 5; mqtt speaks MQTT 3.1.1, which has none. For a session the broker keeps, use -c with -i ID',
+    )
   }
-  return Number(value)
+  const version = values['protocol-version']
+  if (version !== undefined && !/^(mqttv)?311$/.test(version)) {
+    throw usage(`-V ${JSON.stringify(version)}: mqtt speaks MQTT 3.1.1 only (-V mqttv311)`)
+  }
 }
+
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 
 /**
  * Parses the flags after `pub` / `sub`. Relative file names are taken from `cwd` (the folder
  * the user ran the command in).
  */
-export function parseCommandLine(command: Command, argv: string[], cwd: string): Config | 'help' {
+export function parseCommandLine(command: Command, argv: string[], cwd: string): Config | 'help' | 'version' {
   let values
   try {
-    ;({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }))
+    ;({ values } = parseArgs({ args: attachValues(argv), options: FLAGS, strict: true, allowPositionals: false }))
   } catch (error) {
     throw usage((error as Error).message)
   }
   if (values.help) return 'help'
+  if (values.version) return 'version'
   const other: Command = command === 'pub' ? 'sub' : 'pub'
   for (const flag of ONLY[other]) {
-    const spec: { readonly type: string; readonly short?: string } = OPTIONS[flag]
-    const short = spec.short ?? ''
-    if (values[flag] !== undefined) throw usage(`-${short} (--${flag}) is for mqtt ${other}, not mqtt ${command}`)
+    if (values[flag] !== undefined) throw usage(`${spelled(flag)} is for mqtt ${other}, not mqtt ${command}`)
   }
-  const read = (file: string, what: string): Buffer => {
+  refuseOtherVersions(values)
+  const path = (file: string): string => (isAbsolute(file) ? file : resolve(cwd, file))
+  const read = (file: string, flag: string): Buffer => {
     try {
-      return readFileSync(isAbsolute(file) ? file : resolve(cwd, file))
+      return readFileSync(path(file))
     } catch (error) {
-      throw usage(`cannot read ${what} ${file}: ${(error as Error).message}`)
+      throw usage(`cannot read ${flag} ${file}: ${(error as Error).message}`)
     }
   }
 
@@ -129,85 +121,110 @@ export function parseCommandLine(command: Command, argv: string[], cwd: string):
   const password = values.pw ?? fromUrl?.password
   if (password !== undefined && user === undefined)
     throw usage('-P (password) needs -u (user name): MQTT 3.1.1 sends a password only with a user name')
-  if ((values.cert === undefined) !== (values.key === undefined)) throw usage('--cert and --key go together')
-
-  const useTls = fromUrl?.tls === true || values.cafile !== undefined || values.cert !== undefined || values.insecure === true
+  const useTls = fromUrl?.tls === true || wantsTls(values)
   const port = whole(values.port, '-p', 1, 65535) ?? fromUrl?.port ?? (useTls ? 8883 : 1883)
-  let tls: TlsOptions | undefined
-  if (useTls) {
-    tls = {
-      ...(values.cafile !== undefined && { ca: read(values.cafile, '--cafile') }),
-      ...(values.cert !== undefined && { cert: read(values.cert, '--cert') }),
-      ...(values.key !== undefined && { key: read(values.key, '--key') }),
-      // As mosquitto's --insecure: the certificate chain is still checked, not the host name.
-      ...(values.insecure && { checkServerIdentity: () => undefined }),
-    }
-  }
+  const tls = useTls ? tlsOptionsOf(values, read, path) : undefined
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`
 
   const topics = values.topic ?? (fromUrl?.topic !== undefined ? [fromUrl.topic] : [])
   if (!topics.length) throw usage('a topic is needed: -t TOPIC (or -L URL with a topic)')
   if (command === 'pub' && topics.length > 1) throw usage('one topic only (-t): a message goes to one topic')
-  try {
-    // Checked here, before connecting: the message names the rule the topic breaks.
-    for (const t of topics) topicOf(t, command === 'sub', command === 'pub' ? 'publish to' : 'subscribe to')
-  } catch (error) {
-    throw failureOf(error, `${host}:${port}`)
-  }
-  // Some versions of topicOf() leave the length to the encoder (ESTRTOLONG, shared with client
-  // ids): checked here too, so that a long topic is always an invalid topic (3), before connecting.
-  for (const t of topics) {
+  const checkTopic = (t: string, filter: boolean, what: string): void => {
+    try {
+      // Checked here, before connecting: the message names the rule the topic breaks.
+      topicOf(t, filter, what)
+    } catch (error) {
+      throw failureOf(error, where)
+    }
+    // Some versions of topicOf() leave the length to the encoder (ESTRTOLONG, shared with client
+    // ids): checked here too, so that a long topic is always an invalid topic (3), before connecting.
     const bytes = Buffer.byteLength(t)
     if (bytes > 65_535)
       throw new CliError(EXIT.TOPIC, `invalid topic: it is ${bytes} bytes long; topics may have at most 65,535 [MQTT-4.7.3-3]`)
   }
+  for (const t of topics) checkTopic(t, command === 'sub', command === 'pub' ? 'publish to' : 'subscribe to')
 
-  let qos: QoS = 0
-  if (values.qos !== undefined) {
+  const qosFlag = (value: string | undefined, flag: string, doing: string): QoS => {
+    if (value === undefined) return 0
     try {
-      qos = qosOf(/^\d$/.test(values.qos) ? Number(values.qos) : values.qos, command === 'pub' ? 'publish' : 'subscribe')
+      return qosOf(/^\d$/.test(value) ? Number(value) : value, doing)
     } catch (error) {
-      throw usage((error as Error).message)
+      throw usage(`${flag}: ${(error as Error).message}`)
     }
+  }
+  const qos = qosFlag(values.qos, '-q', command === 'pub' ? 'publish' : 'subscribe')
+
+  let will: Will | undefined
+  const willTopic = values['will-topic']
+  if (willTopic === undefined) {
+    const stray = (['will-payload', 'will-qos', 'will-retain'] as const).find((f) => values[f] !== undefined)
+    if (stray) throw usage(`--${stray} needs --will-topic: the last will is published to that topic`)
+  } else {
+    checkTopic(willTopic, false, 'publish the will to')
+    will = {
+      topic: willTopic,
+      payload: utf8(values['will-payload'] ?? ''),
+      qos: qosFlag(values['will-qos'], '--will-qos', 'publish the will'),
+      retain: values['will-retain'] === true,
+    }
+  }
+
+  const clientId = values.id ?? `mqtt-${command}-${randomBytes(4).toString('hex')}`
+  const cleanSession = values['disable-clean-session'] !== true
+  if (!cleanSession && (values.id === undefined || values.id === '')) {
+    throw usage('-c (a session the broker keeps) needs -i ID: the broker finds the session by its client id')
   }
 
   let source: Source = { kind: 'payload', payload: new Uint8Array() }
+  const repeatTimes = whole(values.repeat, '--repeat', 1, 1_000_000_000) ?? 1
   if (command === 'pub') {
-    const given = (['message', 'file', 'null-message', 'stdin-line', 'stdin-file'] as const).filter((f) => values[f] !== undefined)
+    const sources: Flag[] = ['message', 'file', 'null-message', 'stdin-line', 'stdin-file']
+    const given = sources.flatMap((f) => Array<string>((values[f] as unknown[] | undefined)?.length ?? 0).fill(`-${letterOf(f)}`))
     if (given.length !== 1) {
+      const got = given.length === 2 && given[0] === given[1] ? `${given[0]} twice` : given.join(' and ')
       throw usage(
-        `one message source is needed: -m MESSAGE, -f FILE, -n (null message), -l (lines of stdin) or -s (all of stdin)${given.length ? `; got ${given.map((f) => `--${f}`).join(', ')}` : ''}`,
+        given.length
+          ? `only one message at a time (mosquitto_pub: "Only one type of message can be sent at once"): got ${got}`
+          : 'one message source is needed: -m MESSAGE, -f FILE, -n (null message), -l (lines of stdin) or -s (all of stdin)',
       )
     }
-    if (values.message !== undefined) source = { kind: 'payload', payload: new TextEncoder().encode(values.message) }
-    else if (values.file !== undefined) source = { kind: 'payload', payload: read(values.file, '-f') }
+    if (values.message) source = { kind: 'payload', payload: utf8(values.message[0] as string) }
+    else if (values.file) source = { kind: 'payload', payload: read(values.file[0] as string, '-f') }
     else if (values['stdin-line']) source = { kind: 'lines' }
-    else source = { kind: 'stdin' }
+    else if (values['stdin-file']) source = { kind: 'stdin' }
+    if (source.kind === 'lines' && values.repeat !== undefined) throw usage('--repeat needs one message (-m, -f, -n or -s), not -l')
   }
 
   const keepaliveSec = whole(values.keepalive, '-k', 0, 65535) ?? 60
-  const timeoutSec = whole(values.timeout, '-W', 1, 2_000_000)
-  const timeoutMs = timeoutSec === undefined ? undefined : timeoutSec * 1000
+  const timeoutMs = seconds(values.timeout, '-W', 2_000_000)
+  if (timeoutMs === 0) throw usage('-W needs more than 0 seconds')
   return {
     command,
-    where: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+    where,
     client: {
-      clientId: values.id ?? `mqtt-${command}-${randomBytes(4).toString('hex')}`,
+      clientId,
       server: host,
       port,
       keepaliveSec,
       ...(user !== undefined && { user }),
       ...(password !== undefined && { password }),
       ...(tls && { tls }),
-      // -W bounds the wait for acknowledgements too (pub); otherwise 10 s.
+      // -W bounds the wait for the connection (at most the usual 5 s)…
+      socketTimeoutMs: Math.min(5000, timeoutMs ?? 5000),
+      // …and for acknowledgements (pub); otherwise 10 s.
       messageTimeoutMs: timeoutMs ?? 10_000,
     },
+    cleanSession,
+    will,
     topics,
     qos,
     retain: values.retain === true,
-    verbose: values.verbose === true,
     debug: values.debug === true,
     count: whole(values.count, '-C', 1, 1_000_000_000),
     timeoutMs,
     source,
+    repeat: { times: repeatTimes, delayMs: seconds(values['repeat-delay'], '--repeat-delay', 2_000_000) ?? 0 },
+    skipRetained: values['no-retained'] === true,
+    print: printerOf({ verbose: values.verbose === true, noEol: values['no-eol'] === true, format: values.format, clientId }),
   }
 }

@@ -1,11 +1,13 @@
 /**
- * `mqtt pub`: connect, publish one message (-m, -f, -n, -s) or one per line of stdin (-l),
- * wait for the acknowledgements of QoS 1/2 (PUBACK / PUBCOMP, at most -W seconds, or 10), then
- * disconnect.
+ * `mqtt pub`: connect, publish one message (-m, -f, -n, -s; --repeat times) or one per line of
+ * stdin (-l), wait for the acknowledgements of QoS 1/2 (PUBACK / PUBCOMP, at most -W seconds, or
+ * 10), then disconnect.
  */
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { MqttClient, SDELIVERED, STIMEOUT } from '@x/simple'
+import { debugOf } from './debug.js'
 import { CliError, EXIT } from './exit-codes.js'
 import type { Io } from './io.js'
 import type { Config } from './options.js'
@@ -17,32 +19,30 @@ async function readAll(stream: Readable): Promise<Uint8Array> {
 }
 
 export async function pub(cfg: Config, io: Io): Promise<void> {
-  const debug = (line: string): void => void (cfg.debug && io.stderr.write(`${line}\n`))
+  const debug = debugOf(cfg, io)
   const topic = cfg.topics[0] as string
   // -s: the whole of stdin is the message; read before connecting, so the connection does not idle.
   const whole = cfg.source.kind === 'stdin' ? await readAll(io.stdin) : undefined
 
-  const client = new MqttClient(cfg.client)
+  const client = new MqttClient({ ...cfg.client, ...(debug.transport && { transport: debug.transport }) })
+  if (cfg.will) client.setLastWill(cfg.will.topic, cfg.will.payload, cfg.will)
   const pending = new Set<number>()
   let unacknowledged = 0
   client.setCallbackStatus((pid, status) => {
     if (!pending.delete(pid)) return
-    if (status === SDELIVERED) debug(`acknowledged: pid ${pid}`)
     if (status === STIMEOUT) unacknowledged++
+    else if (status !== SDELIVERED) unacknowledged++ // SLOST: the session was lost before the acknowledgement
   })
   const send = async (payload: Uint8Array): Promise<void> => {
     const pid = await client.publish(topic, payload, { qos: cfg.qos, retain: cfg.retain })
     if (pid !== undefined) pending.add(pid)
-    debug(`published ${payload.length} bytes to ${topic} (QoS ${cfg.qos}${cfg.retain ? ', retained' : ''}${pid ? `, pid ${pid}` : ''})`)
     client.checkMsg() // acknowledgements that have arrived meanwhile; never waits
   }
+  const stopped = (): boolean => io.signal?.aborted === true
 
   try {
-    await client.connect()
-    debug(`connected to ${cfg.where} as ${cfg.client.clientId}`)
-    if (cfg.source.kind === 'payload') await send(cfg.source.payload)
-    else if (whole) await send(whole)
-    else {
+    await client.connect({ cleanSession: cfg.cleanSession, ...(io.signal && { signal: io.signal }) })
+    if (cfg.source.kind === 'lines') {
       // -l: one message per line (an empty line is an empty message, as with mosquitto_pub).
       const lines = createInterface({ input: io.stdin, crlfDelay: Infinity })
       const stop = (): void => lines.close()
@@ -52,12 +52,18 @@ export async function pub(cfg: Config, io: Io): Promise<void> {
       } finally {
         io.signal?.removeEventListener('abort', stop)
       }
+    } else {
+      const payload = whole ?? (cfg.source.kind === 'payload' ? cfg.source.payload : new Uint8Array())
+      for (let n = 0; n < cfg.repeat.times && !stopped(); n++) {
+        if (n && cfg.repeat.delayMs) await sleep(cfg.repeat.delayMs, undefined, { signal: io.signal }).catch(() => undefined)
+        if (!stopped()) await send(payload)
+      }
     }
     // QoS 1/2: wait for PUBACK / PUBCOMP. Each pending id gets STIMEOUT at messageTimeoutMs, so
     // this ends; the extra second is a margin for that status to be reported.
     const deadline = Date.now() + (cfg.client.messageTimeoutMs ?? 10_000) + 1000
-    while (pending.size && Date.now() < deadline) await client.waitMsg(deadline - Date.now())
-    const missing = unacknowledged + pending.size
+    while (pending.size && Date.now() < deadline && !stopped()) await client.waitMsg(deadline - Date.now())
+    const missing = unacknowledged + (stopped() ? 0 : pending.size)
     if (missing) {
       const ack = cfg.qos === 2 ? 'PUBCOMP' : 'PUBACK'
       throw new CliError(

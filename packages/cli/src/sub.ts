@@ -1,73 +1,90 @@
 /**
- * `mqtt sub`: connect, subscribe to every -t, print each message (its topic first with -v),
- * and stop after -C messages, after -W seconds (exit code 27, as mosquitto_sub), or on Ctrl-C.
+ * `mqtt sub`: connect, subscribe to every -t, print each message (see format.ts), and stop after
+ * -C messages, after -W seconds (exit code 27, as mosquitto_sub), on Ctrl-C, or when stdout is
+ * closed (`| head -n 1`). A link lost after the first connection is not the end: @x/robust
+ * reconnects with backoff and subscribes again, as mosquitto_sub does; -d says so.
  */
-import { MqttClient, MqttError, SDELIVERED, SREFUSED, STIMEOUT } from '@x/simple'
+import { RobustClient } from '@x/robust'
+import { debugOf } from './debug.js'
 import { CliError, EXIT } from './exit-codes.js'
 import type { Io } from './io.js'
 import type { Config } from './options.js'
 
-const NEWLINE = Buffer.from('\n')
+/** How the run ended: normally (0), or with the error to report. */
+type End = { ok: true } | { ok: false; error: unknown }
 
 export async function sub(cfg: Config, io: Io): Promise<void> {
-  const debug = (line: string): void => void (cfg.debug && io.stderr.write(`${line}\n`))
-  const client = new MqttClient(cfg.client)
+  const debug = debugOf(cfg, io)
+  const client = new RobustClient({
+    ...cfg.client,
+    ...(debug.transport && { transport: debug.transport }),
+    cleanSession: cfg.cleanSession,
+    ...(cfg.will && { will: cfg.will }),
+  })
   const wanted = cfg.count
   let received = 0
-  let stopped = false
-  const done = (): boolean => stopped || (wanted !== undefined && received >= wanted)
-
-  client.setCallback((topic, payload) => {
-    if (done()) return // -C reached: the rest of this batch is not printed
-    received++
-    const text = Buffer.from(payload.buffer, payload.byteOffset, payload.length)
-    // mosquitto_sub prints an empty message as "(null)" after the topic.
-    const line = cfg.verbose ? [Buffer.from(`${topic} `), payload.length ? text : Buffer.from('(null)'), NEWLINE] : [text, NEWLINE]
-    io.stdout.write(Buffer.concat(line))
-  })
-
-  // SUBACK: a status with the granted QoS, or a refusal or timeout.
-  const subscribing = new Map<number, string>()
-  let problem: Error | undefined
-  client.setCallbackStatus((pid, status, granted) => {
-    const filter = subscribing.get(pid)
-    if (filter === undefined) return
-    subscribing.delete(pid)
-    if (status === SDELIVERED) debug(`subscribed to ${filter} (QoS ${granted} granted)`)
-    else if (status === SREFUSED) {
-      problem ??= new MqttError('ESUBACKFAIL', `the broker refused the subscription to "${filter}" (SUBACK 0x80)`, { topic: filter, pid })
-    } else if (status === STIMEOUT) problem ??= new CliError(EXIT.TIMEOUT, `no SUBACK for "${filter}" in time`)
-  })
-
-  // Ctrl-C: disconnect, which also ends the waitMsg() under way.
-  const stop = (): void => {
-    stopped = true
-    void client.disconnect()
+  let finish!: (end: End) => void
+  const ended = new Promise<End>((resolve) => (finish = resolve))
+  let over = false
+  const end = (how: End): void => {
+    over = true
+    finish(how)
   }
-  io.signal?.addEventListener('abort', stop)
+
+  client.on('message', (topic, payload, { qos, retained }) => {
+    if (over || (retained && cfg.skipRetained)) return
+    received++
+    io.stdout.write(cfg.print({ topic, payload, qos, retained }))
+    if (wanted !== undefined && received >= wanted) end({ ok: true })
+  })
+  client.on('disconnect', (error) => debug(`lost the link: ${error.message}; reconnecting`))
+  client.on('reconnecting', ({ attempt, delayMs }) => debug(`reconnecting (attempt ${attempt}, after ${delayMs} ms)`))
+  // A reconnect the broker refuses (credentials changed, a subscription now refused): mosquitto_sub
+  // ends there too, with the reason.
+  client.on('error', (error) => end({ ok: false, error }))
+  // `| head -n 1` closes the pipe after what it wanted: that is the end, not a failure.
+  const onOutputError = (error: NodeJS.ErrnoException): void =>
+    end(error.code === 'EPIPE' ? { ok: true } : { ok: false, error: new CliError(EXIT.ERROR, `cannot write the output: ${error.message}`) })
+  io.stdout.on('error', onOutputError)
+  const onAbort = (): void => end({ ok: true })
+  io.signal?.addEventListener('abort', onAbort)
+
+  let timer: NodeJS.Timeout | undefined
   try {
-    await client.connect()
-    debug(`connected to ${cfg.where} as ${cfg.client.clientId}`)
-    // -W counts from here, as mosquitto_sub's does.
-    const deadline = cfg.timeoutMs === undefined ? Infinity : Date.now() + cfg.timeoutMs
-    for (const filter of cfg.topics) subscribing.set(await client.subscribe(filter, { qos: cfg.qos }), filter)
-    while (!done()) {
-      if (problem) throw problem
-      const left = deadline - Date.now()
-      if (left <= 0) {
-        const got = `${received}${wanted === undefined ? '' : ` of ${wanted}`} message${(wanted ?? received) === 1 ? '' : 's'}`
-        throw new CliError(EXIT.TIMEOUT, `timed out after ${(cfg.timeoutMs ?? 0) / 1000} s (-W), received ${got}`)
-      }
-      try {
-        // Without -W, no deadline: a dead link still ends the wait (keepalive, -k).
-        await client.waitMsg(left === Infinity ? undefined : left)
-      } catch (error) {
-        if (stopped) break
-        throw error
-      }
+    // The first connection: what fails it is reported (broker down: 4, refused: 5, TLS: 6…), not
+    // retried as robust would; the retrying is for links lost once up.
+    const first = new AbortController()
+    const giveUp = ({ error }: { error: unknown }): void => first.abort(error)
+    client.once('reconnecting', giveUp)
+    const stop = io.signal ? AbortSignal.any([first.signal, io.signal]) : first.signal
+    try {
+      await client.connect({ signal: stop })
+    } catch (error) {
+      if (io.signal?.aborted) return
+      throw error
+    } finally {
+      client.off('reconnecting', giveUp)
     }
+    // -W counts from here, as mosquitto_sub's does.
+    if (cfg.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        const got = `${received}${wanted === undefined ? '' : ` of ${wanted}`} message${(wanted ?? received) === 1 ? '' : 's'}`
+        end({ ok: false, error: new CliError(EXIT.TIMEOUT, `timed out after ${cfg.timeoutMs! / 1000} s (-W), received ${got}`) })
+      }, cfg.timeoutMs)
+    }
+    for (const filter of cfg.topics) {
+      client.subscribe(filter, { qos: cfg.qos }).then(
+        (granted) => debug(`subscribed to ${filter} (QoS ${granted} granted)`),
+        (error: unknown) => end({ ok: false, error }),
+      )
+    }
+    const how = await ended
+    if (!how.ok) throw how.error
   } finally {
-    io.signal?.removeEventListener('abort', stop)
-    await client.disconnect()
+    clearTimeout(timer)
+    io.signal?.removeEventListener('abort', onAbort)
+    over = true
+    await client.close()
+    io.stdout.off('error', onOutputError)
   }
 }

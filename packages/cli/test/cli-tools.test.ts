@@ -143,6 +143,55 @@ describe('failures, side by side with mosquitto', () => {
     }
   })
 
+  test('mqtt sub | head -n 1: the first message, then a clean exit (0, nothing on stderr) when head has gone', async () => {
+    const pipeline = start(
+      'bash',
+      [
+        '-c',
+        `"${process.execPath}" "${BIN}" sub ${at.join(' ')} -i our-sub-head -t head/t -q 1 | head -n 1; echo "exit \${PIPESTATUS[0]}"`,
+      ],
+      { cwd: PACKAGE, timeoutMs: 20_000 },
+    )
+    try {
+      await open.waitForLog('Sending SUBACK to our-sub-head')
+      expect((await run('mosquitto_pub', [...at, '-t', 'head/t', '-m', 'm1', '-q', '1'])).code).toBe(0)
+      await pipeline.waitFor('m1')
+      // mqtt sub learns that head has gone at its next write (EPIPE), as mosquitto_sub would: keep
+      // publishing, a bounded number of times, until the pipeline has ended.
+      let ended = false
+      void pipeline.finished.finally(() => (ended = true))
+      for (let n = 2; n < 50 && !ended; n++) {
+        await run('mosquitto_pub', [...at, '-t', 'head/t', '-m', `m${n}`, '-q', '1'])
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      const done = await pipeline.finished
+      expect(done.stdout).toBe('m1\nexit 0\n')
+      expect(done.stderr).toBe('')
+    } finally {
+      await pipeline.stop()
+    }
+  })
+
+  test('mqtt sub across a mosquitto restart: reconnects, subscribes again, goes on printing', async () => {
+    const sub = start(process.execPath, [BIN, 'sub', ...at, '-i', 'our-sub-restart', '-t', 'restart/t', '-C', '2', '-W', '30', '-d'], {
+      cwd: PACKAGE,
+      timeoutMs: 35_000,
+    })
+    try {
+      await sub.waitFor('subscribed to restart/t')
+      expect((await run('mosquitto_pub', [...at, '-t', 'restart/t', '-m', 'before'])).code).toBe(0)
+      await sub.waitFor('before')
+      await open.restart()
+      await open.waitForLog('Sending SUBACK to our-sub-restart', 15_000)
+      expect((await run('mosquitto_pub', [...at, '-t', 'restart/t', '-m', 'after'])).code).toBe(0)
+      const done = await sub.finished
+      expect(done).toMatchObject({ code: 0, stdout: 'before\nafter\n' })
+      expect(done.stderr).toMatch(/lost the link: .*; reconnecting/)
+    } finally {
+      await sub.stop()
+    }
+  }, 40_000)
+
   test('mqtt sub -W with nothing arriving: 27, as mosquitto_sub', async () => {
     const ours = await mqtt(['sub', ...at, '-t', 'silent', '-W', '1'])
     const theirs = await run('mosquitto_sub', [...at, '-t', 'silent', '-W', '1'])

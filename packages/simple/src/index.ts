@@ -6,6 +6,7 @@ export { MqttClient, type MessageCallback, type StatusCallback, type OversizeCal
 export type { ClientOptions } from './client/options.js'
 export type { Link, LinkHandlers, Target, TlsOptions, Transport } from './transport/link.js'
 export { nodeTransport } from './transport/node.js'
+export { tracedTransport, type TraceLog } from './transport/traced.js'
 export * from './codec/index.js'
 export * from '@x/errno'
 export { topicOf, qosOf, bytesOf, type Payload } from './client/arguments.js'

@@ -11,8 +11,13 @@ import {
   SREFUSED,
   STIMEOUT,
   SUNKNOWNPID,
+  describePacket,
   topicMatches,
+  tracedTransport,
   type ClientOptions,
+  type Packet,
+  type TraceLog,
+  type Transport,
   type DeliveryStatus,
   type MessageCallback,
   type OversizeCallback,
@@ -72,4 +77,10 @@ test('delivery status values are the literal numbers of the contract', () => {
   expectTypeOf<typeof SLOST>().toEqualTypeOf<4>()
   expectTypeOf<DeliveryStatus>().toEqualTypeOf<0 | 1 | 2 | 3 | 4>()
   expectTypeOf(topicMatches).toEqualTypeOf<(filter: string, topic: string) => boolean>()
+})
+
+test('the debug channel: a transport wrapper and a one-line packet description', () => {
+  expectTypeOf(tracedTransport).toEqualTypeOf<(transport: Transport, log: TraceLog) => Transport>()
+  expectTypeOf<TraceLog>().toEqualTypeOf<(line: string) => void>()
+  expectTypeOf(describePacket).toEqualTypeOf<(p: Packet) => string>()
 })

@@ -1,0 +1,83 @@
+import { describePacket } from '../codec/describe.js'
+import { PacketDecoder, type Direction } from '../codec/decoder.js'
+import { fromClient } from '../codec/from-client.js'
+import { fromServer } from '../codec/from-server.js'
+import type { Packet } from '../codec/packet.js'
+import type { Link, Transport } from './link.js'
+
+/** Where a trace goes: one line per event, e.g. `sending PUBLISH (d0, q1, r0, m7, "a/b", 5 bytes)`. */
+export type TraceLog = (line: string) => void
+
+/** Decodes one direction of the byte stream for the trace; stops (once said) at bytes it cannot read. */
+function reader(direction: Direction<Packet>, verb: string, log: TraceLog): (bytes: Uint8Array) => void {
+  let decoder: PacketDecoder<Packet> | undefined = new PacketDecoder(direction)
+  return (bytes) => {
+    try {
+      for (const packet of decoder?.push(bytes) ?? []) log(`${verb} ${describePacket(packet)}`)
+    } catch (error) {
+      decoder = undefined
+      log(`${verb} bytes the trace cannot read, not traced further: ${(error as Error).message}`)
+    }
+  }
+}
+
+/**
+ * `transport`, with every packet sent and received, and the link's opening and closing, told to
+ * `log`. The debug channel: pass `transport: tracedTransport(nodeTransport, console.error)` to
+ * MqttClient or RobustClient. It is a separate function, so a program that does not trace carries
+ * none of it (bundlers leave it out) and pays nothing.
+ */
+export function tracedTransport(transport: Transport, log: TraceLog): Transport {
+  return async (target, handlers, signal) => {
+    const where = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`
+    log(`connecting to ${where} over ${target.tls ? 'TLS' : 'TCP'}`)
+    const received = reader(fromServer, 'received', log)
+    const sent = reader(fromClient, 'sending', log)
+    // Once the link is closing or lost, the client's destroy() is cleanup, not news.
+    let over = false
+    let link: Link
+    try {
+      link = await transport(
+        target,
+        {
+          onData(chunk) {
+            received(chunk)
+            handlers.onData(chunk)
+          },
+          onClose(error) {
+            over = true
+            log(`connection lost: ${error.message} [${error.code}]`)
+            handlers.onClose(error)
+          },
+        },
+        signal,
+      )
+    } catch (error) {
+      log(`connection to ${where} failed: ${(error as Error).message}`)
+      throw error
+    }
+    log(`connected to ${where}`)
+    return {
+      write(bytes) {
+        sent(bytes)
+        return link.write(bytes)
+      },
+      drain: () => link.drain(),
+      get buffered() {
+        return link.buffered
+      },
+      pause: () => link.pause(),
+      resume: () => link.resume(),
+      end() {
+        over = true
+        log('closing the connection')
+        return link.end()
+      },
+      destroy() {
+        if (!over) log('closing the connection at once')
+        over = true
+        link.destroy()
+      },
+    }
+  }
+}
