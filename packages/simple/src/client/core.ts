@@ -2,7 +2,7 @@ import { MqttError } from '@x/errno'
 import { DISCONNECT } from '../codec/empty.js'
 import type { QoS, ServerPacket, Will } from '../codec/packet.js'
 import type { MqttPayload } from '../codec/payload.js'
-import type { Link, Transport } from '../transport/link.js'
+import { addressOf, type Link, type Transport } from '../transport/link.js'
 import { fail } from './arguments.js'
 import { Inbox } from './inbox.js'
 import type { Settings } from './options.js'
@@ -52,7 +52,7 @@ export function createCore(o: Settings, transport: Transport): Core {
   return {
     o,
     transport,
-    where: `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`,
+    where: addressOf(o.host, o.port),
     session: new Session(),
     inbox: new Inbox(),
     state: OFFLINE,

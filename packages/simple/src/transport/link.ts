@@ -49,3 +49,6 @@ export type TlsOptions = ConnectionOptions
  * with ECLOSED at once.
  */
 export type Transport = (target: Target, handlers: LinkHandlers, signal?: AbortSignal) => Promise<Link>
+
+/** `host:port` for messages, an IPv6 address in brackets: `[::1]:1883`. */
+export const addressOf = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`

@@ -2,7 +2,7 @@
 import { connect as tcp, isIP, type Socket } from 'node:net'
 import { connect as tls } from 'node:tls'
 import { MqttError, type ErrorCode } from '@x/errno'
-import type { Link, LinkHandlers, Target, Transport } from './link.js'
+import { addressOf, type Link, type LinkHandlers, type Target, type Transport } from './link.js'
 import { answersMqtt, answersTls } from './probe.js'
 
 // Node's certificate verification failures: the broker's certificate was not accepted.
@@ -99,7 +99,7 @@ class NodeLink implements Link {
     reject: (error: MqttError) => void,
   ) {
     const { host, port, tls: options, timeoutMs } = target
-    const where = (this.#where = `${host.includes(':') ? `[${host}]` : host}:${port}`)
+    const where = (this.#where = addressOf(host, port))
     this.#target = target
     this.#handlers = handlers
     const socket = (this.#socket = options

@@ -3,7 +3,7 @@ import { PacketDecoder, type Direction } from '../codec/decoder.js'
 import { fromClient } from '../codec/from-client.js'
 import { fromServer } from '../codec/from-server.js'
 import type { Packet } from '../codec/packet.js'
-import type { Link, Transport } from './link.js'
+import { addressOf, type Link, type Transport } from './link.js'
 
 /** Where a trace goes: one line per event, e.g. `sending PUBLISH (d0, q1, r0, m7, "a/b", 5 bytes)`. */
 export type TraceLog = (line: string) => void
@@ -29,7 +29,7 @@ function reader(direction: Direction<Packet>, verb: string, log: TraceLog): (byt
  */
 export function tracedTransport(transport: Transport, log: TraceLog): Transport {
   return async (target, handlers, signal) => {
-    const where = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`
+    const where = addressOf(target.host, target.port)
     log(`connecting to ${where} over ${target.tls ? 'TLS' : 'TCP'}`)
     const received = reader(fromServer, 'received', log)
     const sent = reader(fromClient, 'sending', log)
