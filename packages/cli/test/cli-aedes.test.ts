@@ -4,11 +4,11 @@
  * each failure a shell user meets.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { makeCerts } from '../../../examples/lib/certs.js'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../examples/lib/embedded-broker.js'
+import { FakeBroker } from '@x/test-support/fake-broker.js'
 import { closedPort } from '@x/test-support/ports.js'
 import { folder, mqtt, subscriber as subscribedAt } from './support/in-process.js'
 
@@ -194,20 +194,16 @@ describe('failures a shell user meets', () => {
   })
 
   test('no PUBACK within -W (a broker that accepts the connection and then ignores us): exit 27', async () => {
-    const mute = net.createServer((socket) => {
-      socket.once('data', () => socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00]))) // CONNACK, then nothing
-      socket.on('error', () => {})
-    })
-    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve))
+    const mute = await FakeBroker.start() // answers CONNECT with CONNACK, then nothing
     try {
-      const port = String((mute.address() as net.AddressInfo).port)
+      const port = String(mute.port)
       const started = Date.now()
       const result = await mqtt(['pub', '-h', '127.0.0.1', '-p', port, '-t', 'a', '-m', 'x', '-q', '1', '-W', '1']).done
       expect(result.code).toBe(27)
       expect(result.stderr).toBe('mqtt pub: no PUBACK for 1 message(s) within 1 s (-W)\n')
       expect(Date.now() - started).toBeLessThan(4000)
     } finally {
-      await new Promise((resolve) => mute.close(resolve))
+      await mute.close()
     }
   })
 })

@@ -4,14 +4,14 @@
  * -d showing the packets, --version, and how pub and sub end on Ctrl-C or a closed stdout.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../examples/lib/embedded-broker.js'
+import { FakeBroker, type FakeConnection } from '@x/test-support/fake-broker.js'
 import { startFaultProxy } from '@x/test-support/fault-proxy.js'
 import { run } from '../src/main.js'
-import { folder, mqtt, subscriber } from './support/in-process.js'
+import { capture, folder, mqtt, subscriber } from './support/in-process.js'
 
 let broker: EmbeddedBroker
 let at: string[]
@@ -27,26 +27,16 @@ const pub = async (argv: string[]) => {
   return result
 }
 
-/** A TCP server that plays a broker: `onConnection` gets each socket. Closed with `close()`. */
-async function fakeBroker(onConnection: (socket: net.Socket) => void) {
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer((socket) => {
-    sockets.add(socket)
-    socket.on('error', () => {})
-    socket.on('close', () => sockets.delete(socket))
-    onConnection(socket)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    at: ['-h', '127.0.0.1', '-p', String((server.address() as net.AddressInfo).port)],
-    connections: () => sockets.size,
-    close: () => {
-      for (const socket of sockets) socket.destroy()
-      return new Promise((resolve) => server.close(resolve))
-    },
-  }
+/** A scripted broker (test/support's FakeBroker) answering each connection with `script`; `at` is its -h -p. */
+async function fakeBroker(script: (conn: FakeConnection) => void | Promise<void>) {
+  const broker = await FakeBroker.start()
+  broker.onConnection = script
+  return Object.assign(broker, { at: ['-h', '127.0.0.1', '-p', String(broker.port)] })
 }
-const CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x00])
+const accept = async (conn: FakeConnection): Promise<void> => {
+  await conn.next('connect')
+  conn.send({ type: 'connack', sessionPresent: false, returnCode: 0 })
+}
 
 describe('what is sent', () => {
   test('a message that starts with "-" is the message: -m -5, -m --help, -rm -x', async () => {
@@ -166,23 +156,18 @@ describe('links that fail', () => {
   })
 
   test('sub against a broker that drops every connection after SUBACK: retries with backoff until -W (27)', async () => {
-    let connections = 0
-    const fickle = await fakeBroker((socket) => {
-      connections++
-      socket.once('data', () => {
-        socket.write(CONNACK)
-        socket.once('data', (subscribe) => {
-          socket.write(Buffer.from([0x90, 0x03, subscribe[2] as number, subscribe[3] as number, 0x00])) // SUBACK
-          setTimeout(() => socket.destroy(), 20)
-        })
-      })
+    const fickle = await fakeBroker(async (conn) => {
+      await accept(conn)
+      const { pid } = await conn.next('subscribe')
+      conn.send({ type: 'suback', pid, returnCodes: [0] })
+      setTimeout(() => conn.destroy(), 20)
     })
     try {
       const result = await mqtt(['sub', ...fickle.at, '-t', 'a', '-W', '3']).done
       expect(result.code).toBe(27)
       // The backoff (0.5 s doubling, with jitter) allows only a few attempts in 3 s, not a loop.
-      expect(connections).toBeGreaterThanOrEqual(2)
-      expect(connections).toBeLessThanOrEqual(5)
+      expect(fickle.connections.length).toBeGreaterThanOrEqual(2)
+      expect(fickle.connections.length).toBeLessThanOrEqual(5)
     } finally {
       await fickle.close()
     }
@@ -203,7 +188,7 @@ describe('links that fail', () => {
   })
 
   test('Ctrl-C: sub exits 0 even while connecting; pub not yet acknowledged exits 130, saying so', async () => {
-    const mute = await fakeBroker((socket) => socket.once('data', () => socket.write(CONNACK))) // then nothing
+    const mute = await fakeBroker(accept) // then nothing
     const silent = await fakeBroker(() => {})
     try {
       const ctrlC = new AbortController()
@@ -231,19 +216,17 @@ describe('links that fail', () => {
         done(writes > 1 ? Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }) : null)
       },
     })
-    const stderr: string[] = []
-    const errors = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        stderr.push(chunk.toString())
-        done()
-      },
+    const stderr = capture()
+    const sub = run(['sub', ...at, '-t', 'flags/pipe', '-d'], {
+      stdin: process.stdin,
+      stdout: closedAfterOne,
+      stderr: stderr.stream,
+      cwd: folder,
     })
-    const sub = run(['sub', ...at, '-t', 'flags/pipe', '-d'], { stdin: process.stdin, stdout: closedAfterOne, stderr: errors, cwd: folder })
-    const deadline = Date.now() + 5000
-    while (!stderr.join('').includes('subscribed to flags/pipe') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    await stderr.waitFor('subscribed to flags/pipe')
     for (const n of [1, 2, 3]) await pub(['-t', 'flags/pipe', '-m', `m${n}`, '-q', '1'])
     expect(await sub).toBe(0)
-    expect(stderr.join('')).not.toMatch(/mqtt sub:/)
+    expect(stderr.text()).not.toMatch(/mqtt sub:/)
   })
 })
 
