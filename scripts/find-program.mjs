@@ -1,6 +1,6 @@
 /**
  * Finds an installed program by name: on PATH, then in the sbin folders where mosquitto lives and
- * which a non-root PATH often lacks. Plain Node ESM, shared by scripts/ensure-mosquitto.mjs (which
+ * which a non-root PATH often lacks. Plain Node ESM, shared by scripts/ensure-test-programs.mjs (which
  * runs before anything is installed) and the tests' mosquitto harness.
  */
 import { accessSync, constants } from 'node:fs'

@@ -44,14 +44,14 @@ describe.each(BROKERS)('%s', (name) => {
 
   beforeAll(async () => {
     broker = await restartable(name)
-    proxy = await startFaultProxy({ targetPort: broker.port })
+    proxy = await startFaultProxy({ targetPort: broker.port, websocket: broker.websocket })
   })
   afterAll(async () => {
     await proxy?.close()
     await broker?.close()
   })
 
-  const seeds = Array.from({ length: SEQUENCES }, (_, i) => 1000 * (name === 'aedes' ? 1 : 2) + i)
+  const seeds = Array.from({ length: SEQUENCES }, (_, i) => 1000 * (BROKERS.indexOf(name) + 1) + i)
   test.each(seeds)('seed %i: after close(), every promise settled, no event, no socket or timer left', async (seed) => {
     const rng = new Prng(seed)
     const before = handles()

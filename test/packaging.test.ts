@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { build } from 'esbuild'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedded-broker.js'
 
@@ -57,6 +58,12 @@ beforeAll(async () => {
     const { stdout } = await run('npm', ['pack', folder, '--pack-destination', packed, '--ignore-scripts'], { timeout: 60_000 })
     tarballs[folder] = join(packed, stdout.trim().split('\n').at(-1) as string)
   }
+  // ws, for MQTT over WebSocket in Node (an optional peer of @x/simple).
+  folders.push(packageFolder('ws', join(ROOT, 'packages', 'simple')))
+  for (const folder of folders.slice(-1)) {
+    const { stdout } = await run('npm', ['pack', folder, '--pack-destination', packed, '--ignore-scripts'], { timeout: 60_000 })
+    tarballs[folder] = join(packed, stdout.trim().split('\n').at(-1) as string)
+  }
   const undici = packageFolder('undici-types', packageFolder('@types/node', ROOT))
   const { stdout } = await run('npm', ['pack', undici, '--pack-destination', packed, '--ignore-scripts'], { timeout: 60_000 })
   tarballs[undici] = join(packed, stdout.trim().split('\n').at(-1) as string)
@@ -67,7 +74,7 @@ beforeAll(async () => {
     cwd: project,
     timeout: 120_000,
   })
-  broker = await startEmbeddedBroker()
+  broker = await startEmbeddedBroker({ websocket: true })
 }, 300_000)
 
 afterAll(async () => {
@@ -87,9 +94,23 @@ test('each library tarball holds the built code, its types, LICENSE and README, 
       `${name}: no sources or tests`,
     ).toEqual([])
     const { stdout: json } = await run('tar', ['xzf', tarballs[`x-${name}`] as string, '-O', 'package/package.json'])
-    const manifest = JSON.parse(json) as { dependencies?: Record<string, string>; exports: unknown; publishConfig: { access: string } }
+    const manifest = JSON.parse(json) as {
+      dependencies?: Record<string, string>
+      exports: Record<string, unknown>
+      imports?: Record<string, Record<string, string>>
+      publishConfig: { access: string }
+    }
     expect(JSON.stringify(manifest.dependencies ?? {}), name).not.toContain('workspace:')
-    expect(manifest.exports).toEqual({ '.': { types: './dist/index.d.ts', default: './dist/index.js' } })
+    expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' })
+    // Every export and every runtime-chosen import leads to a file in the tarball.
+    const targets = [...Object.values(manifest.exports), ...Object.values(manifest.imports ?? {})].flatMap((t) =>
+      Object.values(t as object),
+    )
+    for (const target of targets) expect(files, `${name}: ${String(target)}`).toContain(`package/${String(target).slice(2)}`)
+    if (name === 'simple') {
+      expect(manifest.exports['./codec']).toEqual({ types: './dist/codec/index.d.ts', default: './dist/codec/index.js' })
+      expect(Object.keys(manifest.imports ?? {}).sort()).toEqual(['#tcp', '#websocket'])
+    }
     expect(manifest.publishConfig.access).toBe('public')
   }
 })
@@ -117,8 +138,61 @@ await pub.disconnect()
 await sub.close()
 `,
   )
-  const { stdout } = await run(process.execPath, ['main.js', broker.url], { cwd: project, timeout: 20_000 })
-  expect(stdout).toBe('installed/t hello from the tarballs\nConnection refused: bad user name or password (CONNACK 4)\n')
+  for (const url of [broker.url, broker.wsUrl as string]) {
+    const { stdout } = await run(process.execPath, ['main.js', url], { cwd: project, timeout: 20_000 })
+    expect(stdout, url).toBe('installed/t hello from the tarballs\nConnection refused: bad user name or password (CONNACK 4)\n')
+  }
+})
+
+test('a browser project type-checks without Node types, and its bundle of the installed packages has no node: module', async () => {
+  writeFileSync(
+    join(project, 'page.ts'),
+    `import { RobustClient } from '@x/robust'
+import { MqttClient, type TlsOptions } from '@x/simple'
+import { encodePublish } from '@x/simple/codec'
+const tls: TlsOptions | boolean = true
+const robust = new RobustClient({ clientId: 'page', server: 'wss://broker.example/mqtt', tls })
+const simple = new MqttClient({ clientId: 'page-simple', server: 'ws://broker.example:8080' })
+robust.on('message', (topic, payload) => (document.title = topic + payload.toString()))
+export const go = async (): Promise<void> => {
+  await simple.connect()
+  await robust.connect()
+}
+export const bytes: Uint8Array = encodePublish({ type: 'publish', topic: 't', payload: new Uint8Array(1), qos: 0, retain: false, dup: false })
+`,
+  )
+  writeFileSync(
+    join(project, 'tsconfig-browser.json'),
+    JSON.stringify({
+      compilerOptions: {
+        module: 'esnext',
+        moduleResolution: 'bundler',
+        target: 'es2022',
+        lib: ['es2022', 'dom'],
+        strict: true,
+        noEmit: true,
+        types: [],
+      },
+      files: ['page.ts'],
+    }),
+  )
+  const tsc = join(packageFolder('typescript', ROOT), 'bin', 'tsc')
+  const result = await run(process.execPath, [tsc, '-p', 'tsconfig-browser.json'], { cwd: project, timeout: 60_000 }).catch(
+    (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),
+  )
+  expect(result.stdout).toBe('')
+  const bundle = await build({
+    entryPoints: [join(project, 'page.ts')],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  })
+  const inputs = Object.keys(bundle.metafile.inputs)
+  expect(inputs.filter((input) => input.includes('node:') || /\/ws\//.test(input))).toEqual([])
+  expect(inputs).toEqual(expect.arrayContaining([expect.stringMatching(/x\/simple\/dist\/transport\/browser-websocket\.js$/)]))
 })
 
 test.each([

@@ -42,7 +42,7 @@ describe.each(BROKERS)('%s', (name) => {
 
   beforeAll(async () => {
     broker = await startPlainBroker(name)
-    proxy = await startFaultProxy({ targetPort: broker.port })
+    proxy = await startFaultProxy({ targetPort: broker.port, websocket: broker.websocket })
   })
 
   afterAll(async () => {

@@ -58,7 +58,7 @@ describe.each(BROKERS)('%s', (name) => {
 
   test('close() during a backoff wait returns at once and rejects what waited', async () => {
     const broker = await restartable(name)
-    const proxy = await startFaultProxy({ targetPort: broker.port })
+    const proxy = await startFaultProxy({ targetPort: broker.port, websocket: broker.websocket })
     const client = new RobustClient({
       clientId: uid('close'),
       server: proxy.url,
@@ -90,7 +90,7 @@ describe.each(BROKERS)('%s', (name) => {
 
   test('an idle client on a link that went silent (half-open) finds it dead by keepalive and recovers', async () => {
     const broker = await restartable(name)
-    const proxy = await startFaultProxy({ targetPort: broker.port })
+    const proxy = await startFaultProxy({ targetPort: broker.port, websocket: broker.websocket })
     const client = new RobustClient({
       clientId: uid('idle'),
       server: proxy.url,

@@ -11,19 +11,19 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { SDELIVERED, SREFUSED, type ClientOptions } from '@x/simple'
-import { BROKERS, type BrokerName } from './support/brokers.js'
+import { TCP_BROKERS, type TcpBrokerName } from './support/brokers.js'
 import { FORBIDDEN, secureTestFile, startSecureBroker, type SecureBroker } from './support/secure-brokers.js'
 import { pump, uid } from './support/test-clients.js'
 
 /** How each broker refuses credentials (see the file header). */
-const REFUSAL: Record<BrokerName, { returnCode: number; errno: number; code: string }> = {
+const REFUSAL: Record<TcpBrokerName, { returnCode: number; errno: number; code: string }> = {
   aedes: { returnCode: 4, errno: 24, code: 'ECONCREDENTIALS' },
   mosquitto: { returnCode: 5, errno: 25, code: 'ECONAUTH' },
 }
 
 const { certs, pool } = secureTestFile()
 
-describe.each(BROKERS)('%s', (name) => {
+describe.each(TCP_BROKERS)('%s', (name) => {
   let broker: SecureBroker
   let user: string
   let password: string

@@ -8,28 +8,18 @@ import tls from 'node:tls'
 import { Aedes } from 'aedes'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { RobustClient } from '@x/robust'
-import { SDELIVERED, isRetryable, type ClientOptions, type MqttError } from '@x/simple'
+import { SDELIVERED, isRetryable, type ClientOptions } from '@x/simple'
 import { startEmbeddedBroker } from '../examples/lib/embedded-broker.js'
-import { BROKERS } from './support/brokers.js'
+import { TCP_BROKERS } from './support/brokers.js'
 import { secureTestFile, startSecureBroker, type SecureBroker } from './support/secure-brokers.js'
-import { pump, uid, type Recorder } from './support/test-clients.js'
+import { pump, rejection, uid, type Recorder } from './support/test-clients.js'
 
 const { certs, pool } = secureTestFile()
 
 const client = (options: Omit<ClientOptions, 'clientId'>): Recorder =>
   pool.make({ clientId: uid('tls'), socketTimeoutMs: 3000, ...options })
 
-/** The error a promise rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<MqttError> {
-  try {
-    await promise
-  } catch (error) {
-    return error as MqttError
-  }
-  throw new Error('expected a rejection, but it resolved')
-}
-
-describe.each(BROKERS)('%s', (name) => {
+describe.each(TCP_BROKERS)('%s', (name) => {
   let broker: SecureBroker
 
   beforeAll(async () => {

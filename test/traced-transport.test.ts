@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import { RobustClient } from '@x/robust'
-import { MqttClient, SDELIVERED, nodeTransport, tracedTransport } from '@x/simple'
+import { MqttClient, SDELIVERED, defaultTransport, tracedTransport } from '@x/simple'
 import { BROKERS } from './support/brokers.js'
 import { useBroker } from './support/broker-fixture.js'
 import { uid } from './support/test-clients.js'
@@ -22,7 +22,7 @@ describe.each(BROKERS)('%s', (name) => {
       clientId,
       server: fixture.broker.url,
       keepaliveSec: 30,
-      transport: tracedTransport(nodeTransport, (line) => lines.push(line)),
+      transport: tracedTransport(defaultTransport, (line) => lines.push(line)),
     })
     client.setLastWill(`${topic}/will`, 'gone', { qos: 1 })
     const statuses = new Map<number, number>()
@@ -47,9 +47,10 @@ describe.each(BROKERS)('%s', (name) => {
       await client.disconnect()
     }
     const url = new URL(fixture.broker.url)
+    const where = fixture.broker.websocket ? fixture.broker.url : `${url.hostname}:${url.port}`
     expect(lines.slice(0, 4)).toEqual([
-      `connecting to ${url.hostname}:${url.port} over TCP`,
-      `connected to ${url.hostname}:${url.port}`,
+      `connecting to ${where} over ${fixture.broker.websocket ? 'WebSocket' : 'TCP'}`,
+      `connected to ${where}`,
       `sending CONNECT (id "${clientId}", clean session, keepalive 30 s, will "${topic}/will" q1 r0 4 bytes)`,
       'received CONNACK (session present 0, 0: accepted)',
     ])
@@ -80,7 +81,7 @@ describe.each(BROKERS)('%s', (name) => {
       server: fixture.broker.url,
       user: 'someone',
       password: 'hunter2-secret',
-      transport: tracedTransport(nodeTransport, (line) => lines.push(line)),
+      transport: tracedTransport(defaultTransport, (line) => lines.push(line)),
     })
     // Either broker may accept or refuse the login: the trace is what is checked.
     await client.connect().catch(() => undefined)
@@ -97,7 +98,7 @@ describe.each(BROKERS)('%s', (name) => {
       server: proxy.url,
       cleanSession: true,
       reconnect: { minDelayMs: 20, maxDelayMs: 100 },
-      transport: tracedTransport(nodeTransport, (line) => lines.push(line)),
+      transport: tracedTransport(defaultTransport, (line) => lines.push(line)),
     })
     try {
       await client.connect()

@@ -31,7 +31,7 @@ export interface BrokerArgs {
 
 /** The lines of `--help` that describe the broker options. */
 export const BROKER_USAGE = `Broker options:
-  --url URL          broker to use (mqtt://host:port, mqtts://host:port; also env MQTT_URL).
+  --url URL          broker to use (mqtt://host:port, mqtts://host:port, ws://host:port/mqtt; also env MQTT_URL).
                      Without it, an embedded broker is started on a free loopback port.
   --user NAME        user name
   --password TEXT    password

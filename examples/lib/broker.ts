@@ -43,7 +43,7 @@ export interface BrokerNeeds {
   print?: (line: string) => void
 }
 
-const SECURE = /^(mqtts|ssl|tls):\/\//
+const SECURE = /^(mqtts|ssl|tls|wss):\/\//
 
 /** A file name as the user typed it: run by pnpm (which runs scripts in examples/), relative to where pnpm was started. */
 const userPath = (file: string): string => resolve((process.env['npm_lifecycle_event'] && process.env['INIT_CWD']) || process.cwd(), file)

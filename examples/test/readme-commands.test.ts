@@ -4,8 +4,8 @@
  * it), must end by itself with exit code 0. Left out, and why: lines with a placeholder
  * (`<example>`); commands against test.mosquitto.org (no internet here; the offline run of each
  * example covers the same code); `install`, which has run before this suite (again, it would
- * rewrite node_modules under the tests running beside it); and the test commands, which run this
- * very file.
+ * rewrite node_modules under the tests running beside it); the test commands, which run this
+ * very file; and a server that runs until Ctrl-C (web-light, run and stopped by test/browser.test.ts).
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -19,7 +19,9 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 function commandsOf(text: string): string[] {
   const blocks = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => (m[1] as string).split('\n'))
   const inline = [...text.matchAll(/`(npx [^`]+)`/g)].map((m) => m[1] as string)
-  return [...blocks, ...inline].map((line) => line.replace(/\s+#.*$/, '').trim()).filter(Boolean)
+  // A server that runs until Ctrl-C (web-light) cannot end by itself: test/browser.test.ts runs it, and stops it as Ctrl-C does.
+  const ending = [...blocks, ...inline].filter((line) => !/#.*until Ctrl-C/.test(line))
+  return ending.map((line) => line.replace(/\s+#.*$/, '').trim()).filter(Boolean)
 }
 
 const all = commandsOf(readme)

@@ -40,7 +40,8 @@ export function useBroker(name: BrokerName): BrokerFixture {
     },
     pool,
     proxy: async () => {
-      const proxy = await startFaultProxy({ targetPort: (broker as PlainBroker).port })
+      const { port, websocket } = broker as PlainBroker
+      const proxy = await startFaultProxy({ targetPort: port, websocket })
       proxies.push(proxy)
       return proxy
     },

@@ -47,6 +47,8 @@ export interface FaultProxyOptions {
   targetPort: number
   /** @default '127.0.0.1' */
   targetHost?: string
+  /** The target speaks MQTT over WebSocket: `url` is then `ws://127.0.0.1:<port>/mqtt`. */
+  websocket?: boolean
 }
 
 export interface FaultProxyStats {
@@ -65,7 +67,7 @@ export interface FaultProxyStats {
 export interface FaultProxy {
   readonly host: string
   readonly port: number
-  /** `mqtt://127.0.0.1:<port>`. */
+  /** `mqtt://127.0.0.1:<port>` (`ws://127.0.0.1:<port>/mqtt` with `websocket`). */
   readonly url: string
   readonly stats: Readonly<FaultProxyStats>
   /** `'pass'` or `'blackhole'`. */
@@ -256,11 +258,11 @@ class FaultProxyServer implements FaultProxy, Control {
   readonly #pairs = new Set<Pair>()
   #closed = false
 
-  constructor(server: net.Server, target: { port: number; host: string }) {
+  constructor(server: net.Server, target: { port: number; host: string }, websocket: boolean) {
     this.#target = target
     this.#adopt(server)
     this.port = (server.address() as net.AddressInfo).port
-    this.url = `mqtt://${HOST}:${this.port}`
+    this.url = websocket ? `ws://${HOST}:${this.port}/mqtt` : `mqtt://${HOST}:${this.port}`
   }
 
   get mode(): 'pass' | 'blackhole' {
@@ -367,5 +369,5 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   // allowHalfOpen: a FIN from one side is forwarded as a FIN, while the other direction goes on.
   const server = net.createServer({ allowHalfOpen: true })
   await listen(server, 0)
-  return new FaultProxyServer(server, { port: options.targetPort, host: options.targetHost ?? HOST })
+  return new FaultProxyServer(server, { port: options.targetPort, host: options.targetHost ?? HOST }, options.websocket === true)
 }

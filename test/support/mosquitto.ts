@@ -103,7 +103,8 @@ export { findProgram }
 
 function programOrThrow(name: string): string {
   const file = findProgram(name)
-  if (!file) throw new Error(`${name} not found: install Debian's mosquitto package (node scripts/ensure-mosquitto.mjs does it as root)`)
+  if (!file)
+    throw new Error(`${name} not found: install Debian's mosquitto package (node scripts/ensure-test-programs.mjs does it as root)`)
   return file
 }
 

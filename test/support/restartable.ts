@@ -1,6 +1,7 @@
 /**
  * A broker on a fixed port that can be stopped (as a crash would stop it) and started again with
- * no memory of sessions: aedes in this process, or the mosquitto daemon killed with SIGKILL.
+ * no memory of sessions: aedes in this process (over TCP, or over WebSocket for `aedes-ws`), or
+ * the mosquitto daemon killed with SIGKILL.
  */
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../examples/lib/embedded-broker.js'
 import type { BrokerName } from './brokers.js'
@@ -10,6 +11,8 @@ import { waitFor } from './wait.js'
 export interface Restartable {
   url: string
   port: number
+  /** Whether `url` is MQTT over WebSocket. */
+  websocket: boolean
   down(): Promise<void>
   up(): Promise<void>
   close(): Promise<void>
@@ -21,6 +24,7 @@ export async function restartable(name: BrokerName): Promise<Restartable> {
     return {
       url: daemon.urls.plain,
       port: daemon.ports.plain,
+      websocket: false,
       // Without persistence, a restarted mosquitto has no sessions and no retained messages.
       down: async () => {
         process.kill(daemon.pid, 'SIGKILL')
@@ -30,17 +34,20 @@ export async function restartable(name: BrokerName): Promise<Restartable> {
       close: () => daemon.stop(),
     }
   }
-  let embedded: EmbeddedBroker | undefined = await startEmbeddedBroker()
-  const port = embedded.port
+  const websocket = name === 'aedes-ws'
+  let embedded: EmbeddedBroker | undefined = await startEmbeddedBroker(websocket ? { websocket: true } : {})
+  // Over WebSocket, the TCP listener is on a free port each time; the WebSocket one stays.
+  const port = websocket ? (embedded.wsPort as number) : embedded.port
   return {
-    url: embedded.url,
+    url: websocket ? (embedded.wsUrl as string) : embedded.url,
     port,
+    websocket,
     down: async () => {
       await embedded?.close()
       embedded = undefined
     },
     up: async () => {
-      embedded = await startEmbeddedBroker({ port })
+      embedded = await startEmbeddedBroker(websocket ? { websocket: { port } } : { port })
     },
     close: async () => {
       await embedded?.close()

@@ -10,7 +10,7 @@
 import { afterAll, afterEach } from 'vitest'
 import { makeCerts, type Certs } from '../../examples/lib/certs.js'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../examples/lib/embedded-broker.js'
-import type { BrokerName } from './brokers.js'
+import type { TcpBrokerName } from './brokers.js'
 import { DEFAULT_USERS, OTHER_HOST, startMosquitto } from './mosquitto.js'
 import { ClientPool } from './test-clients.js'
 
@@ -18,7 +18,7 @@ import { ClientPool } from './test-clients.js'
 export const FORBIDDEN = 'forbidden'
 
 export interface SecureBroker {
-  name: BrokerName
+  name: TcpBrokerName
   /** TLS with the server certificate (localhost, 127.0.0.1, ::1), anonymous. */
   tlsPort: number
   /** TLS with a certificate issued for `otherHost` only. */
@@ -38,7 +38,7 @@ export interface SecureBroker {
   stop(): Promise<void>
 }
 
-export async function startSecureBroker(name: BrokerName, certs: Certs): Promise<SecureBroker> {
+export async function startSecureBroker(name: TcpBrokerName, certs: Certs): Promise<SecureBroker> {
   const users = { ...DEFAULT_USERS }
   if (name === 'mosquitto') {
     const mosquitto = await startMosquitto({ certs, users })

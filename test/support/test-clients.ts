@@ -4,7 +4,7 @@
  * made, so no test file leaves a socket behind (the setup file would fail it).
  */
 import { randomBytes } from 'node:crypto'
-import { MqttClient, type ClientOptions, type QoS, type ServerPacket } from '@x/simple'
+import { MqttClient, type ClientOptions, type MqttError, type QoS, type ServerPacket } from '@x/simple'
 import { withDeadline } from './wait.js'
 
 export interface Received {
@@ -100,4 +100,14 @@ export class ClientPool {
     this.#made.clear()
     await Promise.all(all.map((r) => withDeadline(r.client.disconnect(), 10_000, 'disconnect()')))
   }
+}
+
+/** The error a promise rejects with (fails the test if it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<MqttError> {
+  try {
+    await promise
+  } catch (error) {
+    return error as MqttError
+  }
+  throw new Error('expected a rejection, but it resolved')
 }

@@ -3,7 +3,7 @@
  * received (through @x/simple's tracedTransport), the link opening and closing, and what the
  * command itself decides (subscribed, reconnecting). Off, it costs nothing: no tracing transport.
  */
-import { nodeTransport, tracedTransport, type Transport } from '@x/simple'
+import { defaultTransport, tracedTransport, type Transport } from '@x/simple'
 import type { Io } from './io.js'
 import type { Config } from './options.js'
 
@@ -16,5 +16,5 @@ export interface Debug {
 
 export function debugOf(cfg: Config, io: Io): Debug {
   const log = (line: string): void => void (cfg.debug && io.stderr.write(`Client ${cfg.client.clientId} ${line}\n`))
-  return Object.assign(log, { transport: cfg.debug ? tracedTransport(nodeTransport, log) : undefined })
+  return Object.assign(log, { transport: cfg.debug ? tracedTransport(defaultTransport, log) : undefined })
 }

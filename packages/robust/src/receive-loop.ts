@@ -11,8 +11,12 @@ function failureOf(error: unknown): MqttError {
   return isMqttError(error) ? error : new MqttError('EUNKNOWN', String(error), { cause: error })
 }
 
+// Node's setImmediate runs after the poll phase; a browser has none, and its 0 ms timeout runs after the queued tasks (the WebSocket's messages).
+// Looked up at each call: a test's fake timers replace it after this module has loaded.
+const g = globalThis as { setImmediate?: (run: () => void) => unknown }
+
 /** Lets one round of I/O run, so what the socket holds is read before a deadline is judged. */
-const ioRound = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+const ioRound = (): Promise<void> => new Promise((resolve) => (g.setImmediate ? g.setImmediate(resolve) : setTimeout(resolve, 0)))
 
 /**
  * The receive loop of one connection: waits for packets (the simple client runs the callbacks

@@ -2,7 +2,7 @@ import { encodePublish } from '../codec/publish.js'
 import type { PublishPacket, QoS } from '../codec/packet.js'
 import { encodeSubscribe } from '../codec/subscribe.js'
 import { encodeUnsubscribe } from '../codec/unsubscribe.js'
-import { nodeTransport } from '../transport/node.js'
+import { defaultTransport } from '../transport/default.js'
 import { bytesOf, qosOf, topicOf, type Payload } from './arguments.js'
 import { endWithin } from './back-pressure.js'
 import { connect, ping } from './connecting.js'
@@ -32,7 +32,7 @@ export class MqttClient {
   readonly #core: Core
 
   constructor(options: ClientOptions) {
-    this.#core = createCore(settingsOf(options), options.transport ?? nodeTransport)
+    this.#core = createCore(settingsOf(options), options.transport ?? defaultTransport)
   }
 
   /** Whether the client is connected (CONNACK accepted, link not lost). */

@@ -51,7 +51,7 @@ export async function connect(core: Core, cleanSession: boolean, signal: AbortSi
   signal?.addEventListener('abort', stop)
   core
     .transport(
-      { host: o.host, port: o.port, tls: o.tls, timeoutMs: o.socketTimeoutMs },
+      { host: o.host, port: o.port, tls: o.tls, path: o.path, timeoutMs: o.socketTimeoutMs },
       { onData: (chunk) => receive(core, conn, chunk), onClose: (error) => linkFailed(core, conn, error) },
       conn.abort?.signal,
     )

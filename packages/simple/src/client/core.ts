@@ -2,9 +2,10 @@ import { MqttError } from '@x/errno'
 import { DISCONNECT } from '../codec/empty.js'
 import type { QoS, ServerPacket, Will } from '../codec/packet.js'
 import type { MqttPayload } from '../codec/payload.js'
-import { addressOf, type Link, type Transport } from '../transport/link.js'
+import { whereOf, type Link, type Transport } from '../transport/link.js'
 import { fail } from './arguments.js'
 import { Inbox } from './inbox.js'
+import { cancelIo, type IoRound } from './io-round.js'
 import type { Settings } from './options.js'
 import { Session } from './session.js'
 import { connOf, OFFLINE, type Conn, type State } from './state.js'
@@ -31,7 +32,7 @@ export type PacketCallback = (packet: ServerPacket) => void
 export interface Core {
   readonly o: Settings
   readonly transport: Transport
-  /** `host:port`, for messages. */
+  /** `host:port`, or the `ws://` URL, for messages. */
   readonly where: string
   readonly session: Session
   readonly inbox: Inbox
@@ -40,7 +41,7 @@ export interface Core {
   /** When the socket was last read: a deadline before it may have passed unseen. */
   readAt: number
   /** A pending check, after one round of I/O, of deadlines that passed while nothing was read. */
-  verify: ReturnType<typeof setImmediate> | undefined
+  verify: IoRound | undefined
   will: Will | undefined
   onMessage: MessageCallback | undefined
   onStatus: StatusCallback | undefined
@@ -52,7 +53,7 @@ export function createCore(o: Settings, transport: Transport): Core {
   return {
     o,
     transport,
-    where: addressOf(o.host, o.port),
+    where: whereOf(o),
     session: new Session(),
     inbox: new Inbox(),
     state: OFFLINE,
@@ -87,7 +88,7 @@ export function enter(core: Core, next: State, reason: unknown = aborted()): voi
     prev.settle(reason instanceof MqttError ? reason : fail('ECLOSED', `Connect aborted: ${String(reason)}`, 'connect'))
   }
   if (next.name !== 'online') {
-    clearImmediate(core.verify)
+    cancelIo(core.verify)
     core.verify = undefined
   }
 }

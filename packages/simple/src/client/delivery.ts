@@ -4,6 +4,7 @@ import type { MqttPayload } from '../codec/payload.js'
 import { linkFailed, online, write, type Core } from './core.js'
 import { INBOX_LIMIT } from './inbox.js'
 import { react } from './inbound.js'
+import { afterIo } from './io-round.js'
 import type { Liveness } from './liveness.js'
 import { connOf, type Conn } from './state.js'
 
@@ -72,7 +73,7 @@ function unread(core: Core): boolean {
 /** After one round of I/O, counts the socket as read up to now, and wakes any wait. */
 function verifySoon(core: Core): void {
   const now = Date.now()
-  core.verify ??= setImmediate(() => {
+  core.verify ??= afterIo(() => {
     core.verify = undefined
     core.readAt = Math.max(core.readAt, now)
     core.inbox.wake()

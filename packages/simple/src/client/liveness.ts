@@ -1,3 +1,4 @@
+import { afterIo, cancelIo, type IoRound } from './io-round.js'
 /**
  * Keeps a link alive and notices when it is dead, with one timer.
  *
@@ -15,7 +16,7 @@ export class Liveness {
   #lastReceived: number
   #pingSent = 0
   #timer: ReturnType<typeof setTimeout> | undefined
-  #verifying: ReturnType<typeof setImmediate> | undefined
+  #verifying: IoRound | undefined
   readonly #keepaliveMs: number
   readonly #socketTimeoutMs: number
   readonly #ping: () => void
@@ -36,7 +37,7 @@ export class Liveness {
 
   stop(): void {
     clearTimeout(this.#timer)
-    clearImmediate(this.#verifying)
+    cancelIo(this.#verifying)
   }
 
   sent(): void {
@@ -79,7 +80,7 @@ export class Liveness {
           ? this.#lastReceived + timeout
           : Infinity
     if (now >= answerDue) {
-      this.#verifying = setImmediate(() => {
+      this.#verifying = afterIo(() => {
         if (this.#awaiting) this.#dead(`no answer to PINGREQ within ${timeout} ms (socketTimeoutMs)`)
         else this.arm()
       })

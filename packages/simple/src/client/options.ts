@@ -5,9 +5,12 @@ import type { TlsOptions, Transport } from '../transport/link.js'
 export interface ClientOptions {
   /** The client identifier; `''` only with a clean session (the broker then makes one up). */
   clientId: string
-  /** A host name or address, or a URL: `mqtt://host:1883`, `mqtts://host` (TLS), `tcp://`, `tls://`. */
+  /**
+   * A host name or address, or a URL: `mqtt://host:1883`, `mqtts://host` (TLS), `tcp://`, `tls://`;
+   * or MQTT over WebSocket, `ws://host:8080/mqtt`, `wss://host/mqtt` (path `/mqtt` unless given).
+   */
   server: string
-  /** The broker's port. @default 1883, or 8883 with TLS; a port in `server` counts when this is not set. */
+  /** The broker's port. @default 1883, or 8883 with TLS (80 and 443 for ws:// and wss://); a port in `server` counts when this is not set. */
   port?: number
   /** User name (also taken from `mqtt://user:password@host`). */
   user?: string
@@ -15,7 +18,10 @@ export interface ClientOptions {
   password?: string | Uint8Array
   /** Keepalive in seconds; the client pings and watches the link by itself. @default 0 (off, as in umqtt.simple2) */
   keepaliveSec?: number
-  /** `true`, or Node's TLS options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`, …). Verification is on by default. */
+  /**
+   * `true`, or Node's TLS options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`, …), for
+   * `mqtts://` and `wss://` alike. Verification is on by default. In a browser only `true`.
+   */
   tls?: boolean | TlsOptions
   /** Deadline for the connection, for CONNACK, for a PINGRESP and for a stalled write. @default 5000 */
   socketTimeoutMs?: number
@@ -27,7 +33,10 @@ export interface ClientOptions {
    * @default 16 MiB
    */
   maxPacketBytes?: number
-  /** How to open the connection; defaults to TCP/TLS with Node. Tests and other runtimes pass their own. */
+  /**
+   * How to open the connection. @default `defaultTransport`: TCP/TLS, or WebSocket for ws:// and
+   * wss://, with what the runtime has (Node's sockets and `ws`, a browser's WebSocket).
+   */
   transport?: Transport
 }
 
@@ -40,13 +49,23 @@ export interface Settings {
   password: string | Uint8Array | undefined
   keepaliveSec: number
   tls: TlsOptions | undefined
+  /** The WebSocket path for ws:// and wss://; `undefined` for MQTT over TCP. */
+  path: string | undefined
   socketTimeoutMs: number
   messageTimeoutMs: number
   maxPacketBytes: number
 }
 
-// URL schemes, and whether each means TLS.
-const SCHEMES: Record<string, boolean> = { 'mqtt:': false, 'tcp:': false, 'mqtts:': true, 'tls:': true, 'ssl:': true }
+// URL schemes: whether each means TLS, and whether WebSocket.
+const SCHEMES: Record<string, readonly [tls: boolean, websocket: boolean]> = {
+  'mqtt:': [false, false],
+  'tcp:': [false, false],
+  'mqtts:': [true, false],
+  'tls:': [true, false],
+  'ssl:': [true, false],
+  'ws:': [false, true],
+  'wss:': [true, true],
+}
 
 const optionError = (message: string): MqttError => new MqttError('EOPTION', `Invalid option ${message}`)
 
@@ -69,13 +88,17 @@ function unescaped(part: string, name: string, url: string): string | undefined 
 export function settingsOf(o: ClientOptions): Settings {
   if (typeof o.clientId !== 'string') throw new MqttError('ECLIENTID', 'Invalid option clientId: not a string')
   let { server: host, tls, port, user, password } = o
+  let path: string | undefined
   if (!host || typeof host !== 'string') throw optionError('server: a host name or URL is needed')
   if (host.includes('://')) {
     const url = URL.canParse(host) ? new URL(host) : undefined
-    const secure = SCHEMES[url?.protocol as string]
-    if (!url || secure === undefined) throw optionError(`server: ${host} is not an mqtt:, mqtts:, tcp:, tls: or ssl: URL`)
+    const scheme = SCHEMES[url?.protocol as string]
+    if (!url || !scheme) throw optionError(`server: ${host} is not an mqtt:, mqtts:, tcp:, tls:, ssl:, ws: or wss: URL`)
     host = url.hostname.replace(/^\[(.*)\]$/, '$1')
     if (!host) throw optionError(`server: ${url.href} names no host`)
+    const [secure, websocket] = scheme
+    // MQTT.js and mosquitto serve MQTT over WebSocket at /mqtt: a URL without a path means it.
+    if (websocket) path = (url.pathname === '/' ? '/mqtt' : url.pathname) + url.search
     tls ??= secure
     // An explicit port 0 is refused below, not taken as "no port".
     port ??= url.port === '' ? undefined : Number(url.port)
@@ -88,11 +111,12 @@ export function settingsOf(o: ClientOptions): Settings {
   return {
     clientId: o.clientId,
     host,
-    port: whole('port', port ?? (tls ? 8883 : 1883), 1, 65_535),
+    port: whole('port', port ?? (path === undefined ? (tls ? 8883 : 1883) : tls ? 443 : 80), 1, 65_535),
     user,
     password,
     keepaliveSec: whole('keepaliveSec', o.keepaliveSec ?? 0, 0, 65_535),
     tls,
+    path,
     socketTimeoutMs: whole('socketTimeoutMs', o.socketTimeoutMs ?? 5000, 1, 2 ** 31 - 1),
     messageTimeoutMs: whole('messageTimeoutMs', o.messageTimeoutMs ?? 10_000, 0, 2 ** 31 - 1),
     maxPacketBytes: whole('maxPacketBytes', o.maxPacketBytes ?? 2 ** 24, 2, 268_435_460),

@@ -1,9 +1,9 @@
-import type { ConnectionOptions } from 'node:tls'
 import type { MqttError } from '@x/errno'
 
 /**
  * The seam between the client and the network: a byte pipe. The Node transport implements it
- * over `node:net` / `node:tls`; tests implement it in memory.
+ * over `node:net` / `node:tls`, the WebSocket transport over a browser's `WebSocket` (or the `ws`
+ * package in Node); tests implement it in memory.
  */
 export interface Link {
   /** Hands bytes to the connection; `false` when its buffer is full (wait for `drain()`). */
@@ -31,17 +31,30 @@ export interface LinkHandlers {
 export interface Target {
   host: string
   port: number
-  /** TLS options, or `undefined` for plain TCP. */
+  /** TLS options, or `undefined` for plain TCP (or `ws://`). */
   tls: TlsOptions | undefined
+  /** MQTT over WebSocket at this path (`/mqtt`, with any `?query`), or `undefined` for MQTT over TCP. */
+  path: string | undefined
   /** The connection (and TLS handshake) must be up within this time. */
   timeoutMs: number
 }
 
 /**
  * TLS options as Node's `tls.connect()` takes them (`ca`, `cert`, `key`, `passphrase`,
- * `servername`, `rejectUnauthorized`, …).
+ * `servername`, `rejectUnauthorized`, and the rest). Declared here rather than taken from
+ * `node:tls`, so a browser project type-checks without Node's types. Browsers verify
+ * certificates themselves and take none of these.
  */
-export type TlsOptions = ConnectionOptions
+export interface TlsOptions {
+  ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array>
+  cert?: string | Uint8Array | ReadonlyArray<string | Uint8Array>
+  key?: string | Uint8Array | ReadonlyArray<string | Uint8Array | object>
+  passphrase?: string
+  servername?: string
+  rejectUnauthorized?: boolean
+  /** Any other option of Node's `tls.connect()`. */
+  [option: string]: unknown
+}
 
 /**
  * Opens a link, or rejects with an MqttError (EDNS, ECONNREFUSED, ETLS, ECERT, ESOCKETTIMEOUT,
@@ -52,3 +65,7 @@ export type Transport = (target: Target, handlers: LinkHandlers, signal?: AbortS
 
 /** `host:port` for messages, an IPv6 address in brackets: `[::1]:1883`. */
 export const addressOf = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`
+
+/** Where a target leads, for messages: `host:port` over TCP, the URL over WebSocket. */
+export const whereOf = ({ host, port, tls, path }: Pick<Target, 'host' | 'port' | 'tls' | 'path'>): string =>
+  path === undefined ? addressOf(host, port) : `${tls ? 'wss' : 'ws'}://${addressOf(host, port)}${path}`

@@ -1,56 +1,11 @@
 // Named imports: a default import of a node: module makes bundlers add an interop helper.
 import { connect as tcp, isIP, type Socket } from 'node:net'
-import { connect as tls } from 'node:tls'
-import { MqttError, type ErrorCode } from '@x/errno'
+import { connect as tls, type ConnectionOptions } from 'node:tls'
+import { MqttError } from '@x/errno'
 import { addressOf, type Link, type LinkHandlers, type Target, type Transport } from './link.js'
+import { networkError, type SocketError } from './network-error.js'
+import { endOpening, startOpening, type Opening } from './opening.js'
 import { answersMqtt, answersTls } from './probe.js'
-
-// Node's certificate verification failures: the broker's certificate was not accepted.
-const CERT_ERROR = /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|INVALID_CA|ERR_TLS_CERT)/
-
-type SocketError = Error & { code?: string }
-
-// What to do about the TLS failures users meet, by Node's error code.
-const TLS_HINTS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/CERTIFICATE_REQUIRED$/, 'the broker requires a client certificate: pass tls.cert and tls.key'],
-  [
-    /ALERT_(BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNKNOWN_CA|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED)$/,
-    'the broker refused our client certificate: check tls.cert and tls.key, and that the broker trusts their CA',
-  ],
-  [
-    /^(SELF_SIGNED|DEPTH_ZERO|UNABLE_TO_(VERIFY|GET_ISSUER))/,
-    "the broker's certificate is not signed by a CA this client trusts: pass that CA as tls.ca",
-  ],
-  [/ALTNAME_INVALID$/, "the broker's certificate is not for this host name: connect by a name it lists, or set tls.servername to one"],
-  [/^CERT_HAS_EXPIRED$/, "the broker's certificate has expired"],
-  [/^CERT_NOT_YET_VALID$/, "the broker's certificate is not valid yet: is this machine's clock right?"],
-]
-
-/** An MqttError for a socket error: which code, where, what to do about it, and the system error as the cause. */
-function networkError(error: SocketError | undefined, where: string, up: boolean): MqttError {
-  if (error instanceof MqttError) return error
-  const code = error?.code ?? ''
-  const cert = CERT_ERROR.test(code)
-  const tlsFailure = cert || /^ERR_(SSL|TLS)_/.test(code)
-  const kind: ErrorCode = cert
-    ? 'ECERT'
-    : tlsFailure
-      ? 'ETLS'
-      : up
-        ? 'ECONCLOSE'
-        : code === 'ENOTFOUND' || code.startsWith('EAI_')
-          ? 'EDNS'
-          : code === 'ECONNREFUSED'
-            ? 'ECONNREFUSED'
-            : 'ENOCON'
-  // OpenSSL's own text ("80EC…:error:0A00045C:SSL routines:…:tlsv13 alert certificate required:…") shortened to its reason.
-  const said = error ? (/SSL routines:[^:]*:([^:]+)/.exec(error.message)?.[1] ?? error.message) : 'closed by the broker'
-  const hint = tlsFailure ? TLS_HINTS.find(([pattern]) => pattern.test(code))?.[1] : undefined
-  // A TLS failure is a failure to connect, even when TLS 1.3 reports it after the handshake.
-  const connecting = !up || tlsFailure
-  const message = `${connecting ? 'Cannot connect to' : 'Connection to'} ${where}: ${hint ? `${hint} (${said})` : said}`
-  return new MqttError(kind, message, connecting ? { cause: error, operation: 'connect' } : { cause: error })
-}
 
 /** The wrong kind of port, once a probe has shown it: not retryable, with what to do instead. */
 const wrongPort = (where: string, speaks: 'TLS' | 'plain MQTT', cause: MqttError): MqttError =>
@@ -63,16 +18,8 @@ const wrongPort = (where: string, speaks: 'TLS' | 'plain MQTT', cause: MqttError
 /** Whether a socket error is the other side closing or resetting: what an unanswered handshake ends with. */
 const isReset = (error: SocketError | undefined): boolean => !error || error.code === 'ECONNRESET' || error.code === 'EPIPE'
 
-/** What a link holds only while it opens: dropped once it is up, so an idle connection keeps none of it. */
-interface Opening {
-  readonly resolve: (link: Link) => void
-  readonly reject: (error: MqttError) => void
-  readonly timer: ReturnType<typeof setTimeout>
-  readonly signal: AbortSignal | undefined
-  readonly onAbort: () => void
-  /** How far it got: the TCP connect, the TLS handshake. */
-  stage: 'tcp' | 'tls'
-}
+/** Node's opening also knows how far it got: the TCP connect, then the TLS handshake. */
+type NodeOpening = Opening & { stage: 'tcp' | 'tls' }
 
 /**
  * A socket as a Link. A class, so an idle connection holds a few fields and four listeners, not a
@@ -84,7 +31,7 @@ class NodeLink implements Link {
   readonly #handlers: LinkHandlers
   readonly #target: Target
   readonly #where: string
-  #opening: Opening | undefined
+  #opening: NodeOpening | undefined
   #corked = false
   #closing = false // the client asked for the close: do not report it
   #heard = false // a byte arrived: the server speaks what we speak
@@ -103,22 +50,10 @@ class NodeLink implements Link {
     this.#target = target
     this.#handlers = handlers
     const socket = (this.#socket = options
-      ? tls({ host, port, ...(isIP(host) ? {} : { servername: host }), ...options })
+      ? tls({ host, port, ...(isIP(host) ? {} : { servername: host }), ...(options as ConnectionOptions) })
       : tcp({ host, port }))
-    const timer = setTimeout(
-      () =>
-        this.#abandon(
-          new MqttError('ESOCKETTIMEOUT', `Cannot connect to ${where}: no connection within ${timeoutMs} ms (socketTimeoutMs)`, {
-            operation: 'connect',
-          }),
-        ),
-      timeoutMs,
-    )
-    const onAbort = (): void =>
-      this.#abandon(new MqttError('ECLOSED', `Connect to ${where} aborted: the client was closed`, { operation: 'connect' }))
-    this.#opening = { resolve, reject, timer, signal, onAbort, stage: 'tcp' }
-    signal?.addEventListener('abort', onAbort)
-    if (signal?.aborted) onAbort()
+    const opening = startOpening(where, timeoutMs, signal, resolve, reject, (error) => this.#abandon(error))
+    this.#opening = { ...opening, stage: 'tcp' }
     socket.setNoDelay(true)
     socket.once('connect', () => (options ? this.#opening && (this.#opening.stage = 'tls') : this.#up()))
     if (options) socket.once('secureConnect', () => this.#up())
@@ -182,14 +117,10 @@ class NodeLink implements Link {
     opening?.resolve(this)
   }
 
-  #leaveOpening(): Opening | undefined {
+  #leaveOpening(): NodeOpening | undefined {
     const opening = this.#opening
     this.#opening = undefined
-    if (opening) {
-      clearTimeout(opening.timer)
-      opening.signal?.removeEventListener('abort', opening.onAbort)
-    }
-    return opening
+    return endOpening(opening) as NodeOpening | undefined
   }
 
   #abandon(error: MqttError): void {

@@ -3,7 +3,7 @@ import { PacketDecoder, type Direction } from '../codec/decoder.js'
 import { fromClient } from '../codec/from-client.js'
 import { fromServer } from '../codec/from-server.js'
 import type { Packet } from '../codec/packet.js'
-import { addressOf, type Link, type Transport } from './link.js'
+import { whereOf, type Link, type Transport } from './link.js'
 
 /** Where a trace goes: one line per event, e.g. `sending PUBLISH (d0, q1, r0, m7, "a/b", 5 bytes)`. */
 export type TraceLog = (line: string) => void
@@ -23,14 +23,15 @@ function reader(direction: Direction<Packet>, verb: string, log: TraceLog): (byt
 
 /**
  * `transport`, with every packet sent and received, and the link's opening and closing, told to
- * `log`. The debug channel: pass `transport: tracedTransport(nodeTransport, console.error)` to
+ * `log`. The debug channel: pass `transport: tracedTransport(defaultTransport, console.error)` to
  * MqttClient or RobustClient. It is a separate function, so a program that does not trace carries
  * none of it (bundlers leave it out) and pays nothing.
  */
 export function tracedTransport(transport: Transport, log: TraceLog): Transport {
   return async (target, handlers, signal) => {
-    const where = addressOf(target.host, target.port)
-    log(`connecting to ${where} over ${target.tls ? 'TLS' : 'TCP'}`)
+    const where = whereOf(target)
+    const carrier = target.path === undefined ? (target.tls ? 'TLS' : 'TCP') : target.tls ? 'WebSocket with TLS' : 'WebSocket'
+    log(`connecting to ${where} over ${carrier}`)
     const received = reader(fromServer, 'received', log)
     const sent = reader(fromClient, 'sending', log)
     // Once the link is closing or lost, the client's destroy() is cleanup, not news.

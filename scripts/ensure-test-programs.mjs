@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * Makes sure the mosquitto broker is installed before the tests run (`pnpm test` runs this first):
- * the integration tests start their own mosquitto daemon on free loopback ports.
+ * Makes sure the programs the tests drive are installed before they run (`pnpm test` runs this
+ * first): the mosquitto broker (the integration tests start their own daemon on free loopback
+ * ports) and headless Chromium (the browser test loads the web page example in it).
  *
- * - Installed already (`mosquitto` and `mosquitto_passwd` on PATH or in /usr/sbin): prints nothing.
+ * - Installed already (`mosquitto`, `mosquitto_passwd` and `chromium` on PATH or in /usr/sbin):
+ *   prints nothing.
  * - Missing, on a Debian-like system, as root or with passwordless sudo: `apt-get update`, then
- *   `apt-get install -y mosquitto mosquitto-clients`.
+ *   `apt-get install -y` the Debian packages of what is missing.
  * - Otherwise: exits 1 with a message saying what to install.
  *
  * Plain Node ESM with no dependencies: it runs before `pnpm install` has been checked.
@@ -13,20 +15,27 @@
 import { spawnSync } from 'node:child_process'
 import { findProgram } from './find-program.mjs'
 
-const PACKAGES = ['mosquitto', 'mosquitto-clients']
-// The daemon lives in sbin, which a non-root PATH often lacks; mosquitto_passwd makes the password file.
-const NEEDED = ['mosquitto', 'mosquitto_passwd']
-const missing = () => NEEDED.filter((name) => !findProgram(name))
+// Each program the tests need, and the Debian packages that bring it. The daemon lives in sbin,
+// which a non-root PATH often lacks; mosquitto_passwd makes the password file.
+const NEEDED = {
+  mosquitto: ['mosquitto', 'mosquitto-clients'],
+  mosquitto_passwd: ['mosquitto', 'mosquitto-clients'],
+  chromium: ['chromium'],
+}
+const missing = () => Object.keys(NEEDED).filter((name) => !findProgram(name))
+const packagesOf = (names) => [...new Set(names.flatMap((name) => NEEDED[name]))]
+const PACKAGES = packagesOf(missing())
 
 function fail(message) {
-  console.error(`ensure-mosquitto: ${message}`)
+  console.error(`ensure-test-programs: ${message}`)
   process.exit(1)
 }
 
 const help =
-  'The integration tests need the mosquitto MQTT broker (they start their own daemon on free loopback ports).\n' +
-  `  Debian/Ubuntu: sudo apt-get install ${PACKAGES.join(' ')}\n` +
-  '  Fedora: sudo dnf install mosquitto    macOS: brew install mosquitto'
+  'The tests need the mosquitto MQTT broker (they start their own daemon on free loopback ports) and\n' +
+  'Chromium (the browser test runs it headless).\n' +
+  `  Debian/Ubuntu: sudo apt-get install ${packagesOf(Object.keys(NEEDED)).join(' ')}\n` +
+  '  Fedora: sudo dnf install mosquitto chromium    macOS: brew install mosquitto chromium'
 
 if (missing().length === 0) process.exit(0)
 
@@ -45,7 +54,7 @@ if (!isRoot && !sudo) {
 function aptGet(args) {
   const command = sudo ? 'sudo' : 'apt-get'
   const argv = sudo ? ['-n', 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args] : args
-  console.error(`ensure-mosquitto: ${sudo ? 'sudo ' : ''}apt-get ${args.join(' ')}`)
+  console.error(`ensure-test-programs: ${sudo ? 'sudo ' : ''}apt-get ${args.join(' ')}`)
   const result = spawnSync(command, argv, {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,10 +68,10 @@ function aptGet(args) {
   }
 }
 
-console.error(`ensure-mosquitto: ${missing().join(', ')} not found; installing Debian's ${PACKAGES.join(' and ')}.`)
+console.error(`ensure-test-programs: ${missing().join(', ')} not found; installing Debian's ${PACKAGES.join(', ')}.`)
 aptGet(['update'])
 aptGet(['install', '-y', '--no-install-recommends', ...PACKAGES])
 
 const still = missing()
 if (still.length) fail(`${still.join(', ')} still not found after installing ${PACKAGES.join(' ')}.\n${help}`)
-console.error(`ensure-mosquitto: installed ${findProgram('mosquitto')}.`)
+console.error(`ensure-test-programs: installed ${Object.keys(NEEDED).map(findProgram).join(', ')}.`)

@@ -1,0 +1,68 @@
+import { MqttError } from '@x/errno'
+import type { Transport } from './link.js'
+import { networkError, type SocketError } from './network-error.js'
+import { webSocketTransport, type WebSocketLike } from './websocket.js'
+
+type WebSocketClass = new (url: string, protocols: string[], options?: object) => WebSocketLike
+
+// The package name in a variable: a bundler then leaves the optional `ws` alone instead of
+// failing where it is not installed.
+const WS = 'ws'
+
+/**
+ * Node's WebSocket: the `ws` package when installed (it takes the TLS options and can pause
+ * reading), else the global `WebSocket` of Node 22 and later (no TLS options).
+ */
+async function load(): Promise<Transport> {
+  const ws = await import(WS).then(
+    (module: { WebSocket?: WebSocketClass }) => module.WebSocket,
+    () => undefined,
+  )
+  if (ws) {
+    // No permessage-deflate: MQTT payloads are the application's, compressing them costs CPU on both sides.
+    return webSocketTransport(
+      (url, protocols, tls) => new ws(url, protocols, { perMessageDeflate: false, ...tls }),
+      (cause, where, up) => (cause instanceof Error ? networkError(withHint(cause as SocketError, up), where, up) : undefined),
+    )
+  }
+  const global = (globalThis as { WebSocket?: WebSocketClass }).WebSocket
+  if (!global) {
+    throw new MqttError('EOPTION', `MQTT over WebSocket in Node ${process.version} needs the ws package: npm install ws`, {
+      operation: 'connect',
+    })
+  }
+  return webSocketTransport((url, protocols, tls) => {
+    if (tls && Object.keys(tls).length) {
+      throw new MqttError('EOPTION', `Cannot connect to ${url} with TLS options: Node's own WebSocket takes none; npm install ws`, {
+        operation: 'connect',
+      })
+    }
+    return new global(url, protocols)
+  })
+}
+
+// What the ws package says when the HTTP upgrade fails, and what to check.
+const UPGRADE_HINTS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^Unexpected server response: 404$/, 'no WebSocket at this path: check it (MQTT.js and mosquitto use /mqtt)'],
+  [/^Unexpected server response: (301|302|307|308)$/, 'the server redirects: use the URL it redirects to'],
+  [/^socket hang up$/, 'the server closed the connection during the WebSocket handshake: is this its WebSocket port (not its MQTT one)?'],
+  [/subprotocol/i, 'the server did not agree to the "mqtt" subprotocol [MQTT-6.0.0-4]: is it an MQTT broker?'],
+]
+
+/** The error with what to do about it in its message, for a failed HTTP upgrade; others as they are. */
+function withHint(error: SocketError, up: boolean): SocketError {
+  const hint = up ? undefined : UPGRADE_HINTS.find(([pattern]) => pattern.test(error.message))?.[1]
+  if (!hint) return error
+  const hinted: SocketError = new Error(`${hint} (${error.message})`, { cause: error })
+  if (error.code) hinted.code = error.code
+  return hinted
+}
+
+let loading: Promise<Transport> | undefined
+
+/** MQTT over WebSocket in Node (`ws://`, `wss://`), loading `ws` on first use. */
+export const runtimeWebSocket: Transport = (target, handlers, signal) =>
+  (loading ??= load().catch((error: unknown) => {
+    loading = undefined // installed later: found next time
+    throw error
+  })).then((transport) => transport(target, handlers, signal))
