@@ -10,7 +10,7 @@ import https from 'node:https'
 import net from 'node:net'
 import tls from 'node:tls'
 import type { Duplex } from 'node:stream'
-import { Aedes } from 'aedes'
+import { Aedes, type AedesOptions } from 'aedes'
 import { createWebSocketStream, WebSocketServer } from 'ws'
 
 export interface EmbeddedBrokerOptions {
@@ -27,6 +27,11 @@ export interface EmbeddedBrokerOptions {
    * `{ port }` on that port.
    */
   websocket?: boolean | { server: http.Server | https.Server } | { port: number }
+  /**
+   * aedes's own options, for a cluster: brokers given the same `mq` (message bus) and
+   * `persistence` (sessions, retained messages) act as nodes of one broker (see cluster.ts).
+   */
+  aedes?: Pick<AedesOptions, 'mq' | 'persistence'>
 }
 
 export interface EmbeddedBroker {
@@ -44,8 +49,9 @@ export interface EmbeddedBroker {
 
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
   const { users } = options
-  const broker = await Aedes.createBroker(
-    users
+  const broker = await Aedes.createBroker({
+    ...options.aedes,
+    ...(users
       ? {
           authenticate: (_client, username, password, done) => {
             const ok = username !== undefined && users[username] !== undefined && password?.toString() === users[username]
@@ -54,8 +60,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
             done(Object.assign(new Error('bad user name or password'), { returnCode: 4 }), false)
           },
         }
-      : {},
-  )
+      : {}),
+  })
   const sockets = new Set<net.Socket>()
   const handle = (socket: net.Socket): void => {
     sockets.add(socket)

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { MqttClient } from '@x/simple'
 import { main as demo } from '../demo.js'
+import { main as flakyCluster } from '../flaky-cluster.js'
 import { main as flakyLink } from '../flaky-link.js'
 import { main as ledRemote } from '../led-remote.js'
 import { UsageError } from '../lib/args.js'
@@ -314,9 +315,30 @@ describe('flaky-link (@x/robust)', () => {
   })
 })
 
+describe('flaky-cluster (@x/robust, a server list)', () => {
+  test('node A of the embedded cluster stops: the pump moves to node B, and every reading reaches the dashboard on B', async () => {
+    const lines = await run(flakyCluster, ['--count', '6', '--interval', '100', '--down-at', '2'])
+    const [nodeA, nodeB] = [/node A \((mqtt:\S+)\)/.exec(lines[0] as string)?.[1], /node B \((mqtt:\S+)\)/.exec(lines[0] as string)?.[1]]
+    expect(nodeA && nodeB).toBeTruthy()
+    inOrder(lines, [
+      new RegExp(`dashboard connected to node B \\(${nodeB}\\)`),
+      new RegExp(`pump connected to node A \\(${nodeA}\\)$`),
+      /node A stops \(a crash\)/,
+      /pump lost its link: .*closed by the broker/,
+      new RegExp(`pump connected to node B \\(${nodeB}\\) \\d+ ms after node A stopped`),
+      /6\/6 readings arrived/,
+    ])
+    for (let i = 1; i <= 6; i++)
+      expect(
+        lines.some((l) => l.includes(`dashboard <- reading #${i}:`)),
+        `#${i}`,
+      ).toBe(true)
+  })
+})
+
 describe('command lines', () => {
   test('--help prints the usage and starts nothing; a bad option or number is a UsageError', async () => {
-    for (const main of [tlsCloudBroker, livingRoomLight, remoteLightSwitch, ledRemote, selfTest, flakyLink]) {
+    for (const main of [tlsCloudBroker, livingRoomLight, remoteLightSwitch, ledRemote, selfTest, flakyLink, flakyCluster]) {
       const lines = await run(main, ['--help'])
       expect(lines.join('\n')).toMatch(/^Usage: pnpm --filter @x\/examples run [a-z-]+ \[options\][\s\S]*--url URL/)
     }

@@ -30,6 +30,7 @@ test('each pnpm script runs its example offline and ends by itself', async () =>
     ],
     ['self-test', [], /8 passed, 0 failed/],
     ['flaky-link', ['--count', '5', '--down-at', '2', '--interval', '100', '--outage', '300'], /5\/5 readings arrived/],
+    ['flaky-cluster', ['--count', '5', '--down-at', '2', '--interval', '100'], /5\/5 readings arrived/],
     ['demo', ['--interval', '50'], /^Done\./m],
   ]
   const results = await Promise.all(

@@ -116,3 +116,13 @@ export function start(command: string, args: string[], options: StartOptions = {
 export function run(command: string, args: string[], options: StartOptions = {}): Promise<Finished> {
   return start(command, args, options).finished
 }
+
+/** Whether a process with this id is still running (signal 0 tests without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -6,6 +6,7 @@
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../examples/lib/embedded-broker.js'
 import type { BrokerName } from './brokers.js'
 import { startMosquitto, type Mosquitto } from './mosquitto.js'
+import { isAlive } from './processes.js'
 import { waitFor } from './wait.js'
 
 export interface Restartable {
@@ -52,14 +53,5 @@ export async function restartable(name: BrokerName): Promise<Restartable> {
     close: async () => {
       await embedded?.close()
     },
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
   }
 }

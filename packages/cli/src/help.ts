@@ -1,7 +1,7 @@
 /** The texts of `mqtt --help`, `mqtt pub --help` and `mqtt sub --help`. */
 
 const COMMON = `Connection:
-  -h, --host HOST        broker host (default localhost)
+  -h, --host HOST        broker host (default localhost); a,b,c: a cluster's nodes, tried in order
   -p, --port PORT        broker port (default 1883, or 8883 with TLS)
   -L, --url URL          mqtt(s)://[user[:password]@]host[:port]/topic, instead of -h -p -u -P -t
   -i, --id ID            client id (default mqtt-pub-<random> / mqtt-sub-<random>)

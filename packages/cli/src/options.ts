@@ -31,6 +31,8 @@ export interface Config {
   /** host:port, for messages. */
   where: string
   client: ClientOptions & { clientId: string }
+  /** -h a,b: the brokers of a cluster, tried in order (the first is `client.server`). */
+  servers: string[]
   /** -c: false, the broker keeps the session. */
   cleanSession: boolean
   will: Will | undefined
@@ -116,7 +118,10 @@ export function parseCommandLine(command: Command, argv: string[], cwd: string):
   }
 
   const fromUrl = values.url === undefined ? undefined : parseUrl(values.url)
-  const host = values.host ?? fromUrl?.host ?? 'localhost'
+  // -h a,b (or -L mqtt://a,b/topic): the nodes of a cluster, tried in order, all on one port.
+  const servers = (values.host ?? fromUrl?.host ?? 'localhost').split(',').map((h) => h.trim())
+  if (servers.some((h) => !h)) throw usage(`-h ${JSON.stringify(values.host ?? fromUrl?.host)}: an empty host in the list`)
+  const host = servers[0] as string
   const user = values.username ?? fromUrl?.user
   const password = values.pw ?? fromUrl?.password
   if (password !== undefined && user === undefined)
@@ -201,6 +206,7 @@ export function parseCommandLine(command: Command, argv: string[], cwd: string):
   return {
     command,
     where,
+    servers,
     client: {
       clientId,
       server: host,

@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { MqttClient, SDELIVERED, STIMEOUT } from '@x/simple'
+import { MqttClient, SDELIVERED, STIMEOUT, isRetryable } from '@x/simple'
 import { debugOf } from './debug.js'
 import { CliError, EXIT } from './exit-codes.js'
 import type { Io } from './io.js'
@@ -24,15 +24,19 @@ export async function pub(cfg: Config, io: Io): Promise<void> {
   // -s: the whole of stdin is the message; read before connecting, so the connection does not idle.
   const whole = cfg.source.kind === 'stdin' ? await readAll(io.stdin) : undefined
 
-  const client = new MqttClient({ ...cfg.client, ...(debug.transport && { transport: debug.transport }) })
-  if (cfg.will) client.setLastWill(cfg.will.topic, cfg.will.payload, cfg.will)
   const pending = new Set<number>()
   let unacknowledged = 0
-  client.setCallbackStatus((pid, status) => {
-    if (!pending.delete(pid)) return
-    if (status === STIMEOUT) unacknowledged++
-    else if (status !== SDELIVERED) unacknowledged++ // SLOST: the session was lost before the acknowledgement
-  })
+  const open = (server: string): MqttClient => {
+    const made = new MqttClient({ ...cfg.client, server, ...(debug.transport && { transport: debug.transport }) })
+    if (cfg.will) made.setLastWill(cfg.will.topic, cfg.will.payload, cfg.will)
+    made.setCallbackStatus((pid, status) => {
+      if (!pending.delete(pid)) return
+      if (status === STIMEOUT) unacknowledged++
+      else if (status !== SDELIVERED) unacknowledged++ // SLOST: the session was lost before the acknowledgement
+    })
+    return made
+  }
+  let client = open(cfg.servers[0] as string)
   const send = async (payload: Uint8Array): Promise<void> => {
     const pid = await client.publish(topic, payload, { qos: cfg.qos, retain: cfg.retain })
     if (pid !== undefined) pending.add(pid)
@@ -41,7 +45,17 @@ export async function pub(cfg: Config, io: Io): Promise<void> {
   const stopped = (): boolean => io.signal?.aborted === true
 
   try {
-    await client.connect({ cleanSession: cfg.cleanSession, ...(io.signal && { signal: io.signal }) })
+    // Several -h hosts: each in turn until one answers; an error no retry can fix ends the search.
+    for (const [i, server] of cfg.servers.entries()) {
+      if (i) client = open(server)
+      try {
+        await client.connect({ cleanSession: cfg.cleanSession, ...(io.signal && { signal: io.signal }) })
+        break
+      } catch (error) {
+        if (i === cfg.servers.length - 1 || !isRetryable(error) || stopped()) throw error
+        debug(`${server}: ${(error as Error).message}; trying ${cfg.servers[i + 1]}`)
+      }
+    }
     if (cfg.source.kind === 'lines') {
       // -l: one message per line (an empty line is an empty message, as with mosquitto_pub).
       const lines = createInterface({ input: io.stdin, crlfDelay: Infinity })

@@ -17,6 +17,8 @@ export async function sub(cfg: Config, io: Io): Promise<void> {
   const debug = debugOf(cfg, io)
   const client = new RobustClient({
     ...cfg.client,
+    // Several -h hosts: @x/robust tries them in order, and moves on after an outage.
+    server: cfg.servers.length > 1 ? cfg.servers : cfg.client.server,
     ...(debug.transport && { transport: debug.transport }),
     cleanSession: cfg.cleanSession,
     ...(cfg.will && { will: cfg.will }),

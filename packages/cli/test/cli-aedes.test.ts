@@ -63,6 +63,17 @@ describe('pub → sub', () => {
     expect(result.stderr).toMatch(/timed out after 1 s \(-W\), received 1 message$/m)
   })
 
+  test('-h a,b: a cluster tried in order, pub and sub both reach the node that answers', async () => {
+    // The broker listens on 127.0.0.1 only: ::1 on its port refuses, like a dead node.
+    const cluster = ['-h', '::1,127.0.0.1', '-p', String(broker.port)]
+    const sub = mqtt(['sub', ...cluster, '-t', 'cli/cluster', '-C', '1', '-W', '10', '-d'])
+    await sub.stderr.waitFor('subscribed to cli/cluster')
+    const pub = await mqtt(['pub', ...cluster, '-t', 'cli/cluster', '-m', 'from the second node', '-q', '1', '-d']).done
+    expect(pub.code).toBe(0)
+    expect(pub.stderr).toMatch(/::1: Cannot connect to \[::1\]:\d+: .*; trying 127\.0\.0\.1/)
+    expect(await sub.done).toMatchObject({ code: 0, stdout: 'from the second node\n' })
+  })
+
   test('-L mqtt://host:port/topic, with # kept in a filter', async () => {
     const base = `mqtt://127.0.0.1:${broker.port}`
     const sub = mqtt(['sub', '-L', `${base}/cli/url/#`, '-v', '-C', '1', '-W', '10', '-d'])

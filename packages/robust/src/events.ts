@@ -41,7 +41,7 @@ export interface ReconnectInfo {
 /** The events of RobustClient, with their arguments. */
 export interface RobustEvents {
   /** Connected (first time or again); `sessionPresent` tells whether the broker kept the session. */
-  connect: [sessionPresent: boolean]
+  connect: [sessionPresent: boolean, server: string]
   /** The link was lost (or suspected dead); reconnection starts at once. */
   disconnect: [error: MqttError]
   /** A connection attempt is about to start. */

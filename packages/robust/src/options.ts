@@ -63,7 +63,13 @@ export type SimpleClient = Pick<
 >
 
 /** Options of `new RobustClient(options)`: every @x/simple option, and these. */
-export interface RobustOptions extends ClientOptions {
+export interface RobustOptions extends Omit<ClientOptions, 'server'> {
+  /**
+   * The broker, as for @x/simple; or a list of them (the nodes of a cluster, a primary and a
+   * standby): tried in order, the next one on each failed attempt and after each outage, the
+   * backoff counted per round of the list. `'connect'` says which one it reached.
+   */
+  server: string | readonly string[]
   /** Keepalive in seconds: a robust client must notice dead links. @default 60 */
   keepaliveSec?: number
   /**
@@ -160,8 +166,27 @@ export function retryOptionsOf(reconnect: Required<Omit<ReconnectOptions, 'stabl
 }
 
 /** The options of the underlying simple client: the user's, with robust's defaults. */
-export function simpleOptionsOf(options: RobustOptions): ClientOptions {
-  const { reconnect: _r, queue: _q, cleanSession: _c, resubscribe: _s, maxInFlight: _m, createClient: _f, will: _w, ...simple } = options
+/** The servers to try, in order; EOPTION for an empty list. */
+export function serversOf(options: RobustOptions): readonly string[] {
+  const { server } = options
+  if (!Array.isArray(server)) return [server as string]
+  if (!server.length) throw new MqttError('EOPTION', 'Invalid option server: the list of servers is empty')
+  return server
+}
+
+export function simpleOptionsOf(options: RobustOptions, server: string = serversOf(options)[0] as string): ClientOptions {
+  const {
+    reconnect: _r,
+    queue: _q,
+    cleanSession: _c,
+    resubscribe: _s,
+    maxInFlight: _m,
+    createClient: _f,
+    will: _w,
+    server: _l,
+    ...rest
+  } = options
+  const simple = { ...rest, server }
   // Acknowledgement timeouts are robust's job: the simple client must never forget a packet id,
   // or a resumed session could not finish a QoS 2 exchange.
   return { ...simple, keepaliveSec: options.keepaliveSec ?? 60, messageTimeoutMs: 0 }

@@ -3,12 +3,13 @@ import { MqttClient, MqttError, bytesOf, qosOf, topicOf, utf8Length, type Payloa
 import { acknowledge } from './acknowledgements.js'
 import { connectFirst, reconnect, type AttemptHooks } from './connection.js'
 import { warn, type Message, type RobustEvents } from './events.js'
-import { robustSettingsOf, simpleOptionsOf, type RobustOptions, type RobustSettings, type SimpleClient } from './options.js'
+import { robustSettingsOf, serversOf, simpleOptionsOf, type RobustOptions, type RobustSettings } from './options.js'
 import { Outbox } from './outbox.js'
 import { queueError } from './queue-errors.js'
 import { receiveUntilLost } from './receive-loop.js'
 import { resume } from './resume.js'
 import { Sender } from './sender.js'
+import { ServerList } from './servers.js'
 import { Subscriptions } from './subscriptions.js'
 
 /**
@@ -34,7 +35,7 @@ function settled<T>(executor: (resolve: (value: T) => void, reject: (error: unkn
  * runs its own receive loop. `publish()` resolves when the message is delivered.
  */
 export class RobustClient extends EventEmitter<RobustEvents> {
-  readonly #client: SimpleClient
+  readonly #client: ServerList
   readonly #o: RobustSettings
   readonly #outbox: Outbox
   readonly #subscriptions = new Subscriptions()
@@ -56,8 +57,12 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     super()
     const o = (this.#o = robustSettingsOf(options))
     this.#outbox = new Outbox(o.queue.maxMessages, o.queue.maxBytes, o.queue.overflow)
-    const simple = simpleOptionsOf(options)
-    const client = (this.#client = options.createClient ? options.createClient(simple) : new MqttClient(simple))
+    const create = options.createClient ?? ((simple) => new MqttClient(simple))
+    const make = (server: string) => create(simpleOptionsOf(options, server))
+    const servers = serversOf(options)
+    // Every server's options are checked now, not when the client first moves to it.
+    for (const server of servers.slice(1)) if (!options.createClient) make(server)
+    const client = (this.#client = new ServerList(servers, make))
     this.#sender = new Sender(
       client,
       this.#outbox,
@@ -93,6 +98,11 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   /** The one place the state changes; closed is for good. */
   #enter(state: State): void {
     if (this.#state !== 'closed') this.#state = state
+  }
+
+  /** The server of the current connection (or of the last one, or the first of the list). */
+  get server(): string {
+    return this.#client.server
   }
 
   /** Whether the client is connected now. */
@@ -173,7 +183,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   #online(sessionPresent: boolean): void {
     this.#enter('online')
     resume(this.#outbox, this.#subscriptions, sessionPresent, this.#o.resubscribe)
-    this.#emit('connect', sessionPresent)
+    this.#emit('connect', sessionPresent, this.#client.server)
     this.#sender.kick()
   }
 

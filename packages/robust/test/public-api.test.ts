@@ -28,7 +28,8 @@ describe('RobustClient', () => {
   })
 
   test('events and their arguments', () => {
-    expectTypeOf<RobustEvents['connect']>().toEqualTypeOf<[sessionPresent: boolean]>()
+    expectTypeOf<RobustEvents['connect']>().toEqualTypeOf<[sessionPresent: boolean, server: string]>()
+    expectTypeOf<RobustClient['server']>().toEqualTypeOf<string>()
     expectTypeOf<RobustEvents['disconnect']>().toEqualTypeOf<[error: MqttError]>()
     expectTypeOf<RobustEvents['reconnecting']>().toEqualTypeOf<[info: ReconnectInfo]>()
     expectTypeOf<ReconnectInfo>().toEqualTypeOf<{ attempt: number; delayMs: number; error: unknown }>()

@@ -30,7 +30,10 @@ describe('resending what was in flight', () => {
     broker.ack(2)
     await waitFor(() => one().state === 'resolved' && two().state === 'resolved', 'both acknowledged on the resumed session')
     expect(names(events)).toEqual(['connect', 'disconnect', 'reconnecting', 'connect'])
-    expect(argsOf(events, 'connect')).toEqual([[false], [true]])
+    expect(argsOf(events, 'connect')).toEqual([
+      [false, 'mqtt://broker.invalid'],
+      [true, 'mqtt://broker.invalid'],
+    ])
   })
 
   test('no session: in-flight messages are published again as new, in their order, before the queued ones', async () => {
@@ -101,12 +104,12 @@ describe('events', () => {
     expect(broker.connects.length).toBe(4)
     expect(client.isConnected).toBe(true)
     expect(events).toEqual([
-      { name: 'connect', args: [false] },
+      { name: 'connect', args: [false, 'mqtt://broker.invalid'] },
       { name: 'disconnect', args: [lost] },
       { name: 'reconnecting', args: [{ attempt: 1, delayMs: 0, error: lost }] },
       { name: 'reconnecting', args: [{ attempt: 2, delayMs: 100, error: refused }] },
       { name: 'reconnecting', args: [{ attempt: 3, delayMs: 200, error: expect.objectContaining({ errno: unavailable.errno }) }] },
-      { name: 'connect', args: [false] },
+      { name: 'connect', args: [false, 'mqtt://broker.invalid'] },
     ])
   })
 
@@ -281,7 +284,10 @@ describe('ack timeout (messageTimeoutMs)', () => {
     broker.script({ sessionPresent: true })
     await vi.advanceTimersByTimeAsync(105) // the deadline, the round of I/O, the reconnect
     await flush()
-    expect(argsOf(events, 'connect')).toEqual([[false], [true]])
+    expect(argsOf(events, 'connect')).toEqual([
+      [false, 'mqtt://broker.invalid'],
+      [true, 'mqtt://broker.invalid'],
+    ])
     expect(broker.publishes.map((p) => [p.pid, p.dup, p.link, p.resent])).toEqual([
       [1, false, 1, false],
       [1, true, 2, true],
