@@ -1,10 +1,11 @@
 /**
  * `pnpm size` measures what it says: every bundle is built, ours run against a real broker (the
- * browser one over WebSocket), and our browser bundle imports no `node:` module. The sizes are
- * printed by `pnpm size`, not asserted here: they are figures to report, not a pass mark.
+ * browser one over WebSocket), and our browser bundle imports no `node:` module. And the budget
+ * that stays: our bundles may not grow past the figures reached (size.ts CEILING), so CI fails
+ * on a change that makes them heavier. The figures themselves are what `pnpm size` prints.
  */
 import { expect, test } from 'vitest'
-import { measureFootprints } from './size.js'
+import { CEILING, measureFootprints } from './size.js'
 
 test('the footprint programs bundle for node and browser, ours deliver, and our browser bundle needs no node: module', async () => {
   const results = await measureFootprints()
@@ -13,5 +14,7 @@ test('the footprint programs bundle for node and browser, ours deliver, and our 
   const ours = results.filter((f) => f.name === '@x/simple')
   expect(ours.map((f) => f.output)).toEqual(['delivered', 'delivered'])
   expect(ours.find((f) => f.platform === 'browser')?.nodeModules).toEqual([])
+  for (const f of ours) expect(f.gzipped, `${f.platform} bundle, gzipped (size.ts CEILING)`).toBeLessThanOrEqual(CEILING[f.platform])
+  expect(ours[0]?.modules.length).toBeGreaterThan(10)
   expect(results.find((f) => f.name === 'MQTT.js' && f.platform === 'node')?.output).toBe('delivered')
 }, 60_000)

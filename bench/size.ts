@@ -16,8 +16,15 @@ import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 import { startEmbeddedBroker } from '../examples/lib/embedded-broker.js'
 
-/** The budget of the footprint program with @x/simple, gzipped. */
+/** The budget of the footprint program with @x/simple, gzipped: the aim. */
 export const BUDGET = 4096
+
+/**
+ * The most the footprint program with @x/simple may weigh now, gzipped: the figures reached,
+ * which `pnpm size` (and so CI, through size.test.ts) refuses to see grow. Lower them as the
+ * code shrinks; raising one is a decision to write down.
+ */
+export const CEILING: Record<Platform, number> = { node: 12_450, browser: 10_700 }
 
 export type Platform = 'node' | 'browser'
 
@@ -30,6 +37,8 @@ export interface Footprint {
   nodeModules: string[]
   /** What the bundle printed when run against the embedded broker. */
   output: string
+  /** Minified bytes per source module of ours (`packages/…`), largest first. */
+  modules: Array<[module: string, bytes: number]>
 }
 
 // MQTT.js's browser build reads `navigator` and starts Web Workers as it loads: it runs in a
@@ -73,6 +82,11 @@ export async function measureFootprints(): Promise<Footprint[]> {
         .flatMap((output) => output.imports)
         .map((i) => i.path)
         .filter((path) => path.startsWith('node:') || !path.startsWith('.'))
+      const modules = Object.values(bundle.metafile.outputs)
+        .flatMap((output) => Object.entries(output.inputs))
+        .filter(([path]) => path.includes('packages/'))
+        .map(([path, input]): [string, number] => [path.replace(/.*packages\//, ''), input.bytesInOutput])
+        .sort((a, b) => b[1] - a[1])
       const code = readFileSync(outfile)
       const args = browser ? ['--import', pathToFileURL(preload).href, outfile] : [outfile, broker.url]
       const output = run
@@ -81,7 +95,7 @@ export async function measureFootprints(): Promise<Footprint[]> {
             (error: { stderr?: string }) => `failed: ${(error.stderr ?? String(error)).trim().split('\n').at(-1)}`.slice(0, 200),
           )
         : 'not run (needs a browser)'
-      results.push({ name, platform, minified: code.length, gzipped: gzipSync(code).length, nodeModules, output })
+      results.push({ name, platform, minified: code.length, gzipped: gzipSync(code).length, nodeModules, output, modules })
     }
     return results
   } finally {
@@ -115,6 +129,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       failed = true
     }
     if (ours.output !== 'delivered') failed = true
+    if (ours.gzipped > CEILING[platform]) {
+      console.log(`${platform}: ${ours.gzipped} bytes is over the ceiling of ${CEILING[platform]} (size.ts CEILING): the footprint grew`)
+      failed = true
+    }
+    console.log(`${platform}: minified bytes per module of @x/simple, largest first:`)
+    for (const [module, bytes] of ours.modules.slice(0, 12)) console.log(`  ${String(bytes).padStart(6)}  ${module}`)
   }
   if (failed) process.exitCode = 1
 }
