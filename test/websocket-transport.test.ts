@@ -203,6 +203,7 @@ describe('flow control', () => {
     conn.resume()
     await Promise.all(sent)
     await waitFor(() => conn.received.filter((p) => p.type === 'publish').length === sent.length, 'every publish', 10_000)
+    await waitFor(() => r.client.isWritable, 'isWritable again once the buffer has drained')
   })
 
   test('a flood the program does not read pauses the WebSocket (the broker backs up), then all of it is delivered', async () => {

@@ -104,7 +104,12 @@ export function linkFailed(core: Core, conn: Conn, error: MqttError): void {
 
 export function write(conn: Conn, bytes: Uint8Array): void {
   conn.liveness?.sent()
-  if (!(conn.link as Link).write(bytes)) conn.blocked = true
+  const link = conn.link as Link
+  if (link.write(bytes) || conn.blocked) return
+  // Full: the next publish waits for room. Once the buffer drains, `isWritable` says so again by
+  // itself, not only when a publish has asked (a program may poll it before publishing).
+  conn.blocked = true
+  void link.drain().then(() => conn.link === link && (conn.blocked = false))
 }
 
 /**

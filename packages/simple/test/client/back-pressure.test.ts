@@ -117,3 +117,16 @@ test('a paused socket is not mistaken for a dead link: unread bytes prove it ali
   expect(client.checkMsg()).toBe(1000)
   await client.disconnect()
 })
+
+test('isWritable is false while the buffer is full and true again once it drains, with no publish in between', async () => {
+  const { client, conn } = await online()
+  conn.full = true
+  await client.publish('t', 'fills the buffer')
+  expect(client.isWritable).toBe(false)
+  conn.drain()
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  expect(client.isWritable).toBe(true)
+  // And the next publish goes straight through.
+  await client.publish('t', 'after the drain')
+  expect(conn.sent('publish')).toHaveLength(2)
+})
