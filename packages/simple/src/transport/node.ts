@@ -120,7 +120,7 @@ class NodeLink implements Link {
   #leaveOpening(): NodeOpening | undefined {
     const opening = this.#opening
     this.#opening = undefined
-    return endOpening(opening) as NodeOpening | undefined
+    return endOpening(opening)
   }
 
   #abandon(error: MqttError): void {

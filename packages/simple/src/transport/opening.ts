@@ -43,7 +43,7 @@ export function startOpening(
 }
 
 /** The opening is over (up, or failed): its deadline and its signal listener go. */
-export function endOpening(opening: Opening | undefined): Opening | undefined {
+export function endOpening<T extends Opening>(opening: T | undefined): T | undefined {
   if (opening) {
     clearTimeout(opening.timer)
     opening.signal?.removeEventListener('abort', opening.onAbort)
