@@ -139,7 +139,7 @@ class WebSocketLink implements Link {
     else socket.close(1000)
   }
 
-  /** What was written in this turn goes out as one frame: a view when the packets lie side by side (the codec's slab), else a copy. */
+  /** What was written in this turn goes out as one frame (copied together: a client frame is masked, so a copy is made anyway [RFC 6455 5.3]). */
   #flush(): void {
     const unsent = this.#unsent
     if (!unsent.length) return
@@ -149,20 +149,11 @@ class WebSocketLink implements Link {
     if (this.#socket.readyState !== OPEN) return // closing: the close tells the client
     let frame = unsent[0] as Uint8Array
     if (unsent.length > 1) {
-      const adjacent = unsent.every(
-        (bytes, i) =>
-          i === 0 ||
-          (bytes.buffer === frame.buffer &&
-            bytes.byteOffset === (unsent[i - 1] as Uint8Array).byteOffset + (unsent[i - 1] as Uint8Array).length),
-      )
-      if (adjacent) frame = new Uint8Array(frame.buffer, frame.byteOffset, total)
-      else {
-        frame = new Uint8Array(total)
-        let at = 0
-        for (const bytes of unsent) {
-          frame.set(bytes, at)
-          at += bytes.length
-        }
+      frame = new Uint8Array(total)
+      let at = 0
+      for (const bytes of unsent) {
+        frame.set(bytes, at)
+        at += bytes.length
       }
     }
     this.#socket.send(frame)
