@@ -26,8 +26,12 @@ export const BUDGET = 4096
  * The most the footprint program with @x/simple may weigh now, gzipped: the figures reached,
  * which `pnpm size` (and so CI, through size.test.ts) refuses to see grow. Lower them as the
  * code shrinks; raising one is a decision to write down.
+ *
+ * Raised once, by 125 B (node) and 40 B (browser): both links make a publishing loop wait for a
+ * round of I/O every 64 KiB (test/publish-loop-yields.test.ts), which a program's own timers and
+ * sockets need; no cut of the same size was found that keeps a guarantee.
  */
-export const CEILING: Record<Platform, number> = { node: 12_400, browser: 10_650 }
+export const CEILING: Record<Platform, number> = { node: 12_525, browser: 10_690 }
 
 export type Platform = 'node' | 'browser'
 

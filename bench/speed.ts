@@ -5,13 +5,17 @@
  * interleaved (each round runs every library once, in a rotating order), medians with min–max,
  * and at QoS 0 the reference, a bare socket writing pre-encoded packets, in the same rounds. Then the heap
  * each idle connected client holds (1,000 of them, a child process per library), and the codecs.
+ * The WebSocket rows run the same way through aedes over `ws`, in a process of its own
+ * (mosquitto's websockets listener does not start here), without the bare socket (TCP only).
  *
  *   pnpm bench
  */
-import { startBenchBroker } from './lib/broker.js'
+import { startBenchBroker, type BenchBroker } from './lib/broker.js'
 import { bundledLibraries } from './lib/bundle.js'
 import { idleHeap } from './heap/measure.js'
+import type { Library } from './lib/libraries.js'
 import { formatTable, type Row } from './lib/table.js'
+import { startWebSocketBroker } from './lib/ws-broker.js'
 import { ourCodec, theirCodec } from './speed/codec.js'
 import { pubsub, type Scenario } from './pubsub/run.js'
 
@@ -31,12 +35,18 @@ const SCENARIOS: Array<Scenario & { label: string }> = [
   { label: 'QoS 1, 64 KiB, 100 in flight', qos: 1, size: 65_536, window: 100, count: 8_000 },
 ]
 
-const started = performance.now()
-const libraries = await bundledLibraries()
-const broker = await startBenchBroker()
-const rows: Row[] = []
-try {
-  for (const s of SCENARIOS) {
+// Over WebSocket the broker (aedes) is slower than mosquitto: fewer messages keep a run near a second.
+const WEBSOCKET_SCENARIOS: Array<Scenario & { label: string }> = [
+  { label: 'over WebSocket: QoS 0, 64 B, 100 in flight', qos: 0, size: 64, window: 100, count: 30_000 },
+  { label: 'over WebSocket: QoS 1, 64 B, 100 in flight', qos: 1, size: 64, window: 100, count: 17_000 },
+  { label: 'over WebSocket: QoS 2, 64 B, 100 in flight', qos: 2, size: 64, window: 100, count: 9_000 },
+  { label: 'over WebSocket: QoS 1, 64 KiB, 100 in flight', qos: 1, size: 65_536, window: 100, count: 2_500 },
+]
+
+/** Each scenario's rounds through `broker`, every library in a rotating order; one row per scenario. */
+async function measure(libraries: readonly Library[], broker: BenchBroker, scenarios: typeof SCENARIOS): Promise<Row[]> {
+  const rows: Row[] = []
+  for (const s of scenarios) {
     const runs = libraries.filter((l) => l.qos.includes(s.qos))
     const samples = new Map(runs.map((l) => [l.name, [] as number[]]))
     for (let round = 0; round < ROUNDS; round++) {
@@ -48,6 +58,29 @@ try {
     }
     rows.push({ measure: s.label, unit: 'msg/s', higherIsBetter: true, samples })
     console.error(`  ${s.label}: done`)
+  }
+  return rows
+}
+
+const started = performance.now()
+const libraries = await bundledLibraries()
+const broker = await startBenchBroker()
+const rows: Row[] = []
+let wsBrokerName = ''
+try {
+  rows.push(...(await measure(libraries, broker, SCENARIOS)))
+  const wsBroker = await startWebSocketBroker()
+  wsBrokerName = wsBroker.name
+  try {
+    rows.push(
+      ...(await measure(
+        libraries.filter((l) => l.websocket),
+        wsBroker,
+        WEBSOCKET_SCENARIOS,
+      )),
+    )
+  } finally {
+    await wsBroker.stop()
   }
   const heap = new Map<string, number[]>()
   for (const name of ['MQTT.js', '@x/simple', '@x/robust', 'bare socket']) heap.set(name, [await idleHeap(name, broker.url)])
@@ -83,6 +116,6 @@ for (const size of [64, 1024]) {
 
 console.log(formatTable(rows, 'MQTT.js', ['@x/simple', '@x/robust'], 'bare socket'))
 console.log(
-  `broker: ${broker.name}; Node ${process.version}; ${ROUNDS} interleaved rounds, median (min–max); ` +
+  `broker: ${broker.name} (WebSocket rows: ${wsBrokerName}); Node ${process.version}; ${ROUNDS} interleaved rounds, median (min–max); ` +
     `ratios against MQTT.js in the same run (above 1× is better for us); ${Math.round((performance.now() - started) / 1000)} s`,
 )

@@ -21,12 +21,15 @@ export interface Library {
   name: string
   /** The QoS levels it can be measured at. */
   qos: readonly QoS[]
+  /** Whether it speaks MQTT over WebSocket (`ws://` URLs). */
+  websocket: boolean
   connect(url: string, clientId: string): Promise<Side>
 }
 
 const mqttjs: Library = {
   name: 'MQTT.js',
   qos: [0, 1, 2],
+  websocket: true,
   connect: async (url, clientId) => {
     const client = await mqtt.connectAsync(url, { clientId, reconnectPeriod: 0 })
     return {
@@ -44,6 +47,7 @@ const mqttjs: Library = {
 const simple: Library = {
   name: '@x/simple',
   qos: [0, 1, 2],
+  websocket: true,
   connect: async (url, clientId) => {
     const client = new MqttClient({ clientId, server: url })
     const waiting = new Map<number, () => void>()
@@ -81,6 +85,7 @@ const simple: Library = {
 const robust: Library = {
   name: '@x/robust',
   qos: [0, 1, 2],
+  websocket: true,
   connect: async (url, clientId) => {
     const client = new RobustClient({ clientId, server: url })
     await client.connect()
@@ -104,6 +109,7 @@ const robust: Library = {
 const bareSocket: Library = {
   name: 'bare socket',
   qos: [0],
+  websocket: false,
   connect: async (url) => {
     const { hostname, port } = new URL(url)
     const socket = net.connect({ host: hostname, port: Number(port), noDelay: true })

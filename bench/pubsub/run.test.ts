@@ -6,12 +6,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../examples/lib/embedded-broker.js'
 import { LIBRARIES } from '../lib/libraries.js'
+import { startWebSocketBroker } from '../lib/ws-broker.js'
 import { formatTable } from '../lib/table.js'
 import { pubsub } from './run.js'
 
 let broker: EmbeddedBroker
 beforeAll(async () => {
-  broker = await startEmbeddedBroker()
+  broker = await startEmbeddedBroker({ websocket: true })
 })
 afterAll(() => broker.close())
 
@@ -22,6 +23,26 @@ describe.each(LIBRARIES.map((l) => [l.name, l] as const))('%s', (_name, library)
     expect(Number.isFinite(rate)).toBe(true)
   })
 })
+
+describe.each(LIBRARIES.filter((l) => l.websocket).map((l) => [l.name, l] as const))('%s over WebSocket', (_name, library) => {
+  test.each(library.qos)('QoS %i: 300 messages with 20 in flight all arrive', async (qos) => {
+    const rate = await pubsub(library, broker.wsUrl as string, { qos, size: 64, window: 20, count: 300 }, 10_000)
+    expect(rate).toBeGreaterThan(0)
+  })
+})
+
+test('the WebSocket rows have their broker in a process of its own, and it stops when asked', async () => {
+  const ws = await startWebSocketBroker()
+  try {
+    expect(ws.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/mqtt$/)
+    const [simple] = LIBRARIES.filter((l) => l.name === '@x/simple')
+    expect(await pubsub(simple as (typeof LIBRARIES)[number], ws.url, { qos: 1, size: 64, window: 10, count: 50 }, 10_000)).toBeGreaterThan(
+      0,
+    )
+  } finally {
+    await ws.stop()
+  }
+}, 30_000)
 
 test('the table: ratios above 1× are better for the column, for throughput and for cost alike', () => {
   const table = formatTable(

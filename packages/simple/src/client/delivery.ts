@@ -4,7 +4,7 @@ import type { MqttPayload } from '../codec/payload.js'
 import { linkFailed, online, write, type Core } from './core.js'
 import { INBOX_LIMIT } from './inbox.js'
 import { react } from './inbound.js'
-import { afterIo } from './io-round.js'
+import { afterIo } from '../transport/io-round.js'
 import type { Liveness } from './liveness.js'
 import { connOf, type Conn } from './state.js'
 

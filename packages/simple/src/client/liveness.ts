@@ -1,4 +1,4 @@
-import { afterIo, cancelIo, type IoRound } from './io-round.js'
+import { afterIo, cancelIo, type IoRound } from '../transport/io-round.js'
 /**
  * Keeps a link alive and notices when it is dead, with one timer.
  *

@@ -1,5 +1,6 @@
 import { MqttError } from '@x/errno'
 import { whereOf, type Link, type LinkHandlers, type Target, type TlsOptions, type Transport } from './link.js'
+import { afterIo, cancelIo, type IoRound } from './io-round.js'
 import { endOpening, startOpening, type Opening } from './opening.js'
 
 /**
@@ -33,7 +34,8 @@ export type OpenWebSocket = (url: string, protocols: string[], tls: TlsOptions |
 export type ExplainFailure = (error: unknown, where: string, up: boolean) => MqttError | undefined
 
 const OPEN = 1
-// write() asks the client to wait above this many bytes unsent, and drain() wakes below half of it.
+// write() asks the client to wait above this many bytes unsent (or sent in this round of the
+// event loop), and drain() wakes below half of it.
 const HIGH_WATER = 64 * 1024
 // WHATWG WebSockets announce no drain: while a writer waits, the buffer is looked at this often.
 const DRAIN_POLL_MS = 2
@@ -60,6 +62,11 @@ class WebSocketLink implements Link {
   #held: Uint8Array[] = []
   #heldBytes = 0
   #drainTimer: ReturnType<typeof setTimeout> | undefined
+  // Bytes framed since the event loop last ran its I/O. The ws package writes a frame to the
+  // kernel at once (its bufferedAmount stays near 0 on a fast link), so without this count a
+  // publishing loop would never wait, and would starve every other socket of the program.
+  #roundBytes = 0
+  #roundEnd: IoRound | undefined
   #drainWaiters: Array<() => void> = []
   #whenClosed: Array<() => void> = []
 
@@ -101,7 +108,7 @@ class WebSocketLink implements Link {
   }
 
   get buffered(): number {
-    return this.#unsentBytes + this.#socket.bufferedAmount
+    return this.#unsentBytes + this.#roundBytes + this.#socket.bufferedAmount
   }
 
   pause(): void {
@@ -131,7 +138,7 @@ class WebSocketLink implements Link {
 
   destroy(): void {
     this.#over = true
-    this.#wakeDrainWaiters()
+    this.#release()
     this.#unsent = []
     this.#unsentBytes = 0
     const socket = this.#socket
@@ -157,12 +164,25 @@ class WebSocketLink implements Link {
       }
     }
     this.#socket.send(frame)
+    this.#roundBytes += total
+    this.#roundEnd ??= afterIo(() => {
+      this.#roundEnd = undefined
+      this.#roundBytes = 0
+      if (this.#drainWaiters.length && this.buffered < HIGH_WATER / 2) this.#wakeDrainWaiters()
+    })
   }
 
   #pollDrain(): void {
     this.#drainTimer = undefined
     if (this.buffered < HIGH_WATER / 2 || this.#socket.readyState !== OPEN) this.#wakeDrainWaiters()
     else if (this.#drainWaiters.length) this.#drainTimer = setTimeout(() => this.#pollDrain(), DRAIN_POLL_MS)
+  }
+
+  /** Nothing more will be written: every waiter wakes, and no timer is left. */
+  #release(): void {
+    cancelIo(this.#roundEnd)
+    this.#roundEnd = undefined
+    this.#wakeDrainWaiters()
   }
 
   #wakeDrainWaiters(): void {
@@ -214,7 +234,7 @@ class WebSocketLink implements Link {
     this.#over = true
     this.#held = []
     this.#heldBytes = 0
-    this.#wakeDrainWaiters()
+    this.#release()
     const opening = this.#leaveOpening()
     const socket = this.#socket
     if (socket.terminate) socket.terminate()
@@ -229,7 +249,7 @@ class WebSocketLink implements Link {
     const socket = this.#socket
     socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null
     for (const done of this.#whenClosed.splice(0)) done()
-    if (this.#over) return this.#wakeDrainWaiters()
+    if (this.#over) return this.#release()
     const up = !this.#opening
     const cause = this.#cause
     const said = typeof cause === 'string' && cause ? `, ${cause}` : ''

@@ -111,6 +111,29 @@ test('writes of one turn go out as one frame; write() says when to wait, drain()
   expect(link.buffered).toBe(0)
 })
 
+test('a WebSocket that writes at once (ws on a fast link: bufferedAmount stays 0) still makes a writer wait a round every 64 KiB', async () => {
+  const { socket, link } = await opened()
+  const frames = socket().frames
+  socket().send = (data) => void frames.push(data) // taken at once: nothing buffered
+  let writable = true
+  let writes = 0
+  while (writable && writes < 1000) {
+    writable = link.write(new Uint8Array(1000))
+    writes++
+    await Promise.resolve() // a microtask, not a round of I/O: the frames go out, the round goes on
+  }
+  expect(writable).toBe(false)
+  expect(writes).toBe(66) // 66,000 bytes: the first write past 64 KiB
+  let drained = false
+  const waiting = link.drain().then(() => (drained = true))
+  await Promise.resolve()
+  expect(drained).toBe(false)
+  await new Promise((resolve) => setImmediate(resolve)) // the round of I/O: the writer goes on
+  await waiting
+  expect(link.buffered).toBe(0)
+  expect(link.write(new Uint8Array(1000))).toBe(true)
+})
+
 test('a text frame is EMALFORMED [MQTT-6.0.0-1], reported once; the close that follows is not news', async () => {
   const { socket, closes } = await opened()
   socket().message('hello')
