@@ -11,7 +11,8 @@ const WS = 'ws'
 
 /**
  * Node's WebSocket: the `ws` package when installed (it takes the TLS options and can pause
- * reading), else the global `WebSocket` of Node 22 and later (or Node 20 with --experimental-websocket; no TLS options).
+ * reading), else the global `WebSocket` of Node 22 and later, or of Node 20 run with
+ * `--experimental-websocket` (no TLS options).
  */
 async function load(): Promise<Transport> {
   const ws = await import(WS).then(
