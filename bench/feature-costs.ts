@@ -80,12 +80,8 @@ function together(all: readonly Edits[]): Edits {
   for (const edits of all) {
     for (const [file, edit] of Object.entries(edits)) {
       const before = merged[file]
-      merged[file] =
-        typeof before === 'string' || typeof edit === 'string' || before === undefined
-          ? typeof before === 'string'
-            ? before
-            : edit
-          : (source: string) => edit(before(source))
+      if (typeof before === 'string') continue // the file's whole new text: nothing left to edit
+      merged[file] = typeof edit === 'string' || !before ? edit : (source: string) => edit(before(source))
     }
   }
   return merged

@@ -27,11 +27,12 @@ export const BUDGET = 4096
  * which `pnpm size` (and so CI, through size.test.ts) refuses to see grow. Lower them as the
  * code shrinks; raising one is a decision to write down.
  *
- * Raised once, by 125 B (node) and 40 B (browser): both links make a publishing loop wait for a
+ * Raised once, by 160 B (node) and 100 B (browser): both links make a publishing loop wait for a
  * round of I/O every 64 KiB (test/publish-loop-yields.test.ts), which a program's own timers and
- * sockets need; no cut of the same size was found that keeps a guarantee.
+ * sockets need, through one shared writeRound() (written inline in each link it was 40–60 B
+ * smaller, but two copies of one rule); no cut of the same size was found that keeps a guarantee.
  */
-export const CEILING: Record<Platform, number> = { node: 12_525, browser: 10_690 }
+export const CEILING: Record<Platform, number> = { node: 12_560, browser: 10_750 }
 
 export type Platform = 'node' | 'browser'
 

@@ -13,10 +13,17 @@ export async function startWebSocketBroker(): Promise<BenchBroker> {
   // From bench/, where tsx is installed, whatever the caller's directory.
   const cwd = fileURLToPath(new URL('..', import.meta.url))
   const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd, stdio: ['pipe', 'pipe', 'inherit'] })
+  let timer: ReturnType<typeof setTimeout> | undefined
   const [url] = (await Promise.race([
     once(createInterface({ input: child.stdout }), 'line'),
     once(child, 'exit').then(([code]) => Promise.reject(new Error(`the WebSocket broker exited (${String(code)}) before it listened`))),
-  ])) as [string]
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL')
+        reject(new Error('the WebSocket broker did not say where it listens within 20 s'))
+      }, 20_000)
+    }),
+  ]).finally(() => clearTimeout(timer))) as [string]
   return {
     name: 'aedes over ws (own process)',
     url,

@@ -2,7 +2,7 @@
 import { connect as tcp, isIP, type Socket } from 'node:net'
 import { connect as tls, type ConnectionOptions } from 'node:tls'
 import { MqttError } from '@x/errno'
-import { afterIo, cancelIo, type IoRound } from './io-round.js'
+import { ROUND_BYTES, writeRound } from './io-round.js'
 import { addressOf, type Link, type LinkHandlers, type Target, type Transport } from './link.js'
 import { networkError, type SocketError } from './network-error.js'
 import { endOpening, startOpening, type Opening } from './opening.js'
@@ -18,12 +18,6 @@ const wrongPort = (where: string, speaks: 'TLS' | 'plain MQTT', cause: MqttError
 
 /** Whether a socket error is the other side closing or resetting: what an unanswered handshake ends with. */
 const isReset = (error: SocketError | undefined): boolean => !error || error.code === 'ECONNRESET' || error.code === 'EPIPE'
-
-// Node's socket hands a loopback or fast link's bytes to the kernel at once, so a program that
-// publishes in a loop would never wait and never let the event loop run (its timers, its other
-// sockets, a broker in the same process): past this many bytes in one round, write() asks it to
-// wait for the next round of I/O.
-const ROUND_BYTES = 64 * 1024
 
 /** Node's opening also knows how far it got: the TCP connect, then the TLS handshake. */
 type NodeOpening = Opening & { stage: 'tcp' | 'tls' }
@@ -44,8 +38,7 @@ class NodeLink implements Link {
   #heard = false // a byte arrived: the server speaks what we speak
   #failure: SocketError | undefined
   #drainWaiters: Array<() => void> | undefined
-  #roundBytes = 0 // written since the event loop last ran its I/O
-  #roundEnd: IoRound | undefined
+  readonly #round = writeRound(() => !this.#socket.writableNeedDrain && this.#wakeDrainWaiters())
 
   constructor(
     target: Target,
@@ -70,7 +63,7 @@ class NodeLink implements Link {
       this.#heard = true
       handlers.onData(chunk)
     })
-    socket.on('drain', () => this.#roundBytes < ROUND_BYTES && this.#wakeDrainWaiters())
+    socket.on('drain', () => this.#round.bytes < ROUND_BYTES && this.#wakeDrainWaiters())
     socket.on('error', (error: SocketError) => (this.#failure ??= error))
     socket.on('close', () => this.#closed())
   }
@@ -81,13 +74,8 @@ class NodeLink implements Link {
       this.#socket.cork()
       process.nextTick(uncork, this)
     }
-    this.#roundBytes += bytes.length
-    this.#roundEnd ??= afterIo(() => {
-      this.#roundEnd = undefined
-      this.#roundBytes = 0
-      if (!this.#socket.writableNeedDrain) this.#wakeDrainWaiters()
-    })
-    return this.#socket.write(bytes) && this.#roundBytes < ROUND_BYTES
+    const room = this.#round.add(bytes.length)
+    return this.#socket.write(bytes) && room
   }
 
   /** @internal The tick's writes go out. */
@@ -98,7 +86,7 @@ class NodeLink implements Link {
 
   drain(): Promise<void> {
     const socket = this.#socket
-    const full = socket.writableNeedDrain || this.#roundBytes >= ROUND_BYTES
+    const full = socket.writableNeedDrain || this.#round.bytes >= ROUND_BYTES
     return new Promise((wake) => (full && !socket.destroyed ? (this.#drainWaiters ??= []).push(wake) : wake()))
   }
 
@@ -151,8 +139,7 @@ class NodeLink implements Link {
    * nothing back, a TLS handshake to a plain link closed before a byte) tells which.
    */
   #closed(): void {
-    cancelIo(this.#roundEnd)
-    this.#roundEnd = undefined
+    this.#round.stop()
     this.#wakeDrainWaiters()
     const { host, port, tls: options, timeoutMs } = this.#target
     const where = this.#where

@@ -1,6 +1,6 @@
 import { MqttError } from '@x/errno'
 import { whereOf, type Link, type LinkHandlers, type Target, type TlsOptions, type Transport } from './link.js'
-import { afterIo, cancelIo, type IoRound } from './io-round.js'
+import { writeRound } from './io-round.js'
 import { endOpening, startOpening, type Opening } from './opening.js'
 
 /**
@@ -35,7 +35,7 @@ export type ExplainFailure = (error: unknown, where: string, up: boolean) => Mqt
 
 const OPEN = 1
 // write() asks the client to wait above this many bytes unsent (or sent in this round of the
-// event loop), and drain() wakes below half of it.
+// event loop: WriteRound), and drain() wakes below half of it.
 const HIGH_WATER = 64 * 1024
 // WHATWG WebSockets announce no drain: while a writer waits, the buffer is looked at this often.
 const DRAIN_POLL_MS = 2
@@ -62,11 +62,8 @@ class WebSocketLink implements Link {
   #held: Uint8Array[] = []
   #heldBytes = 0
   #drainTimer: ReturnType<typeof setTimeout> | undefined
-  // Bytes framed since the event loop last ran its I/O. The ws package writes a frame to the
-  // kernel at once (its bufferedAmount stays near 0 on a fast link), so without this count a
-  // publishing loop would never wait, and would starve every other socket of the program.
-  #roundBytes = 0
-  #roundEnd: IoRound | undefined
+  // ws writes a frame to the kernel at once (its bufferedAmount stays near 0 on a fast link).
+  readonly #round = writeRound(() => this.#drainWaiters.length && this.buffered < HIGH_WATER / 2 && this.#wakeDrainWaiters())
   #drainWaiters: Array<() => void> = []
   #whenClosed: Array<() => void> = []
 
@@ -108,7 +105,7 @@ class WebSocketLink implements Link {
   }
 
   get buffered(): number {
-    return this.#unsentBytes + this.#roundBytes + this.#socket.bufferedAmount
+    return this.#unsentBytes + this.#round.bytes + this.#socket.bufferedAmount
   }
 
   pause(): void {
@@ -164,12 +161,7 @@ class WebSocketLink implements Link {
       }
     }
     this.#socket.send(frame)
-    this.#roundBytes += total
-    this.#roundEnd ??= afterIo(() => {
-      this.#roundEnd = undefined
-      this.#roundBytes = 0
-      if (this.#drainWaiters.length && this.buffered < HIGH_WATER / 2) this.#wakeDrainWaiters()
-    })
+    this.#round.add(total)
   }
 
   #pollDrain(): void {
@@ -180,8 +172,7 @@ class WebSocketLink implements Link {
 
   /** Nothing more will be written: every waiter wakes, and no timer is left. */
   #release(): void {
-    cancelIo(this.#roundEnd)
-    this.#roundEnd = undefined
+    this.#round.stop()
     this.#wakeDrainWaiters()
   }
 
