@@ -60,6 +60,7 @@ export type SimpleClient = Pick<
   | 'setLastWill'
   | 'isConnected'
   | 'isWritable'
+  | 'session'
 >
 
 /** Options of `new RobustClient(options)`: every @x/simple option, and these. */

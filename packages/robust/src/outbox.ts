@@ -21,7 +21,7 @@ export interface PublishOp extends Settles<void> {
   readonly bytes: number
 }
 
-/** A subscription change. A renewal after a lost session has no caller: `renewal` is set. */
+/** A subscription change. One the client makes itself, to bring a session in line with the calls, has no caller: `renewal` is set. */
 export interface ControlOp extends Settles<QoS> {
   readonly kind: 'subscribe' | 'unsubscribe'
   readonly filter: string
@@ -182,7 +182,7 @@ export class Outbox {
     this.#control.unshift(ops.filter((op): op is ControlOp => op.kind !== 'publish'))
   }
 
-  /** Subscription changes that go before everything else waiting (the renewals after a lost session). */
+  /** Subscription changes that go before everything else waiting (the renewals on connecting). */
   controlFirst(ops: ControlOp[]): void {
     this.#control.unshift(ops)
   }

@@ -2,15 +2,20 @@ import type { Outbox } from './outbox.js'
 import type { Subscriptions } from './subscriptions.js'
 
 /**
- * Just connected: what to send again. With a session, the simple client has resent the
- * unacknowledged packets itself [MQTT-4.4.0-1]: they are awaited afresh. Without one, what was in
- * flight is unknown to the broker: it goes back to the front of the queues, in order, behind the
- * renewal of every subscription held (their packet ids come back as SLOST, which finds nothing).
+ * Just connected to `server`: what to send again. With a session, the simple client has resent
+ * the unacknowledged packets itself [MQTT-4.4.0-1]: they are awaited afresh. Without one, what was
+ * in flight is unknown to the broker: it goes back to the front of the queues, in order (their
+ * packet ids come back as SLOST, which finds nothing). Either way, ahead of everything, the
+ * subscription changes that make the server's session hold what the calls asked for: all of them
+ * after a lost session, the difference after a move to a session kept elsewhere, none otherwise.
  */
-export function resume(outbox: Outbox, subscriptions: Subscriptions, sessionPresent: boolean, resubscribe: boolean): void {
-  if (sessionPresent) return outbox.resumed(Date.now())
-  outbox.requeueInFlight()
+export function resume(outbox: Outbox, subscriptions: Subscriptions, server: string, sessionPresent: boolean, resubscribe: boolean): void {
+  if (sessionPresent) outbox.resumed(Date.now())
+  else {
+    outbox.requeueInFlight()
+    subscriptions.fresh(server)
+  }
   if (!resubscribe) return
-  const renew = subscriptions.renewal(outbox.pendingFilters())
-  outbox.controlFirst(renew.map(({ filter, qos }) => outbox.control('subscribe', filter, qos)))
+  const changes = subscriptions.changesFor(server, outbox.pendingFilters())
+  outbox.controlFirst(changes.map(({ kind, filter, qos }) => outbox.control(kind, filter, qos)))
 }

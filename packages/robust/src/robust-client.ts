@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3'
-import { MqttClient, MqttError, bytesOf, qosOf, topicOf, utf8Length, type Payload, type QoS } from '@x/simple'
+import { MqttClient, MqttError, bytesOf, qosOf, topicOf, utf8Length, type Payload, type QoS, type Session } from '@x/simple'
 import { acknowledge } from './acknowledgements.js'
 import { connectFirst, reconnect, type AttemptHooks } from './connection.js'
 import { warn, type Message, type RobustEvents } from './events.js'
@@ -58,7 +58,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     const o = (this.#o = robustSettingsOf(options))
     this.#outbox = new Outbox(o.queue.maxMessages, o.queue.maxBytes, o.queue.overflow)
     const create = options.createClient ?? ((simple) => new MqttClient(simple))
-    const make = (server: string) => create(simpleOptionsOf(options, server))
+    const make = (server: string, session?: Session) => create({ ...simpleOptionsOf(options, server), ...(session && { session }) })
     const servers = serversOf(options)
     // Every server's options are checked now, not when the client first moves to it.
     for (const server of servers.slice(1)) if (!options.createClient) make(server)
@@ -74,7 +74,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     if (will) client.setLastWill(will.topic, will.payload, { qos: will.qos ?? 0, retain: will.retain ?? false })
     client.setCallback((topic, payload, retained, dup, qos) => this.#emit('message', topic, payload, { retained, dup, qos }))
     client.setCallbackStatus((pid, status, granted) => {
-      const refused = acknowledge(this.#outbox, this.#subscriptions, pid, status, granted)
+      const refused = acknowledge(this.#outbox, this.#subscriptions, client.server, pid, status, granted)
       if (refused) this.#emit('error', refused)
       this.#sender.kick()
     })
@@ -182,7 +182,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   /** Just connected: decide what to send again, then let the queue flow. */
   #online(sessionPresent: boolean): void {
     this.#enter('online')
-    resume(this.#outbox, this.#subscriptions, sessionPresent, this.#o.resubscribe)
+    resume(this.#outbox, this.#subscriptions, this.#client.server, sessionPresent, this.#o.resubscribe)
     this.#emit('connect', sessionPresent, this.#client.server)
     this.#sender.kick()
   }

@@ -1,4 +1,4 @@
-import { MqttError, isRetryable, type MessageCallback, type OversizeCallback, type StatusCallback } from '@x/simple'
+import { MqttError, isRetryable, type MessageCallback, type OversizeCallback, type Session, type StatusCallback } from '@x/simple'
 import type { SimpleClient } from './options.js'
 
 type Will = Parameters<SimpleClient['setLastWill']>
@@ -10,14 +10,19 @@ type Will = Parameters<SimpleClient['setLastWill']>
  * only when every one of them failed, so the backoff is per round of the list, not per address.
  * An error no retry can fix (bad credentials, TLS to a plain port) ends the round at once.
  *
- * Moving to another server starts a fresh simple client: a new broker has no session, and the old
- * client's packet ids must not answer for the new one's. @x/robust then resends what was in
- * flight and subscribes again, as after any reconnect without a session.
+ * Moving to another server starts a simple client for it that carries on the same session (the
+ * client id's packet ids in flight, both ways): a node that kept the session (the same broker
+ * listed twice, a cluster sharing its sessions, a node the client comes back to) gets what was in
+ * flight again with the same packet ids, and one that did not has them reported SLOST, so
+ * @x/robust sends them again as new. The client left behind ends its link in the background;
+ * `disconnect()` cuts that short.
  */
 export class ServerList implements SimpleClient {
   readonly #servers: readonly string[]
-  readonly #make: (server: string) => SimpleClient
+  readonly #make: (server: string, session?: Session) => SimpleClient
   #client: SimpleClient
+  /** Clients left for another server, still ending their links. */
+  readonly #leaving = new Set<SimpleClient>()
   #at = 0
   #next = 0
   #message: MessageCallback | undefined
@@ -25,7 +30,7 @@ export class ServerList implements SimpleClient {
   #oversize: OversizeCallback | undefined
   #will: Will | undefined
 
-  constructor(servers: readonly string[], make: (server: string) => SimpleClient) {
+  constructor(servers: readonly string[], make: (server: string, session?: Session) => SimpleClient) {
     this.#servers = servers
     this.#make = make
     this.#client = make(servers[0] as string)
@@ -50,7 +55,7 @@ export class ServerList implements SimpleClient {
     for (let tried = 0; tried < count; tried++) {
       const index = this.#next
       this.#next = (index + 1) % count
-      if (index !== this.#at) await this.#moveTo(index)
+      if (index !== this.#at) this.#moveTo(index)
       try {
         return await this.#client.connect(options)
       } catch (error) {
@@ -66,19 +71,27 @@ export class ServerList implements SimpleClient {
     })
   }
 
-  /** Leaves the current server for good and makes a client for `index`, with the callbacks and the will. */
-  async #moveTo(index: number): Promise<void> {
-    await this.#client.disconnect()
+  /** Leaves the current server for good and makes a client for `index`, with the session, the callbacks and the will. */
+  #moveTo(index: number): void {
+    const left = this.#client
+    this.#leaving.add(left)
+    // No callback runs once disconnect() is called; the link's polite end is not waited for.
+    void left.disconnect().finally(() => this.#leaving.delete(left))
     this.#at = index
-    const client = (this.#client = this.#make(this.#servers[index] as string))
+    const client = (this.#client = this.#make(this.#servers[index] as string, left.session))
     if (this.#message) client.setCallback(this.#message)
     if (this.#status) client.setCallbackStatus(this.#status)
     if (this.#oversize) client.setCallbackOversize(this.#oversize)
     if (this.#will) client.setLastWill(...this.#will)
   }
 
-  disconnect(): Promise<void> {
-    return this.#client.disconnect()
+  /** Disconnects, and cuts short the links of the clients left behind (a second disconnect() does). */
+  async disconnect(): Promise<void> {
+    await Promise.all([this.#client.disconnect(), ...[...this.#leaving].map((left) => left.disconnect())])
+  }
+
+  get session(): Session {
+    return this.#client.session
   }
 
   publish(...args: Parameters<SimpleClient['publish']>): ReturnType<SimpleClient['publish']> {

@@ -4,7 +4,7 @@ import { encodeSubscribe } from '../codec/subscribe.js'
 import { encodeUnsubscribe } from '../codec/unsubscribe.js'
 import { defaultTransport } from '../transport/default.js'
 import { bytesOf, qosOf, topicOf, type Payload } from './arguments.js'
-import { endWithin } from './back-pressure.js'
+import { cutEnding, endLeft } from './ending.js'
 import { connect, ping } from './connecting.js'
 import {
   createCore,
@@ -20,6 +20,7 @@ import {
 import { checkMsg, waitMsg } from './delivery.js'
 import { settingsOf, type ClientOptions } from './options.js'
 import { room, sendWithPid } from './sending.js'
+import type { Session } from './session.js'
 
 export type { MessageCallback, OversizeCallback, PacketCallback, StatusCallback }
 
@@ -32,7 +33,12 @@ export class MqttClient {
   readonly #core: Core
 
   constructor(options: ClientOptions) {
-    this.#core = createCore(settingsOf(options), options.transport ?? defaultTransport)
+    this.#core = createCore(settingsOf(options), options.transport ?? defaultTransport, options.session)
+  }
+
+  /** The client's half of the MQTT session: packet ids in flight both ways. See the `session` option. */
+  get session(): Session {
+    return this.#core.session
   }
 
   /** Whether the client is connected (CONNACK accepted, link not lost). */
@@ -155,12 +161,16 @@ export class MqttClient {
   }
 
   /**
-   * Sends DISCONNECT (so the broker drops the last will) and closes the connection. Idempotent.
-   * From then on no callback runs; a connect() still opening rejects with ECLOSED. Pending packet
-   * ids are kept for a later `connect({ cleanSession: false })`.
+   * Sends DISCONNECT (so the broker drops the last will) and closes the connection, waiting at
+   * most socketTimeoutMs for the broker to close its side. Idempotent; a second call (or one after
+   * a `connect()` that left an earlier link ending) cuts any such wait short, so that once it
+   * returns no socket or timer is left. From then on no callback runs; a connect() still opening
+   * rejects with ECLOSED. Pending packet ids are kept for a later `connect({ cleanSession: false })`.
    */
   async disconnect(): Promise<void> {
-    const link = leave(this.#core)
-    if (link) await endWithin(link, this.#core.o.socketTimeoutMs)
+    const core = this.#core
+    cutEnding(core)
+    const link = leave(core)
+    if (link) await endLeft(core, link)
   }
 }

@@ -6,7 +6,7 @@ import { PINGREQ } from '../codec/empty.js'
 import { fromServer } from '../codec/from-server.js'
 import type { ConnackPacket } from '../codec/packet.js'
 import { bytesOf, fail } from './arguments.js'
-import { endWithin } from './back-pressure.js'
+import { endLeft } from './ending.js'
 import { enter, leave, linkFailed, write, type Core } from './core.js'
 import { connackOutcome, notConnack } from './handshake.js'
 import { INBOX_LIMIT } from './inbox.js'
@@ -33,7 +33,7 @@ export async function connect(core: Core, cleanSession: boolean, signal: AbortSi
   })
   signal?.throwIfAborted()
   const earlier = leave(core)
-  if (earlier) void endWithin(earlier, o.socketTimeoutMs)
+  if (earlier) void endLeft(core, earlier)
   const conn: Conn = {
     link: undefined,
     decoder: new PacketDecoder(fromServer, o.maxPacketBytes),

@@ -36,6 +36,8 @@ export interface Core {
   readonly where: string
   readonly session: Session
   readonly inbox: Inbox
+  /** Links left behind (DISCONNECT written), still ending gracefully; `disconnect()` cuts them. */
+  readonly ending: Set<Link>
   /** What the client is doing; it changes only through `enter()`. */
   state: State
   /** When the socket was last read: a deadline before it may have passed unseen. */
@@ -49,13 +51,14 @@ export interface Core {
   onPacket: PacketCallback | undefined
 }
 
-export function createCore(o: Settings, transport: Transport): Core {
+export function createCore(o: Settings, transport: Transport, session = new Session()): Core {
   return {
     o,
     transport,
     where: whereOf(o),
-    session: new Session(),
+    session,
     inbox: new Inbox(),
+    ending: new Set(),
     state: OFFLINE,
     readAt: 0,
     verify: undefined,

@@ -1,5 +1,6 @@
 import { MqttError } from '@x/errno'
 import type { TlsOptions, Transport } from '../transport/link.js'
+import type { Session } from './session.js'
 
 /** Options of `new MqttClient(options)`. */
 export interface ClientOptions {
@@ -38,6 +39,13 @@ export interface ClientOptions {
    * wss://, with what the runtime has (Node's sockets and `ws`, a browser's WebSocket).
    */
   transport?: Transport
+  /**
+   * The session of another MqttClient with the same `clientId` (its `session`), to carry on here:
+   * the packet ids it has in flight are sent again if this broker kept the session and get `SLOST`
+   * if not, and new ones never reuse them. For moving a client between the nodes of a cluster.
+   * @default a new one
+   */
+  session?: Session
 }
 
 /** The options with defaults filled in and every value checked. */

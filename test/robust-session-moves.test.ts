@@ -1,0 +1,168 @@
+/**
+ * A session is the client id's, not the connection's: whichever server list entry the client
+ * lands on, a broker that kept the session gets what was in flight again (same packet ids, DUP),
+ * and the subscriptions it holds end up as the user's calls asked, whichever node kept which
+ * session. aedes nodes on loopback behind fault proxies: independent ones (a session per node, as
+ * bridged brokers have) and a cluster sharing one store (a session found on every node).
+ */
+import { afterEach, expect, test } from 'vitest'
+import { RobustClient, type RobustOptions } from '@x/robust'
+import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedded-broker.js'
+import { startEmbeddedCluster } from '../examples/lib/cluster.js'
+import { startCounter } from './support/counter.js'
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
+import { uid } from './support/test-clients.js'
+import { inspect, sleep, waitFor } from './support/wait.js'
+
+const cleanup: Array<() => Promise<unknown>> = []
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step()
+})
+
+async function broker(): Promise<EmbeddedBroker> {
+  const b = await startEmbeddedBroker()
+  cleanup.push(() => b.close())
+  return b
+}
+
+async function proxyTo(b: { port: number }): Promise<FaultProxy> {
+  const proxy = await startFaultProxy({ targetPort: b.port })
+  cleanup.push(() => proxy.close())
+  return proxy
+}
+
+function robust(server: string[], options: Partial<RobustOptions> = {}) {
+  const client = new RobustClient({
+    clientId: uid('mover'),
+    server,
+    cleanSession: false,
+    keepaliveSec: 0,
+    messageTimeoutMs: 0,
+    reconnect: { minDelayMs: 100, maxDelayMs: 200, jitter: false, stableAfterMs: 0 },
+    ...options,
+  })
+  const connects: Array<[string, boolean]> = []
+  client.on('connect', (sessionPresent, at) => connects.push([at, sessionPresent]))
+  client.on('error', () => {})
+  cleanup.push(() => client.close())
+  return { client, connects }
+}
+
+/**
+ * Publishes three QoS 1 messages into a black-holed link, so they are in flight and unknown to
+ * the broker, then cuts it: the next connection must send them again.
+ */
+async function strandThree(client: RobustClient, proxy: FaultProxy, topic: string) {
+  // aedes says a session is present only when it holds a subscription.
+  await client.subscribe(`${topic}/commands`, { qos: 1 })
+  proxy.blackhole()
+  const sent = ['one', 'two', 'three'].map((text) => inspect(client.publish(topic, text, { qos: 1 })))
+  await waitFor(() => client.inFlight === 3, 'three messages in flight')
+  return sent
+}
+
+test('[u, u]: a move to the same broker, which kept the session, sends what was in flight again', async () => {
+  const b = await broker()
+  const proxy = await proxyTo(b)
+  const topic = uid('moves/same')
+  const counter = await startCounter(b.url, topic, 1, uid('counter'))
+  cleanup.push(() => counter.stop())
+  const { client, connects } = robust([proxy.url, proxy.url])
+  await client.connect()
+  const sent = await strandThree(client, proxy, topic)
+  proxy.cut()
+  proxy.pass()
+  await waitFor(() => sent.every((s) => s().state === 'resolved'), 'the three publish() calls resolved', 5000)
+  expect(connects.map(([, present]) => present)).toEqual([false, true])
+  await waitFor(() => counter.missing(['one', 'two', 'three']).length === 0, 'the three at the broker')
+  // Later publishes take fresh packet ids: nothing overwrites what the table holds.
+  await Promise.all(['four', 'five'].map((text) => client.publish(topic, text, { qos: 1 })))
+  expect(client.inFlight).toBe(0)
+  await waitFor(() => counter.missing(['four', 'five']).length === 0, 'the later two')
+})
+
+test('[A, B] back to A: B is down, A kept the session, and what was in flight goes again', async () => {
+  const a = await broker()
+  const b = await broker()
+  const toA = await proxyTo(a)
+  const toB = await proxyTo(b)
+  const topic = uid('moves/back')
+  const counter = await startCounter(a.url, topic, 1, uid('counter'))
+  cleanup.push(() => counter.stop())
+  const { client, connects } = robust([toA.url, toB.url])
+  await client.connect()
+  await toB.refuse()
+  const sent = await strandThree(client, toA, topic)
+  toA.cut()
+  toA.pass()
+  await waitFor(() => sent.every((s) => s().state === 'resolved'), 'the three publish() calls resolved', 5000)
+  expect(connects).toEqual([
+    [toA.url, false],
+    [toA.url, true],
+  ])
+  await waitFor(() => counter.missing(['one', 'two', 'three']).length === 0, 'the three at A')
+})
+
+test('a cluster sharing its sessions: the node the client moves to resends what was in flight on the other', async () => {
+  const cluster = await startEmbeddedCluster(2)
+  cleanup.push(() => cluster.close())
+  const [a, b] = cluster.nodes as [EmbeddedBroker, EmbeddedBroker]
+  const toA = await proxyTo(a)
+  const topic = uid('moves/cluster')
+  const counter = await startCounter(b.url, topic, 1, uid('counter'))
+  cleanup.push(() => counter.stop())
+  const { client, connects } = robust([toA.url, b.url])
+  await client.connect()
+  const sent = await strandThree(client, toA, topic)
+  await toA.refuse()
+  toA.cut()
+  await waitFor(() => sent.every((s) => s().state === 'resolved'), 'the three publish() calls resolved', 5000)
+  expect(connects).toEqual([
+    [toA.url, false],
+    [b.url, true],
+  ])
+  await waitFor(() => counter.missing(['one', 'two', 'three']).length === 0, 'the three through B')
+  await Promise.all(['four', 'five'].map((text) => client.publish(topic, text, { qos: 1 })))
+  expect(client.inFlight).toBe(0)
+})
+
+test('[A, B] with a session on each node: back on A, A subscribes what was subscribed on B and drops what was unsubscribed there', async () => {
+  const a = await broker()
+  const b = await broker()
+  const toA = await proxyTo(a)
+  const toB = await proxyTo(b)
+  const base = uid('fs')
+  const heard: string[] = []
+  const { client, connects } = robust([toA.url, toB.url])
+  client.on('message', (topic) => heard.push(topic))
+  await client.connect()
+  await client.subscribe(`${base}/old`, { qos: 1 })
+  // A goes away: on B (no session there) the client renews fs/old, then changes its mind.
+  await toA.refuse()
+  toA.cut()
+  await waitFor(() => connects.length === 2, 'the move to B')
+  await client.subscribe(`${base}/new`, { qos: 1 })
+  await client.unsubscribe(`${base}/old`)
+  // B goes away; A, which kept its session (fs/old only), takes the client back.
+  await toA.accept()
+  await toB.refuse()
+  toB.cut()
+  await waitFor(() => connects.length === 3, 'the move back to A')
+  expect(connects.map(([at, present]) => [at, present])).toEqual([
+    [toA.url, false],
+    [toB.url, false],
+    [toA.url, true],
+  ])
+  // What A holds now must be what the calls asked for: fs/new, and not fs/old.
+  const other = new RobustClient({ clientId: uid('other'), server: a.url })
+  cleanup.push(() => other.close())
+  await other.connect()
+  // Subscription changes go before messages, and A answers in order: once this is acknowledged,
+  // A has done whatever the client asked of it on arrival.
+  await client.publish(`${base}/marker`, 'x', { qos: 1 })
+  await other.publish(`${base}/old`, 'x', { qos: 1 })
+  await other.publish(`${base}/new`, 'x', { qos: 1 })
+  await waitFor(() => heard.includes(`${base}/new`), 'a message on fs/new through A')
+  await sleep(100)
+  expect(heard).toEqual([`${base}/new`])
+})
