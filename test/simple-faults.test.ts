@@ -4,7 +4,7 @@
  * an abrupt close (and not after disconnect()), a slow link, and dead-link detection.
  */
 import { describe, expect, test } from 'vitest'
-import { SDELIVERED, STIMEOUT, SUNKNOWNPID, isRetryable, type ClientOptions } from '@x/simple'
+import { SDELIVERED, STIMEOUT, SUNKNOWNPID, defaultTransport, isRetryable, type ClientOptions, type Link, type Transport } from '@x/simple'
 import { BROKERS } from './support/brokers.js'
 import { useBroker } from './support/broker-fixture.js'
 import type { FaultProxy } from './support/fault-proxy.js'
@@ -163,6 +163,59 @@ describe.each(BROKERS)('%s', (name) => {
     await watcher.client.publish(marker, 'after', { qos: 1 })
     await pump(watcher, () => watcher.on(marker).length > 0, 'the marker')
     expect(watcher.on(will)).toEqual([])
+  })
+
+  test('disconnect() on a dead link waits for it at most socketTimeoutMs, and a second disconnect() ends that wait at once', async () => {
+    const r = await proxied({ socketTimeoutMs: 5000 })
+    await r.client.connect()
+    proxy.blackhole()
+    const started = Date.now()
+    let firstDone = 0
+    const first = r.client.disconnect().then(() => (firstDone = Date.now()))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(firstDone).toBe(0) // still waiting for the broker to close its side
+    await r.client.disconnect()
+    await first
+    expect(firstDone - started).toBeLessThan(1000)
+  })
+
+  test('disconnect() after a connect() that left a dead link ending cuts that link too', async () => {
+    // The links the client opened and has not released yet (destroyed, or closed by the other side).
+    const open = new Set<Link>()
+    const counted: Transport = async (target, handlers, signal) => {
+      let link: Link | undefined
+      const opened = await defaultTransport(
+        target,
+        { onData: handlers.onData, onClose: (error) => (open.delete(link as Link), handlers.onClose(error)) },
+        signal,
+      )
+      link = {
+        ...opened,
+        write: (bytes) => opened.write(bytes),
+        drain: () => opened.drain(),
+        get buffered() {
+          return opened.buffered
+        },
+        pause: () => opened.pause(),
+        resume: () => opened.resume(),
+        end: () => opened.end().finally(() => open.delete(link as Link)),
+        destroy: () => (open.delete(link as Link), opened.destroy()),
+      }
+      open.add(link)
+      return link
+    }
+    const r = await proxied({ socketTimeoutMs: 5000, transport: counted })
+    await r.client.connect()
+    proxy.blackhole()
+    // A new connection while the old one hangs: the old link is left to end in the background.
+    const again = r.client.connect().catch((error: unknown) => error)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(open.size).toBeGreaterThanOrEqual(1) // the old one, ending (and over TCP the new one)
+    const started = Date.now()
+    await r.client.disconnect()
+    expect(await again).toMatchObject({ code: 'ECLOSED' })
+    expect(Date.now() - started).toBeLessThan(1000)
+    expect(open.size).toBe(0)
   })
 
   test('a dead link ends waitMsg() without a timeout: EKEEPALIVE, not an endless wait', async () => {

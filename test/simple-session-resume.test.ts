@@ -97,6 +97,29 @@ describe.each(BROKERS)('%s', (name) => {
     expect(w.texts(topic)).toEqual(['once'])
   })
 
+  test('the session option: another client (another node of a cluster, say) finishes what the first left in flight', async () => {
+    const topic = uid('carried')
+    const w = await watcher([topic, `${topic}/marker`], 2)
+    const r = await proxied()
+    const before = proxy.stats.bytesToClient
+    const pid = await r.client.publish(topic, 'once', { qos: 2 })
+    await arrived(before, 4, 'the PUBREC')
+    proxy.blackhole()
+    await pump(r, () => r.packets.length > 0, 'the PUBREC')
+    proxy.cut()
+    // A second client with the same id carries on the first one's session: PUBREL for the same pid.
+    const r2 = pool.make({ clientId: r.options.clientId, server: fixture.broker.url, session: r.client.session })
+    expect(await r2.client.connect({ cleanSession: false })).toBe(true)
+    await pump(r2, () => r2.statusOf(pid) !== undefined, 'the status on the second client')
+    expect(r2.statuses).toEqual([{ pid, status: SDELIVERED }])
+    // New packet ids on the second client do not reuse the ones the session had in flight.
+    const next = await r2.client.publish(topic, 'after', { qos: 1 })
+    expect(next).toBe(pid + 1)
+    await settle(w, `${topic}/marker`)
+    expect(w.texts(topic)).toEqual(['once', 'after'])
+    await r.client.disconnect()
+  })
+
   test('inbound QoS 2 sent again by the broker (PUBREC lost) reaches the callback once', async () => {
     const topic = uid('q2in')
     const r = await proxied()

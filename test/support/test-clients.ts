@@ -28,7 +28,7 @@ export class Recorder {
   /** Every packet `checkMsg()` processed: its type, packet id (if any) and, for PUBLISH, topic and DUP flag. */
   readonly packets: Array<{ type: ServerPacket['type']; pid: number | undefined; topic?: string; dup?: boolean }> = []
 
-  constructor(options: ClientOptions) {
+  constructor(readonly options: ClientOptions) {
     this.client = new MqttClient(options)
     let qos: QoS = 0
     // The packet callback runs just before the message callback of the same PUBLISH.
