@@ -22,12 +22,24 @@ export function qosOf(qos: unknown, operation: string): QoS {
   throw fail('EQOS', `Cannot ${operation}: QoS ${String(qos)} is not 0, 1 or 2 [MQTT-3.3.1-4]`, operation)
 }
 
-/** The payload as bytes (text as UTF-8, a view or buffer as the bytes it holds); otherwise EPAYLOAD. */
+/**
+ * The payload as bytes (text as UTF-8, a view or buffer as the bytes it holds); otherwise
+ * EPAYLOAD, also for a buffer already transferred away (detached). A view of the caller's memory,
+ * not a copy: use it before the call returns, or take `ownBytesOf()`.
+ */
 export function bytesOf(payload: unknown, operation: string): Uint8Array {
   if (typeof payload === 'string') return utf8(payload)
+  const buffer = payload instanceof ArrayBuffer ? payload : ArrayBuffer.isView(payload) ? payload.buffer : undefined
+  if (buffer && detached(buffer)) {
+    throw fail(
+      'EPAYLOAD',
+      `Cannot ${operation}: the payload's ArrayBuffer is detached (transferred by postMessage() or structuredClone()); publish before transferring it`,
+      operation,
+    )
+  }
   if (payload instanceof Uint8Array) return payload
   if (ArrayBuffer.isView(payload)) return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)
-  if (payload instanceof ArrayBuffer) return new Uint8Array(payload)
+  if (buffer) return new Uint8Array(buffer)
   const kind =
     payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload === 'object' ? 'an object' : `a ${typeof payload}`
   throw fail(
@@ -35,6 +47,24 @@ export function bytesOf(payload: unknown, operation: string): Uint8Array {
     `Cannot ${operation}: the payload is ${kind}; send a string, a Uint8Array (or Buffer), an ArrayBuffer or a DataView`,
     operation,
   )
+}
+
+/**
+ * The payload's bytes as they are now, in memory of their own: for a payload kept beyond the
+ * call (a last will, a queued message), so that the caller may reuse or transfer its buffer.
+ */
+export const ownBytesOf = (payload: unknown, operation: string): Uint8Array =>
+  typeof payload === 'string' ? utf8(payload) : bytesOf(payload, operation).slice()
+
+/** Whether a buffer was transferred away: it then has no bytes, and cannot even be viewed. */
+function detached(buffer: ArrayBufferLike): boolean {
+  if (buffer.byteLength) return false
+  try {
+    new Uint8Array(buffer)
+    return false
+  } catch {
+    return true
+  }
 }
 
 /** The topic name (or filter) when valid; otherwise ETOPIC (EFILTER) naming the rule it breaks. */
