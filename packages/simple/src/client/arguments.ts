@@ -29,17 +29,17 @@ export function qosOf(qos: unknown, operation: string): QoS {
  */
 export function bytesOf(payload: unknown, operation: string): Uint8Array {
   if (typeof payload === 'string') return utf8(payload)
-  const buffer = payload instanceof ArrayBuffer ? payload : ArrayBuffer.isView(payload) ? payload.buffer : undefined
-  if (buffer && detached(buffer)) {
-    throw fail(
-      'EPAYLOAD',
-      `Cannot ${operation}: the payload's ArrayBuffer is detached (transferred by postMessage() or structuredClone()); publish before transferring it`,
-      operation,
-    )
+  // A detached Uint8Array has no bytes: only an empty one needs the check below.
+  if (payload instanceof Uint8Array && payload.length) return payload
+  const view = ArrayBuffer.isView(payload)
+  if (view || payload instanceof ArrayBuffer) {
+    try {
+      // Viewing a detached buffer throws: that is the check.
+      return view ? new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength) : new Uint8Array(payload as ArrayBuffer)
+    } catch {
+      throw fail('EPAYLOAD', `Cannot ${operation}: the payload's buffer is detached (transferred)`, operation)
+    }
   }
-  if (payload instanceof Uint8Array) return payload
-  if (ArrayBuffer.isView(payload)) return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)
-  if (buffer) return new Uint8Array(buffer)
   const kind =
     payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload === 'object' ? 'an object' : `a ${typeof payload}`
   throw fail(
@@ -55,17 +55,6 @@ export function bytesOf(payload: unknown, operation: string): Uint8Array {
  */
 export const ownBytesOf = (payload: unknown, operation: string): Uint8Array =>
   typeof payload === 'string' ? utf8(payload) : bytesOf(payload, operation).slice()
-
-/** Whether a buffer was transferred away: it then has no bytes, and cannot even be viewed. */
-function detached(buffer: ArrayBufferLike): boolean {
-  if (buffer.byteLength) return false
-  try {
-    new Uint8Array(buffer)
-    return false
-  } catch {
-    return true
-  }
-}
 
 /** The topic name (or filter) when valid; otherwise ETOPIC (EFILTER) naming the rule it breaks. */
 export function topicOf(topic: unknown, filter: boolean, operation: string): string {

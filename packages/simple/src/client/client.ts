@@ -3,7 +3,7 @@ import type { QoS } from '../codec/packet.js'
 import { encodeSubscribe } from '../codec/subscribe.js'
 import { encodeUnsubscribe } from '../codec/unsubscribe.js'
 import { defaultTransport } from '../transport/default.js'
-import { bytesOf, ownBytesOf, qosOf, topicOf, type Payload } from './arguments.js'
+import { bytesOf, qosOf, topicOf, type Payload } from './arguments.js'
 import { endWithin } from './back-pressure.js'
 import { connect, ping } from './connecting.js'
 import {
@@ -70,7 +70,8 @@ export class MqttClient {
   /** Sets the message the broker publishes if this client vanishes without DISCONNECT. Call before `connect()`. */
   setLastWill(topic: string, payload: Payload, { qos = 0, retain = false }: { qos?: QoS; retain?: boolean } = {}): void {
     const op = 'set the last will on'
-    this.#core.will = { topic: topicOf(topic, false, op), payload: ownBytesOf(payload, op), qos: qosOf(qos, op), retain }
+    // A copy: the will goes out at each connect(), and the caller may reuse its buffer before.
+    this.#core.will = { topic: topicOf(topic, false, op), payload: bytesOf(payload, op).slice(), qos: qosOf(qos, op), retain }
   }
 
   clearLastWill(): void {

@@ -34,23 +34,17 @@ export function whenWritable<T>(core: Core, operation: string, send: (conn: Conn
 async function takeTurns(core: Core): Promise<void> {
   const waiting = core.waiting
   for (let turn = waiting[0]; turn; turn = waiting[0]) {
-    let conn: Conn
     try {
-      conn = online(core, turn.operation)
+      const conn = online(core, turn.operation)
       if (conn.blocked) {
         await room(core, conn, turn.operation)
         continue
       }
-    } catch (error) {
-      // No connection: this call learns why (the failure, once), each later one ECONNOT.
       waiting.shift()
-      turn.reject(error)
-      continue
-    }
-    waiting.shift()
-    try {
       turn.resolve(turn.send(conn) as never)
     } catch (error) {
+      // No connection: this call learns why (the failure, once), each later one ECONNOT. Or its send threw, once out of line.
+      if (waiting[0] === turn) waiting.shift()
       turn.reject(error)
     }
   }

@@ -81,11 +81,11 @@ export class Session {
   }
 }
 
-/** A packet sent again: a PUBLISH gets DUP [MQTT-3.3.1-1] on a copy (a link may still hold the first). */
+/**
+ * A packet sent again: a PUBLISH with DUP [MQTT-3.3.1-1]. Set on the kept packet itself: the link
+ * that had it first is closed by now.
+ */
 function resent(packet: Uint8Array): Uint8Array {
-  const first = packet[0] as number
-  if (first >> 4 !== 3) return packet
-  const copy = packet.slice()
-  copy[0] = first | 8
-  return copy
+  if ((packet[0] as number) >> 4 === 3) packet[0] = (packet[0] as number) | 8
+  return packet
 }
