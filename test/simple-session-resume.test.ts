@@ -114,7 +114,7 @@ describe.each(BROKERS)('%s', (name) => {
     expect(r2.statuses).toEqual([{ pid, status: SDELIVERED }])
     // New packet ids on the second client do not reuse the ones the session had in flight.
     const next = await r2.client.publish(topic, 'after', { qos: 1 })
-    expect(next).toBe(pid + 1)
+    expect(next).toBe((pid as number) + 1)
     await settle(w, `${topic}/marker`)
     expect(w.texts(topic)).toEqual(['once', 'after'])
     await r.client.disconnect()

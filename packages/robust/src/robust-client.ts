@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3'
-import { MqttClient, MqttError, bytesOf, qosOf, topicOf, utf8Length, type Payload, type QoS, type Session } from '@x/simple'
+import { MqttClient, MqttError, ownBytesOf, qosOf, topicOf, utf8Length, type Payload, type QoS, type Session } from '@x/simple'
 import { acknowledge } from './acknowledgements.js'
 import { connectFirst, reconnect, type AttemptHooks } from './connection.js'
 import { warn, type Message, type RobustEvents } from './events.js'
@@ -189,14 +189,17 @@ export class RobustClient extends EventEmitter<RobustEvents> {
 
   /**
    * Publishes. Resolves when delivered: QoS 0 written to the socket, QoS 1 on PUBACK, QoS 2 on
-   * PUBCOMP, however many outages lie between. Rejects only when the queue policy drops the
-   * message (EDROPPED, EQUEUEFULL) or the client is closed (ECLOSED); bad arguments reject at once.
+   * PUBCOMP, however many outages lie between. What is sent is the payload as it is at this call
+   * (it is copied): the caller may reuse or transfer its buffer at once. Rejects only when the
+   * queue policy drops the message (EDROPPED, EQUEUEFULL) or the client is closed (ECLOSED); bad
+   * arguments reject at once (a detached buffer: EPAYLOAD).
    */
   publish(topic: string, payload: Payload, { qos = 0, retain = false }: { qos?: QoS; retain?: boolean } = {}): Promise<void> {
     return settled((resolve, reject) => {
       const message: Message = {
         topic: topicOf(topic, false, 'publish to'),
-        payload: bytesOf(payload, 'publish'),
+        // A copy: the message may wait in the queue, and the caller may reuse or transfer its buffer meanwhile.
+        payload: ownBytesOf(payload, 'publish'),
         qos: qosOf(qos, 'publish'),
         retain,
       }

@@ -22,12 +22,24 @@ export function qosOf(qos: unknown, operation: string): QoS {
   throw fail('EQOS', `Cannot ${operation}: QoS ${String(qos)} is not 0, 1 or 2 [MQTT-3.3.1-4]`, operation)
 }
 
-/** The payload as bytes (text as UTF-8, a view or buffer as the bytes it holds); otherwise EPAYLOAD. */
+/**
+ * The payload as bytes (text as UTF-8, a view or buffer as the bytes it holds); otherwise
+ * EPAYLOAD, also for a buffer already transferred away (detached). A view of the caller's memory,
+ * not a copy: use it before the call returns, or take `ownBytesOf()`.
+ */
 export function bytesOf(payload: unknown, operation: string): Uint8Array {
   if (typeof payload === 'string') return utf8(payload)
-  if (payload instanceof Uint8Array) return payload
-  if (ArrayBuffer.isView(payload)) return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)
-  if (payload instanceof ArrayBuffer) return new Uint8Array(payload)
+  // A detached Uint8Array has no bytes: only an empty one needs the check below.
+  if (payload instanceof Uint8Array && payload.length) return payload
+  const view = ArrayBuffer.isView(payload)
+  if (view || payload instanceof ArrayBuffer) {
+    try {
+      // Viewing a detached buffer throws: that is the check.
+      return view ? new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength) : new Uint8Array(payload as ArrayBuffer)
+    } catch {
+      throw fail('EPAYLOAD', `Cannot ${operation}: the payload's buffer is detached (transferred)`, operation)
+    }
+  }
   const kind =
     payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload === 'object' ? 'an object' : `a ${typeof payload}`
   throw fail(
@@ -36,6 +48,13 @@ export function bytesOf(payload: unknown, operation: string): Uint8Array {
     operation,
   )
 }
+
+/**
+ * The payload's bytes as they are now, in memory of their own: for a payload kept beyond the
+ * call (a last will, a queued message), so that the caller may reuse or transfer its buffer.
+ */
+export const ownBytesOf = (payload: unknown, operation: string): Uint8Array =>
+  typeof payload === 'string' ? utf8(payload) : bytesOf(payload, operation).slice()
 
 /** The topic name (or filter) when valid; otherwise ETOPIC (EFILTER) naming the rule it breaks. */
 export function topicOf(topic: unknown, filter: boolean, operation: string): string {

@@ -1,5 +1,5 @@
 import { encodePublish } from '../codec/publish.js'
-import type { PublishPacket, QoS } from '../codec/packet.js'
+import type { QoS } from '../codec/packet.js'
 import { encodeSubscribe } from '../codec/subscribe.js'
 import { encodeUnsubscribe } from '../codec/unsubscribe.js'
 import { defaultTransport } from '../transport/default.js'
@@ -19,7 +19,7 @@ import {
 } from './core.js'
 import { checkMsg, waitMsg } from './delivery.js'
 import { settingsOf, type ClientOptions } from './options.js'
-import { room, sendWithPid } from './sending.js'
+import { sendWithPid, whenWritable } from './sending.js'
 import type { Session } from './session.js'
 
 export type { MessageCallback, OversizeCallback, PacketCallback, StatusCallback }
@@ -46,10 +46,11 @@ export class MqttClient {
     return this.#core.state.name === 'online'
   }
 
-  /** Whether a packet handed over now goes to the socket without waiting: connected, and its buffer not full. */
+  /** Whether a packet handed over now goes to the socket without waiting: connected, its buffer not full, nobody waiting. */
   get isWritable(): boolean {
-    const state = this.#core.state
-    return state.name === 'online' && !state.conn.blocked
+    const core = this.#core
+    const state = core.state
+    return state.name === 'online' && !state.conn.blocked && !core.waiting.length
   }
 
   /** Receives each message: `(topic, payload, retained, dup, qos)`. */
@@ -75,7 +76,8 @@ export class MqttClient {
   /** Sets the message the broker publishes if this client vanishes without DISCONNECT. Call before `connect()`. */
   setLastWill(topic: string, payload: Payload, { qos = 0, retain = false }: { qos?: QoS; retain?: boolean } = {}): void {
     const op = 'set the last will on'
-    this.#core.will = { topic: topicOf(topic, false, op), payload: bytesOf(payload, op), qos: qosOf(qos, op), retain }
+    // A copy: the will goes out at each connect(), and the caller may reuse its buffer before.
+    this.#core.will = { topic: topicOf(topic, false, op), payload: bytesOf(payload, op).slice(), qos: qosOf(qos, op), retain }
   }
 
   clearLastWill(): void {
@@ -93,37 +95,39 @@ export class MqttClient {
   }
 
   /**
-   * Publishes and resolves once the packet is handed to the socket (waiting while its buffer is
-   * full): with the packet id for QoS 1 and 2, whose acknowledgement arrives later as a status.
+   * Publishes and resolves once the packet is handed to the socket (waiting, in line with other
+   * calls, while its buffer is full): with the packet id for QoS 1 and 2, whose acknowledgement
+   * arrives later as a status. What is sent is the payload as it is at this call: the caller may
+   * reuse or transfer its buffer as soon as publish() returns its promise.
    */
   async publish(
     topic: string,
     payload: Payload,
     { qos = 0, retain = false, dup = false }: { qos?: QoS; retain?: boolean; dup?: boolean } = {},
   ): Promise<number | undefined> {
-    const p: PublishPacket = {
-      type: 'publish',
-      topic: topicOf(topic, false, 'publish to'),
-      payload: bytesOf(payload, 'publish'),
-      qos: qosOf(qos, 'publish'),
-      retain,
-      dup,
-    }
+    const name = topicOf(topic, false, 'publish to')
+    const bytes = bytesOf(payload, 'publish')
+    const q = qosOf(qos, 'publish')
+    // Encoded now, so the packet holds the bytes of the call; the packet id goes in when it is sent.
+    const packet = encodePublish({ type: 'publish', topic: name, payload: bytes, qos: q, retain, dup }, 0)
     const core = this.#core
-    const ready = room(core, 'publish')
-    const conn = ready instanceof Promise ? await ready : ready
-    if (!p.qos) return void write(conn, encodePublish(p))
-    return sendWithPid(core, conn, 'publish', p.qos > 1 ? 'pubcomp' : 'puback', (pid, again) => encodePublish(p, pid, dup || again))
+    if (!q) return whenWritable(core, 'publish', (conn) => void write(conn, packet))
+    const at = packet.length - bytes.length - 2
+    return whenWritable(core, 'publish', (conn) =>
+      sendWithPid(core, conn, 'publish', q > 1 ? 'pubcomp' : 'puback', (pid) => {
+        packet[at] = pid >> 8
+        packet[at + 1] = pid & 255
+        return packet
+      }),
+    )
   }
 
   /** Subscribes to a topic filter and resolves its packet id; SUBACK arrives as a status with the granted QoS. */
   async subscribe(topic: string, { qos = 0 }: { qos?: QoS } = {}): Promise<number> {
     const subscription = { filter: topicOf(topic, true, 'subscribe to'), qos: qosOf(qos, 'subscribe') }
     const core = this.#core
-    const ready = room(core, 'subscribe')
-    const conn = ready instanceof Promise ? await ready : ready
-    return sendWithPid(core, conn, 'subscribe', 'suback', (pid) =>
-      encodeSubscribe({ type: 'subscribe', pid, subscriptions: [subscription] }),
+    return whenWritable(core, 'subscribe', (conn) =>
+      sendWithPid(core, conn, 'subscribe', 'suback', (pid) => encodeSubscribe({ type: 'subscribe', pid, subscriptions: [subscription] })),
     )
   }
 
@@ -131,9 +135,9 @@ export class MqttClient {
   async unsubscribe(topic: string): Promise<number> {
     const filter = topicOf(topic, true, 'unsubscribe from')
     const core = this.#core
-    const ready = room(core, 'unsubscribe')
-    const conn = ready instanceof Promise ? await ready : ready
-    return sendWithPid(core, conn, 'unsubscribe', 'unsuback', (pid) => encodeUnsubscribe({ type: 'unsubscribe', pid, filters: [filter] }))
+    return whenWritable(core, 'unsubscribe', (conn) =>
+      sendWithPid(core, conn, 'unsubscribe', 'unsuback', (pid) => encodeUnsubscribe({ type: 'unsubscribe', pid, filters: [filter] })),
+    )
   }
 
   /** Sends PINGREQ; the answer is processed by `checkMsg()`. No answer within socketTimeoutMs is EKEEPALIVE. */

@@ -7,6 +7,7 @@ import { fail } from './arguments.js'
 import { Inbox } from './inbox.js'
 import { cancelIo, type IoRound } from '../transport/io-round.js'
 import type { Settings } from './options.js'
+import type { Turn } from './sending.js'
 import { Session } from './session.js'
 import { connOf, OFFLINE, type Conn, type State } from './state.js'
 
@@ -45,6 +46,8 @@ export interface Core {
   /** A pending check, after one round of I/O, of deadlines that passed while nothing was read. */
   verify: IoRound | undefined
   will: Will | undefined
+  /** Calls waiting, in order, for room in the socket (see `whenWritable()`). */
+  readonly waiting: Turn[]
   onMessage: MessageCallback | undefined
   onStatus: StatusCallback | undefined
   onOversize: OversizeCallback | undefined
@@ -63,6 +66,7 @@ export function createCore(o: Settings, transport: Transport, session = new Sess
     readAt: 0,
     verify: undefined,
     will: undefined,
+    waiting: [],
     onMessage: undefined,
     onStatus: undefined,
     onOversize: undefined,

@@ -5,10 +5,12 @@ export interface Pending {
   /** The packet type that settles it: PUBACK (QoS 1), PUBCOMP (QoS 2), SUBACK, UNSUBACK. */
   ack: 'puback' | 'pubcomp' | 'suback' | 'unsuback'
   /**
-   * Encodes the packet again, for a resumed session (a PUBLISH with DUP set). `undefined` once
-   * PUBREC has arrived for a QoS 2 message: from then on PUBREL is what goes again [MQTT-4.3.3-1].
+   * The packet as it was first sent, for a resumed session: the same bytes go again (a PUBLISH
+   * with DUP set), never the caller's buffer encoded anew, which it may have reused or transferred
+   * since. `undefined` once PUBREC has arrived for a QoS 2 message: from then on PUBREL is what
+   * goes again [MQTT-4.3.3-1].
    */
-  again: (() => Uint8Array) | undefined
+  packet: Uint8Array | undefined
   /** When STIMEOUT is due (ms since the epoch); Infinity when message timeouts are off. */
   deadline: number
 }
@@ -72,9 +74,18 @@ export class Session {
     }
     const again: Uint8Array[] = []
     for (const [pid, entry] of this.pending) {
-      again.push(entry.again ? entry.again() : pubrel(pid))
+      again.push(entry.packet ? resent(entry.packet) : pubrel(pid))
       if (entry.deadline < Infinity) entry.deadline = deadline
     }
     return again
   }
+}
+
+/**
+ * A packet sent again: a PUBLISH with DUP [MQTT-3.3.1-1]. Set on the kept packet itself: the link
+ * that had it first is closed by now.
+ */
+function resent(packet: Uint8Array): Uint8Array {
+  if ((packet[0] as number) >> 4 === 3) packet[0] = (packet[0] as number) | 8
+  return packet
 }

@@ -130,3 +130,54 @@ test('isWritable is false while the buffer is full and true again once it drains
   await client.publish('t', 'after the drain')
   expect(conn.sent('publish')).toHaveLength(2)
 })
+
+test('publishes waiting for room take turns: each drain lets through only what the socket takes, in the order they were made', async () => {
+  const { client, conn } = await online()
+  // A socket whose buffer is full again after every packet: one drain makes room for one.
+  const write = conn.link.write
+  conn.link.write = (bytes) => {
+    write(bytes)
+    conn.full = true
+    return false
+  }
+  await client.publish('t', 'fills the buffer')
+  const made = ['a', 'b', 'c'].map((text, i) => client.publish('t', text, { qos: i === 1 ? 1 : 0 }))
+  const texts = () => conn.sent('publish').map((p) => new TextDecoder().decode(p.payload))
+  for (const expected of [
+    ['fills the buffer', 'a'],
+    ['fills the buffer', 'a', 'b'],
+    ['fills the buffer', 'a', 'b', 'c'],
+  ]) {
+    conn.drain()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(texts()).toEqual(expected)
+  }
+  expect(await Promise.all(made)).toEqual([undefined, 1, undefined])
+  expect(client.isWritable).toBe(false)
+  await client.disconnect()
+})
+
+test('a new publish does not overtake those waiting: it waits behind them, even once the buffer has drained', async () => {
+  const { client, conn } = await online()
+  conn.full = true
+  await client.publish('t', 'fills the buffer')
+  const first = client.publish('t', 'first')
+  conn.drain()
+  const second = client.publish('t', 'second') // the buffer is empty, but 'first' has not gone yet
+  await Promise.all([first, second])
+  expect(conn.sent('publish').map((p) => new TextDecoder().decode(p.payload))).toEqual(['fills the buffer', 'first', 'second'])
+  await client.disconnect()
+})
+
+test('every publish waiting for room ends with the link: the first with the failure, the rest ECONNOT', async () => {
+  const { client, conn } = await online()
+  conn.full = true
+  await client.publish('t', 'fills the buffer')
+  const waiting = Array.from({ length: 100 }, (_, i) => client.publish('t', `${i}`, { qos: 1 }))
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  conn.drop()
+  const outcomes = await Promise.allSettled(waiting)
+  expect(outcomes.every((o) => o.status === 'rejected')).toBe(true)
+  expect(outcomes.map((o) => (o as PromiseRejectedResult).reason.code)).toEqual(['ECONCLOSE', ...Array(99).fill('ECONNOT')])
+  expect(conn.sent('publish')).toHaveLength(1)
+})

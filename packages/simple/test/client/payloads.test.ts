@@ -65,3 +65,28 @@ test('the message callback gets such a payload', async () => {
   expect(got).toEqual(['on'])
   await client.disconnect()
 })
+
+test('a publish() waiting for room on a full socket sends the bytes as they were at the call, not as they are later', async () => {
+  const { client, broker } = recordingClient()
+  await client.connect()
+  const conn = broker.last
+  conn.full = true
+  await client.publish('t', 'fills the buffer')
+  const buffer = Uint8Array.of(1, 2, 3)
+  const waiting = client.publish('t', buffer, { qos: 1 })
+  buffer.set([7, 7, 7]) // reused while the publish waits
+  conn.drain()
+  await waiting
+  expect([...(conn.sent('publish')[1]?.payload ?? [])]).toEqual([1, 2, 3])
+  await client.disconnect()
+})
+
+test('the last will keeps the bytes it was set with', async () => {
+  const { client, broker } = recordingClient()
+  const buffer = Uint8Array.of(1, 2)
+  client.setLastWill('will', buffer)
+  buffer.set([9, 9])
+  await client.connect()
+  expect([...(broker.last.sent('connect')[0]?.will?.payload ?? [])]).toEqual([1, 2])
+  await client.disconnect()
+})
