@@ -53,25 +53,29 @@ export interface Config {
   print: (m: Received) => Buffer
 }
 
+/** A URL as it may be printed: the password (from `user:` to the last `@`) as `***`. */
+const printable = (url: string): string => JSON.stringify(url.replace(/^([^:]*:\/\/[^:@/]*:).*@/s, '$1***@'))
+
 /** What -L mqtt(s)://user:password@host:port/topic holds. `#` and `+` are kept in the topic. */
 function parseUrl(url: string): { tls: boolean; host: string; port?: number; user?: string; password?: string; topic?: string } {
   const m = /^(mqtts?):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?(\[[^\]/]+\]|[^:/[\]]+)(?::(\d+))?(?:\/(.*))?$/s.exec(url)
-  if (!m) throw usage(`-L ${JSON.stringify(url)} is not mqtt(s)://[user[:password]@]host[:port]/topic`)
+  if (!m) throw usage(`-L ${printable(url)} is not mqtt(s)://[user[:password]@]host[:port]/topic`)
   const [, scheme, user, password, host, port, topic] = m
-  const decode = (s: string): string => {
+  if (port && !(+port >= 1 && +port <= 65535)) throw usage(`-L ${printable(url)}: the port ${port} is out of 1..65535`)
+  const decode = (s: string, what: string): string => {
     try {
       return decodeURIComponent(s)
     } catch {
-      throw usage(`-L ${JSON.stringify(url)}: bad %-escape in ${JSON.stringify(s)}`)
+      throw usage(`-L ${printable(url)}: a bad %-escape in the ${what}`)
     }
   }
   return {
     tls: scheme === 'mqtts',
     host: (host as string).replace(/^\[(.*)\]$/, '$1'),
     ...(port ? { port: Number(port) } : {}),
-    ...(user ? { user: decode(user) } : {}),
-    ...(password !== undefined ? { password: decode(password) } : {}),
-    ...(topic ? { topic: decode(topic) } : {}),
+    ...(user ? { user: decode(user, 'user name') } : {}),
+    ...(password !== undefined ? { password: decode(password, 'password') } : {}),
+    ...(topic ? { topic: decode(topic, 'topic') } : {}),
   }
 }
 

@@ -10,7 +10,11 @@ import { MqttClient, SDELIVERED, STIMEOUT, isRetryable } from '@x/simple'
 import { debugOf } from './debug.js'
 import { CliError, EXIT } from './exit-codes.js'
 import type { Io } from './io.js'
+import { watchLink, type LinkWatch } from './link-watch.js'
 import type { Config } from './options.js'
+
+/** Most QoS 1/2 messages sent and not yet acknowledged: @x/robust's `maxInFlight` default, mosquitto's `max_inflight_messages`. */
+export const IN_FLIGHT = 20
 
 async function readAll(stream: Readable): Promise<Uint8Array> {
   const chunks: Buffer[] = []
@@ -37,12 +41,21 @@ export async function pub(cfg: Config, io: Io): Promise<void> {
     return made
   }
   let client = open(cfg.servers[0] as string)
+  const stopped = (): boolean => io.signal?.aborted === true
+  let watch: LinkWatch | undefined
+  /** Processes acknowledgements until at most `most` messages wait for theirs (each gets STIMEOUT at -W, so this ends). */
+  const settle = async (most: number): Promise<void> => {
+    while (pending.size > most && !stopped()) await client.waitMsg()
+  }
   const send = async (payload: Uint8Array): Promise<void> => {
+    // At most IN_FLIGHT unacknowledged, as @x/robust: beyond mosquitto's max_inflight_messages
+    // (20) it drops QoS 2 messages on MQTT 3.1.1, yet completes their exchange.
+    await settle(IN_FLIGHT - 1)
+    if (stopped()) return
     const pid = await client.publish(topic, payload, { qos: cfg.qos, retain: cfg.retain })
     if (pid !== undefined) pending.add(pid)
     client.checkMsg() // acknowledgements that have arrived meanwhile; never waits
   }
-  const stopped = (): boolean => io.signal?.aborted === true
 
   try {
     // Several -h hosts: each in turn until one answers; an error no retry can fix ends the search.
@@ -61,10 +74,21 @@ export async function pub(cfg: Config, io: Io): Promise<void> {
       const lines = createInterface({ input: io.stdin, crlfDelay: Infinity })
       const stop = (): void => lines.close()
       io.signal?.addEventListener('abort', stop)
+      const next = lines[Symbol.asyncIterator]()
+      watch = watchLink(client)
       try {
-        for await (const line of lines) await send(new TextEncoder().encode(line))
+        for (;;) {
+          const line = await Promise.race([next.next(), watch.lost])
+          if (line.done) break
+          await send(new TextEncoder().encode(line.value))
+        }
       } finally {
+        watch.stop()
         io.signal?.removeEventListener('abort', stop)
+        // Done, or given up: stdin is read no more. Destroyed, so an open pipe (`tail -f log |`)
+        // keeps no handle and the process exits now, not when the writer closes it.
+        lines.close()
+        io.stdin.destroy()
       }
     } else {
       const payload = whole ?? (cfg.source.kind === 'payload' ? cfg.source.payload : new Uint8Array())
@@ -87,5 +111,6 @@ export async function pub(cfg: Config, io: Io): Promise<void> {
     }
   } finally {
     await client.disconnect()
+    await watch?.done
   }
 }

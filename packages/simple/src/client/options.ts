@@ -64,16 +64,8 @@ export interface Settings {
   maxPacketBytes: number
 }
 
-// URL schemes: whether each means TLS, and whether WebSocket.
-const SCHEMES: Record<string, readonly [tls: boolean, websocket: boolean]> = {
-  'mqtt:': [false, false],
-  'tcp:': [false, false],
-  'mqtts:': [true, false],
-  'tls:': [true, false],
-  'ssl:': [true, false],
-  'ws:': [false, true],
-  'wss:': [true, true],
-}
+// URL schemes: 1 means TLS, 2 WebSocket (a table of pairs weighs more in the bundle).
+const SCHEMES: Record<string, number> = { 'mqtt:': 0, 'tcp:': 0, 'mqtts:': 1, 'tls:': 1, 'ssl:': 1, 'ws:': 2, 'wss:': 3 }
 
 const optionError = (message: string): MqttError => new MqttError('EOPTION', `Invalid option ${message}`)
 
@@ -84,34 +76,37 @@ function whole(name: string, value: number, min: number, max: number): number {
 }
 
 /** A percent-escaped part of the server URL, decoded; `undefined` when empty. */
-function unescaped(part: string, name: string, url: string): string | undefined {
+function unescaped(part: string, name: string, shown: string): string | undefined {
   try {
     return decodeURIComponent(part) || undefined
   } catch {
-    throw optionError(`server: the ${name} in ${url} has a malformed percent-escape`)
+    throw optionError(`server: the ${name} in ${shown} has a malformed percent-escape`)
   }
 }
 
-/** Checks the options and fills in the defaults; throws EOPTION or ECLIENTID. */
+/** Checks the options and fills in the defaults; throws EOPTION or ECLIENTID. No message shows the password. */
 export function settingsOf(o: ClientOptions): Settings {
   if (typeof o.clientId !== 'string') throw new MqttError('ECLIENTID', 'Invalid option clientId: not a string')
   let { server: host, tls, port, user, password } = o
   let path: string | undefined
   if (!host || typeof host !== 'string') throw optionError('server: a host name or URL is needed')
   if (host.includes('://')) {
+    // As printed: the password (from `user:` to the last `@`) as ***.
+    const shown = host.replace(/^([^:]*:\/\/[^:@/]*:).*@/s, '$1***@')
     const url = URL.canParse(host) ? new URL(host) : undefined
-    const scheme = SCHEMES[url?.protocol as string]
-    if (!url || !scheme) throw optionError(`server: ${host} is not an mqtt:, mqtts:, tcp:, tls:, ssl:, ws: or wss: URL`)
+    const scheme = url?.hostname ? SCHEMES[url.protocol] : undefined
+    // The URL parser refuses a port past 65535 as it refuses any malformed URL: said apart.
+    if (!url) whole('port', +(/:(\d+)([/?#]|$)/.exec(host)?.[1] ?? 1), 1, 65_535)
+    if (!url || scheme === undefined)
+      throw optionError(`server: ${shown} is not a URL with a host and one of ${Object.keys(SCHEMES).join(', ')}`)
     host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-    if (!host) throw optionError(`server: ${url.href} names no host`)
-    const [secure, websocket] = scheme
     // MQTT.js and mosquitto serve MQTT over WebSocket at /mqtt: a URL without a path means it.
-    if (websocket) path = (url.pathname === '/' ? '/mqtt' : url.pathname) + url.search
-    tls ??= secure
+    if (scheme & 2) path = (url.pathname === '/' ? '/mqtt' : url.pathname) + url.search
+    tls ??= scheme % 2 > 0
     // An explicit port 0 is refused below, not taken as "no port".
     port ??= url.port === '' ? undefined : Number(url.port)
-    user ??= unescaped(url.username, 'user name', url.href)
-    password ??= unescaped(url.password, 'password', url.href)
+    user ??= unescaped(url.username, 'user name', shown)
+    password ??= unescaped(url.password, 'password', shown)
   }
   if (password !== undefined && user === undefined)
     throw optionError('password: MQTT 3.1.1 sends one only with a user name [MQTT-3.1.2-22]')

@@ -45,6 +45,6 @@ test('the port and tls options count over what the URL implies', async () => {
 
 test('an unknown scheme names the ones there are', () => {
   expect(() => new MqttClient({ clientId: 'c', server: 'http://broker.example' })).toThrow(
-    'Invalid option server: http://broker.example is not an mqtt:, mqtts:, tcp:, tls:, ssl:, ws: or wss: URL',
+    'Invalid option server: http://broker.example is not a URL with a host and one of mqtt:, tcp:, mqtts:, tls:, ssl:, ws:, wss:',
   )
 })

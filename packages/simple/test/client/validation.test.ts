@@ -85,11 +85,29 @@ describe('options', () => {
     ['messageTimeoutMs -1', { messageTimeoutMs: -1 }, 'EOPTION', 'messageTimeoutMs'],
     ['a password without a user', { password: 'p' }, 'EOPTION', '[MQTT-3.1.2-22]'],
     ['a client id that is not a string', { clientId: 7 as never }, 'ECLIENTID', 'clientId'],
-    ['a URL with no host', { server: 'mqtt://' }, 'EOPTION', 'no host'],
+    ['a URL with no host', { server: 'mqtt://' }, 'EOPTION', 'mqtt:// is not a URL with a host'],
+    [
+      'a URL with a user and password and no host',
+      { server: 'mqtt://alice:pw@:1883' },
+      'EOPTION',
+      'mqtt://alice:***@:1883 is not a URL with a host',
+    ],
     ['a URL with port 0', { server: 'mqtt://host:0' }, 'EOPTION', 'port: 0'],
-    ['a URL with a port past 65535', { server: 'mqtt://host:65536' }, 'EOPTION', 'is not an mqtt:'],
+    ['a URL with a port past 65535', { server: 'mqtt://host:65536' }, 'EOPTION', 'port: 65536 is not a whole number from 1 to 65535'],
+    ['a URL with a port that is not a number', { server: 'mqtt://host:x1' }, 'EOPTION', 'mqtt://host:x1 is not a URL'],
+    [
+      'a wrong scheme, with a password',
+      { server: 'http://al:pw@host/x' },
+      'EOPTION',
+      'http://al:***@host/x is not a URL with a host and one of mqtt:',
+    ],
     ['a malformed percent-escape in the user name', { server: 'mqtt://al%zzice@host' }, 'EOPTION', 'percent-escape'],
-    ['a malformed percent-escape in the password', { server: 'mqtt://alice:%E0%A4%A@host' }, 'EOPTION', 'password'],
+    [
+      'a malformed percent-escape in the password',
+      { server: 'mqtt://alice:%E0%A4%A@host' },
+      'EOPTION',
+      'password in mqtt://alice:***@host',
+    ],
   ])('%s is refused by the constructor', (_name, options, code, mentions) => {
     expect(() => new MqttClient({ ...base, ...options })).toThrow(
       expect.objectContaining({ code, message: expect.stringContaining(mentions) }),
