@@ -22,8 +22,11 @@ async function load(): Promise<Transport> {
   if (ws) {
     // No permessage-deflate: MQTT payloads are the application's, compressing them costs CPU on both sides.
     return webSocketTransport(
-      (url, protocols, tls) => new ws(url, protocols, { perMessageDeflate: false, ...tls }),
-      (cause, where, up) => (cause instanceof Error ? networkError(withHint(cause as SocketError, up), where, up) : undefined),
+      (url, protocols, tls) => new ws(url, protocols, { perMessageDeflate: false, maxPayload: MAX_FRAME, ...tls }),
+      (cause, where, up) =>
+        cause instanceof Error
+          ? (frameTooBig(cause as SocketError, where) ?? networkError(withHint(cause as SocketError, up), where, up))
+          : undefined,
     )
   }
   const global = (globalThis as { WebSocket?: WebSocketClass }).WebSocket
@@ -41,6 +44,24 @@ async function load(): Promise<Transport> {
     return new global(url, protocols)
   })
 }
+
+/**
+ * The largest frame the `ws` package takes (its default, written down): it holds a frame whole
+ * before handing it over, so this bounds what one frame can cost. Frame boundaries mean nothing
+ * to MQTT [MQTT-6.0.0-2]: a PUBLISH over maxPacketBytes cut into frames of any smaller size is
+ * skipped as it streams by; only a single frame past this ends the link (frameTooBig).
+ */
+const MAX_FRAME = 100 * 1024 * 1024
+
+/** ws's error for a frame past MAX_FRAME, as an MqttError that says so. */
+const frameTooBig = (error: SocketError, where: string): MqttError | undefined =>
+  error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+    ? new MqttError(
+        'EOVERSIZE',
+        `Connection to ${where} closed: the broker sent a WebSocket frame of more than 100 MiB, which the ws package would hold whole (a packet over maxPacketBytes in smaller frames is skipped instead)`,
+        { cause: error },
+      )
+    : undefined
 
 // What the ws package says when the HTTP upgrade fails, and what to check.
 const UPGRADE_HINTS: ReadonlyArray<readonly [RegExp, string]> = [
