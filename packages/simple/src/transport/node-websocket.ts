@@ -1,6 +1,7 @@
 import { MqttError } from '@x/errno'
-import type { Transport } from './link.js'
+import { addressOf, whereOf, type Transport } from './link.js'
 import { networkError, type SocketError } from './network-error.js'
+import { answersMqtt, answersTls } from './probe.js'
 import { webSocketTransport, type WebSocketLike } from './websocket.js'
 
 type WebSocketClass = new (url: string, protocols: string[], options?: object) => WebSocketLike
@@ -21,12 +22,14 @@ async function load(): Promise<Transport> {
   )
   if (ws) {
     // No permessage-deflate: MQTT payloads are the application's, compressing them costs CPU on both sides.
-    return webSocketTransport(
-      (url, protocols, tls) => new ws(url, protocols, { perMessageDeflate: false, maxPayload: MAX_FRAME, ...tls }),
-      (cause, where, up) =>
-        cause instanceof Error
-          ? (frameTooBig(cause as SocketError, where) ?? networkError(withHint(cause as SocketError, up), where, up))
-          : undefined,
+    return probingWrongPort(
+      webSocketTransport(
+        (url, protocols, tls) => new ws(url, protocols, { perMessageDeflate: false, maxPayload: MAX_FRAME, ...tls }),
+        (cause, where, up) =>
+          cause instanceof Error
+            ? (frameTooBig(cause as SocketError, where) ?? networkError(withHint(cause as SocketError, up), where, up))
+            : undefined,
+      ),
     )
   }
   const global = (globalThis as { WebSocket?: WebSocketClass }).WebSocket
@@ -78,6 +81,37 @@ function withHint(error: SocketError, up: boolean): SocketError {
   const hinted: SocketError = new Error(`${hint} (${error.message})`, { cause: error })
   if (error.code) hinted.code = error.code
   return hinted
+}
+
+/**
+ * `transport`, telling a wrong port from a flaky network when the server closed the upgrade
+ * unanswered (as an MQTT broker, or a TLS server spoken to in plain, does): the port is asked once
+ * more, in MQTT (plain, or over the same TLS) and, for ws://, in TLS. Only an answer proves the
+ * wrong port (not retryable, with the URL to use); no answer leaves the retryable error as it was.
+ * The probe ends with the connect's signal.
+ */
+function probingWrongPort(transport: Transport): Transport {
+  return (target, handlers, signal) =>
+    transport(target, handlers, signal).catch(async (error: MqttError) => {
+      const cause = error.cause as SocketError | undefined
+      if (error.code !== 'ENOCON' || signal?.aborted || !(cause?.code === 'ECONNRESET' || cause?.code === 'EPIPE')) throw error
+      const { host, port, tls, timeoutMs } = target
+      const [mqtt, tlsPort] = await Promise.all([
+        answersMqtt(host, port, timeoutMs, signal, !!tls),
+        !tls && answersTls(host, port, timeoutMs, signal),
+      ])
+      if (!mqtt && !tlsPort) throw error
+      const [code, instead] = mqtt
+        ? ([
+            'EWRONGPORT',
+            `${tls ? 'an MQTT over TLS' : 'a plain MQTT'} port; connect with ${tls ? 'mqtts' : 'mqtt'}://${addressOf(host, port)}`,
+          ] as const)
+        : (['ETLS', 'a TLS port; connect with wss://'] as const)
+      throw new MqttError(code, `Cannot connect to ${whereOf({ ...target, path: target.path ?? '/mqtt' })}: it is ${instead}`, {
+        cause: error,
+        operation: 'connect',
+      })
+    })
 }
 
 let loading: Promise<Transport> | undefined
