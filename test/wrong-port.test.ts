@@ -50,7 +50,7 @@ async function closesThenHolds(): Promise<{ port: number; connections: () => num
 }
 
 const CASES: ReadonlyArray<readonly [name: string, url: () => string, code: string, hint: RegExp]> = [
-  ['ws:// to an MQTT port', () => `ws://127.0.0.1:${plain.port}/mqtt`, 'EWRONGPORT', /it is a plain MQTT port; connect with mqtt:\/\//],
+  ['ws:// to an MQTT port', () => `ws://127.0.0.1:${plain.port}/mqtt`, 'EWRONGPORT', /it is an MQTT port; connect with mqtt:\/\//],
   ['mqtt:// to a WebSocket port', () => `mqtt://127.0.0.1:${plain.wsPort}`, 'EWRONGPORT', /it is an HTTP port.*ws:\/\//],
   ['wss:// to a ws:// port', () => `wss://localhost:${plain.wsPort}/mqtt`, 'ETLS', /does not speak TLS.*ws:\/\//],
   ['ws:// to a wss:// port', () => `ws://localhost:${secure.wsPort}/mqtt`, 'ETLS', /it is a TLS port; connect with wss:\/\//],

@@ -59,11 +59,9 @@ const MAX_FRAME = 100 * 1024 * 1024
 /** ws's error for a frame past MAX_FRAME, as an MqttError that says so. */
 const frameTooBig = (error: SocketError, where: string): MqttError | undefined =>
   error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
-    ? new MqttError(
-        'EOVERSIZE',
-        `Connection to ${where} closed: the broker sent a WebSocket frame of more than 100 MiB, which the ws package would hold whole (a packet over maxPacketBytes in smaller frames is skipped instead)`,
-        { cause: error },
-      )
+    ? new MqttError('EOVERSIZE', `Connection to ${where}: a WebSocket frame of more than 100 MiB (ws holds a frame whole)`, {
+        cause: error,
+      })
     : undefined
 
 // What the ws package says when the HTTP upgrade fails, and what to check.
@@ -101,16 +99,11 @@ function probingWrongPort(transport: Transport): Transport {
         !tls && answersTls(host, port, timeoutMs, signal),
       ])
       if (!mqtt && !tlsPort) throw error
-      const [code, instead] = mqtt
-        ? ([
-            'EWRONGPORT',
-            `${tls ? 'an MQTT over TLS' : 'a plain MQTT'} port; connect with ${tls ? 'mqtts' : 'mqtt'}://${addressOf(host, port)}`,
-          ] as const)
-        : (['ETLS', 'a TLS port; connect with wss://'] as const)
-      throw new MqttError(code, `Cannot connect to ${whereOf({ ...target, path: target.path ?? '/mqtt' })}: it is ${instead}`, {
-        cause: error,
-        operation: 'connect',
-      })
+      throw new MqttError(
+        mqtt ? 'EWRONGPORT' : 'ETLS',
+        `Cannot connect to ${whereOf({ ...target, path: target.path ?? '/mqtt' })}: it is ${mqtt ? `an MQTT${tls ? ' over TLS' : ''} port; connect with mqtt${tls ? 's' : ''}://${addressOf(host, port)}` : 'a TLS port; connect with wss://'}`,
+        { cause: error, operation: 'connect' },
+      )
     })
 }
 
