@@ -104,11 +104,12 @@ describe('the HTTP upgrade failing', () => {
     )
   })
 
-  test('ws:// to the plain MQTT port: ENOCON asking whether it is the WebSocket port', async () => {
+  test('ws:// to the plain MQTT port: EWRONGPORT once a probe proved it, saying which URL to use (more in wrong-port.test.ts)', async () => {
     const r = pool.make({ clientId: uid('ws-port'), server: `ws://127.0.0.1:${broker.port}` })
     const error = await rejection(r.client.connect())
-    expect(error).toMatchObject({ code: 'ENOCON', message: expect.stringContaining('is this its WebSocket port (not its MQTT one)?') })
+    expect(error).toMatchObject({ code: 'EWRONGPORT', message: expect.stringContaining(`connect with mqtt://127.0.0.1:${broker.port}`) })
     expect(error.message).toMatch(new RegExp(`^Cannot connect to ws://127\\.0\\.0\\.1:${broker.port}/mqtt: `))
+    expect(isRetryable(error)).toBe(false)
   })
 
   test('nobody listening: ECONNREFUSED, retryable', async () => {

@@ -100,10 +100,13 @@ interface Control {
   readonly delayMs: number
 }
 
-/** Resets a socket (RST) where it can, else just destroys it. */
+/**
+ * Resets a socket (RST) where it can, else just destroys it. Not after end(): libuv refuses to
+ * reset a socket whose FIN is under way (EINVAL), and Node then never closes its handle.
+ */
 function kill(socket: net.Socket): void {
   if (socket.destroyed) return
-  if (socket.connecting || socket.pending) socket.destroy()
+  if (socket.connecting || socket.pending || socket.writableEnded) socket.destroy()
   else socket.resetAndDestroy()
 }
 

@@ -44,6 +44,7 @@ export const Errno = {
   ETLS: 72,
   ECERT: 73,
   ESOCKETTIMEOUT: 74,
+  EWRONGPORT: 75,
   // The client's own life cycle.
   ECLOSED: 80,
   // @x/robust's watch on acknowledgements.

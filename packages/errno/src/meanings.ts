@@ -48,6 +48,10 @@ const meanings: Record<ErrorCode, readonly [kind: number, meaning: string]> = {
   ETLS: [0, 'The TLS handshake failed, or one side of the connection does not speak TLS'],
   ECERT: [0, "The broker's TLS certificate was not accepted"],
   ESOCKETTIMEOUT: [RETRYABLE, 'The network connection was not established within socketTimeoutMs'],
+  EWRONGPORT: [
+    0,
+    'The port speaks another protocol than the URL asks for (MQTT over TCP or over WebSocket): the message says which URL to use',
+  ],
   ECLOSED: [0, 'The client was closed'],
   EACKTIMEOUT: [RETRYABLE, 'No acknowledgement arrived within messageTimeoutMs while connected: the link is suspect'],
   EQUEUEFULL: [0, 'The queue of messages waiting to be sent is full'],

@@ -81,7 +81,7 @@ function receive(core: Core, conn: Conn, chunk: Uint8Array): void {
   conn.liveness?.received(now)
   const inbox = core.inbox
   try {
-    const wrong = state.name === 'connecting' && !conn.decoder.pending ? notConnack(chunk[0] as number, core.where) : undefined
+    const wrong = state.name === 'connecting' && !conn.decoder.pending ? notConnack(chunk, core.where) : undefined
     if (wrong) throw wrong
     for (const packet of conn.decoder.push(chunk)) {
       const current = core.state

@@ -27,12 +27,18 @@ const TLS_HINTS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^CERT_NOT_YET_VALID$/, "the broker's certificate is not valid yet: is this machine's clock right?"],
 ]
 
+/** Whether a TLS error says the server answered in plain bytes, not in TLS records: it is no TLS port. */
+export const answeredPlain = (error: SocketError): boolean =>
+  /WRONG_VERSION_NUMBER/i.test(error.code ?? '') || (error.code === 'EPROTO' && /wrong version number/.test(error.message))
+
 /** An MqttError for a socket error: which code, where, what to do about it, and the system error as the cause. */
 export function networkError(error: SocketError | undefined, where: string, up: boolean): MqttError {
   if (error instanceof MqttError) return error
   const code = error?.code ?? ''
   const cert = CERT_ERROR.test(code)
-  const tlsFailure = cert || /^ERR_(SSL|TLS)_/.test(code)
+  // A plain server answering a TLS handshake: the bytes prove it is no TLS port.
+  const plain = !!error && answeredPlain(error)
+  const tlsFailure = cert || plain || /^ERR_(SSL|TLS)_/.test(code)
   const kind: ErrorCode = cert
     ? 'ECERT'
     : tlsFailure
@@ -46,7 +52,11 @@ export function networkError(error: SocketError | undefined, where: string, up: 
             : 'ENOCON'
   // OpenSSL's own text ("80EC…:error:0A00045C:SSL routines:…:tlsv13 alert certificate required:…") shortened to its reason.
   const said = error ? (/SSL routines:[^:]*:([^:]+)/.exec(error.message)?.[1] ?? error.message) : 'closed by the broker'
-  const hint = tlsFailure ? TLS_HINTS.find(([pattern]) => pattern.test(code))?.[1] : undefined
+  const hint = plain
+    ? `it does not speak TLS (it answered in plain bytes); connect without TLS (${where.startsWith('wss:') ? 'ws://' : 'mqtt://'})`
+    : tlsFailure
+      ? TLS_HINTS.find(([pattern]) => pattern.test(code))?.[1]
+      : undefined
   // A TLS failure is a failure to connect, even when TLS 1.3 reports it after the handshake.
   const connecting = !up || tlsFailure
   const message = `${connecting ? 'Cannot connect to' : 'Connection to'} ${where}: ${hint ? `${hint} (${said})` : said}`

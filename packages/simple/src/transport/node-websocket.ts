@@ -1,6 +1,7 @@
 import { MqttError } from '@x/errno'
-import type { Transport } from './link.js'
+import { addressOf, whereOf, type Transport } from './link.js'
 import { networkError, type SocketError } from './network-error.js'
+import { answersMqtt, answersTls } from './probe.js'
 import { webSocketTransport, type WebSocketLike } from './websocket.js'
 
 type WebSocketClass = new (url: string, protocols: string[], options?: object) => WebSocketLike
@@ -21,9 +22,14 @@ async function load(): Promise<Transport> {
   )
   if (ws) {
     // No permessage-deflate: MQTT payloads are the application's, compressing them costs CPU on both sides.
-    return webSocketTransport(
-      (url, protocols, tls) => new ws(url, protocols, { perMessageDeflate: false, ...tls }),
-      (cause, where, up) => (cause instanceof Error ? networkError(withHint(cause as SocketError, up), where, up) : undefined),
+    return probingWrongPort(
+      webSocketTransport(
+        (url, protocols, tls) => new ws(url, protocols, { perMessageDeflate: false, maxPayload: MAX_FRAME, ...tls }),
+        (cause, where, up) =>
+          cause instanceof Error
+            ? (frameTooBig(cause as SocketError, where) ?? networkError(withHint(cause as SocketError, up), where, up))
+            : undefined,
+      ),
     )
   }
   const global = (globalThis as { WebSocket?: WebSocketClass }).WebSocket
@@ -42,6 +48,22 @@ async function load(): Promise<Transport> {
   })
 }
 
+/**
+ * The largest frame the `ws` package takes (its default, written down): it holds a frame whole
+ * before handing it over, so this bounds what one frame can cost. Frame boundaries mean nothing
+ * to MQTT [MQTT-6.0.0-2]: a PUBLISH over maxPacketBytes cut into frames of any smaller size is
+ * skipped as it streams by; only a single frame past this ends the link (frameTooBig).
+ */
+const MAX_FRAME = 100 * 1024 * 1024
+
+/** ws's error for a frame past MAX_FRAME, as an MqttError that says so. */
+const frameTooBig = (error: SocketError, where: string): MqttError | undefined =>
+  error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+    ? new MqttError('EOVERSIZE', `Connection to ${where}: a WebSocket frame of more than 100 MiB (ws holds a frame whole)`, {
+        cause: error,
+      })
+    : undefined
+
 // What the ws package says when the HTTP upgrade fails, and what to check.
 const UPGRADE_HINTS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^Unexpected server response: 404$/, 'no WebSocket at this path: check it (MQTT.js and mosquitto use /mqtt)'],
@@ -57,6 +79,32 @@ function withHint(error: SocketError, up: boolean): SocketError {
   const hinted: SocketError = new Error(`${hint} (${error.message})`, { cause: error })
   if (error.code) hinted.code = error.code
   return hinted
+}
+
+/**
+ * `transport`, telling a wrong port from a flaky network when the server closed the upgrade
+ * unanswered (as an MQTT broker, or a TLS server spoken to in plain, does): the port is asked once
+ * more, in MQTT (plain, or over the same TLS) and, for ws://, in TLS. Only an answer proves the
+ * wrong port (not retryable, with the URL to use); no answer leaves the retryable error as it was.
+ * The probe ends with the connect's signal.
+ */
+function probingWrongPort(transport: Transport): Transport {
+  return (target, handlers, signal) =>
+    transport(target, handlers, signal).catch(async (error: MqttError) => {
+      const cause = error.cause as SocketError | undefined
+      if (error.code !== 'ENOCON' || signal?.aborted || !(cause?.code === 'ECONNRESET' || cause?.code === 'EPIPE')) throw error
+      const { host, port, tls, timeoutMs } = target
+      const [mqtt, tlsPort] = await Promise.all([
+        answersMqtt(host, port, timeoutMs, signal, !!tls),
+        !tls && answersTls(host, port, timeoutMs, signal),
+      ])
+      if (!mqtt && !tlsPort) throw error
+      throw new MqttError(
+        mqtt ? 'EWRONGPORT' : 'ETLS',
+        `Cannot connect to ${whereOf({ ...target, path: target.path ?? '/mqtt' })}: it is ${mqtt ? `an MQTT${tls ? ' over TLS' : ''} port; connect with mqtt${tls ? 's' : ''}://${addressOf(host, port)}` : 'a TLS port; connect with wss://'}`,
+        { cause: error, operation: 'connect' },
+      )
+    })
 }
 
 let loading: Promise<Transport> | undefined

@@ -38,6 +38,7 @@ class NodeLink implements Link {
   #heard = false // a byte arrived: the server speaks what we speak
   #failure: SocketError | undefined
   #drainWaiters: Array<() => void> | undefined
+  #probe: AbortController | undefined // the wrong-port probe after a close: the client's close ends it too
   readonly #round = writeRound(() => !this.#socket.writableNeedDrain && this.#wakeDrainWaiters())
 
   constructor(
@@ -105,6 +106,7 @@ class NodeLink implements Link {
   end(): Promise<void> {
     const socket = this.#socket
     this.#closing = true
+    this.#probe?.abort()
     return new Promise((done) => {
       socket.once('close', () => done()).end()
       if (socket.destroyed) done()
@@ -113,6 +115,7 @@ class NodeLink implements Link {
 
   destroy(): void {
     this.#closing = true
+    this.#probe?.abort()
     this.#socket.destroy()
   }
 
@@ -156,7 +159,11 @@ class NodeLink implements Link {
     const error = networkError(this.#failure, where, true)
     const onClose = this.#handlers.onClose
     if (options || !unanswered) return onClose(error)
-    void answersTls(host, port, timeoutMs).then((tlsPort) => onClose(tlsPort ? wrongPort(where, 'TLS', error) : error))
+    // Still the client's link while it probes: disconnect() ends the probe, and nothing is reported after it.
+    this.#probe = new AbortController()
+    void answersTls(host, port, timeoutMs, this.#probe.signal).then(
+      (tlsPort) => this.#closing || onClose(tlsPort ? wrongPort(where, 'TLS', error) : error),
+    )
   }
 
   #wakeDrainWaiters(): void {

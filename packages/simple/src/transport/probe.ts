@@ -1,6 +1,7 @@
 // Named imports: a default import of a node: module makes bundlers add an interop helper.
 import { connect as tcp, isIP, type Socket } from 'node:net'
 import { connect as tls } from 'node:tls'
+import { answeredPlain } from './network-error.js'
 
 /**
  * Probes that tell a wrong port from a flaky network. A connection closed unanswered during the
@@ -30,12 +31,19 @@ function probe(
   })
 }
 
-/** Whether a TLS server answers at host:port: a handshake that completes, or fails for a reason only TLS has. */
+const tlsTo = (host: string, port: number): Socket =>
+  tls({ host, port, rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }) })
+
+/**
+ * Whether a TLS server answers at host:port: a handshake that completes, or fails for a reason
+ * only TLS has — not for an answer that is no TLS record at all ("wrong version number": a plain
+ * server talking back).
+ */
 export function answersTls(host: string, port: number, ms: number, signal?: AbortSignal): Promise<boolean> {
-  const socket = tls({ host, port, rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }) })
+  const socket = tlsTo(host, port)
   return probe(socket, ms, signal, (verdict) => {
     socket.once('secureConnect', () => verdict(true))
-    socket.once('error', (e: Error & { code?: string }) => verdict(/^ERR_(SSL|TLS)_|CERT/.test(e.code ?? '')))
+    socket.once('error', (e: Error & { code?: string }) => verdict(/^ERR_(SSL|TLS)_|CERT/.test(e.code ?? '') && !answeredPlain(e)))
   })
 }
 
@@ -43,11 +51,11 @@ export function answersTls(host: string, port: number, ms: number, signal?: Abor
 // a CONNACK (accepting it, or refusing the id or the login), and nothing of it outlives the probe.
 const PROBE_CONNECT = Uint8Array.of(0x10, 12, 0, 4, 77, 81, 84, 84, 4, 2, 0, 0, 0, 0)
 
-/** Whether an MQTT broker answers in plain TCP at host:port: a CONNACK to a CONNECT. */
-export function answersMqtt(host: string, port: number, ms: number, signal?: AbortSignal): Promise<boolean> {
-  const socket = tcp({ host, port })
+/** Whether an MQTT broker answers at host:port, in plain TCP or (`secure`) in TLS: a CONNACK to a CONNECT. */
+export function answersMqtt(host: string, port: number, ms: number, signal?: AbortSignal, secure = false): Promise<boolean> {
+  const socket = secure ? tlsTo(host, port) : tcp({ host, port })
   return probe(socket, ms, signal, (verdict) => {
-    socket.once('connect', () => socket.write(PROBE_CONNECT))
+    socket.once(secure ? 'secureConnect' : 'connect', () => socket.write(PROBE_CONNECT))
     socket.once('data', (chunk: Uint8Array) => verdict(chunk[0] === 0x20))
   })
 }

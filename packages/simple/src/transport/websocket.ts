@@ -42,11 +42,25 @@ const DRAIN_POLL_MS = 2
 // Without a pause() (browsers), what arrives while the client is not reading is held, up to this.
 const HOLD_LIMIT = 32 * 1024 * 1024
 
+// What one turn's packets share a frame up to: a broker's WebSocket holds a frame whole before
+// it reads a byte of it (the `ws` package closes past 100 MiB), so a burst goes out in many.
+const FRAME_BYTES = 64 * 1024
+
+/** The packets `from` up to `to` (`size` bytes in all) copied into one frame. */
+function gather(packets: Uint8Array[], from: number, to: number, size: number): Uint8Array {
+  const frame = new Uint8Array(size)
+  for (let at = 0; from < to; from++) {
+    frame.set(packets[from] as Uint8Array, at)
+    at += (packets[from] as Uint8Array).length
+  }
+  return frame
+}
+
 /** The WebSocket close code and reason, for messages: `1006`, `1000 "bye"`. */
 const closeCode = ({ code, reason }: { code: number; reason: string }): string =>
   `WebSocket close code ${code}${reason ? ` "${reason}"` : ''}`
 
-/** A WebSocket as a Link. Everything written in one turn of the event loop goes out as one frame. */
+/** A WebSocket as a Link. What is written in one turn of the event loop is gathered into frames of up to FRAME_BYTES. */
 class WebSocketLink implements Link {
   readonly #socket: WebSocketLike
   readonly #handlers: LinkHandlers
@@ -143,7 +157,11 @@ class WebSocketLink implements Link {
     else socket.close(1000)
   }
 
-  /** What was written in this turn goes out as one frame (copied together: a client frame is masked, so a copy is made anyway [RFC 6455 5.3]). */
+  /**
+   * What was written in this turn goes out in frames of about FRAME_BYTES: the packets gathered
+   * into one frame while it has room, a packet larger than that alone. (Copied together: a client
+   * frame is masked, so a copy is made anyway [RFC 6455 5.3].)
+   */
   #flush(): void {
     const unsent = this.#unsent
     if (!unsent.length) return
@@ -151,17 +169,14 @@ class WebSocketLink implements Link {
     this.#unsent = []
     this.#unsentBytes = 0
     if (this.#socket.readyState !== OPEN) return // closing: the close tells the client
-    let frame = unsent[0] as Uint8Array
-    if (unsent.length > 1) {
-      frame = new Uint8Array(total)
-      let at = 0
-      for (const bytes of unsent) {
-        frame.set(bytes, at)
-        at += bytes.length
-      }
-    }
-    this.#socket.send(frame)
     this.#round.add(total)
+    for (let first = 0; first < unsent.length;) {
+      let size = (unsent[first] as Uint8Array).length
+      let end = first + 1
+      while (end < unsent.length && size + (unsent[end] as Uint8Array).length <= FRAME_BYTES) size += (unsent[end++] as Uint8Array).length
+      this.#socket.send(end - first === 1 ? (unsent[first] as Uint8Array) : gather(unsent, first, end, size))
+      first = end
+    }
   }
 
   #pollDrain(): void {
@@ -196,6 +211,8 @@ class WebSocketLink implements Link {
       const what = typeof data === 'string' ? 'a text frame' : 'a frame that is not binary'
       return this.#fail(new MqttError('EMALFORMED', `${this.#where} sent ${what}; MQTT travels in binary frames only [MQTT-6.0.0-1]`))
     }
+    // An empty frame is legal and carries nothing [MQTT-6.0.0-2]: the client never sees it.
+    if (!bytes.length) return
     if (!this.#paused) return this.#handlers.onData(bytes)
     if (this.#socket.pause) return this.#handlers.onData(bytes) // a few already read when ws paused
     this.#held.push(bytes)

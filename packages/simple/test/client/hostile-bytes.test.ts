@@ -159,7 +159,8 @@ describe.each(['tcp', 'websocket'] as const)('over %s', (carrier) => {
     test.each<[string, number[], string, string]>([
       ['a TLS alert (plain MQTT to a TLS port)', [0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28], 'ETLS', 'mqtts://'],
       ['a TLS handshake record', [0x16, 0x03, 0x03, 0x00, 0x02, 0x00, 0x00], 'ETLS', 'TLS port'],
-      ['an HTTP answer (a web port)', u('HTTP/1.1 400 Bad Request\r\n\r\n'), 'ECONLENGTH', 'HTTP'],
+      ['an HTTP answer (a web port): the wrong kind of port, proved', u('HTTP/1.1 400 Bad Request\r\n\r\n'), 'EWRONGPORT', 'ws://'],
+      ['an "H" that does not begin "HTTP/"', [0x48, 0x00, 0x00, 0x00, 0x00], 'ECONLENGTH', '0x48'],
       ['a PUBACK before CONNACK', [0x40, 2, 0, 1], 'ECONLENGTH', '0x40'],
     ])('%s', async (_name, bytes, code, mentions) => {
       broker.onConnection = async (conn) => {
