@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { qosOf, topicOf, type ClientOptions, type QoS } from '@x/simple'
+import { printableUrl, qosOf, topicOf, type ClientOptions, type QoS } from '@x/simple'
 import { CliError, EXIT, failureOf } from './exit-codes.js'
 import { attachValues, FLAGS, letterOf, ONLY, spelled, type Flag } from './flags.js'
 import { printerOf, type Received } from './format.js'
@@ -54,7 +54,7 @@ export interface Config {
 }
 
 /** A URL as it may be printed: the password (from `user:` to the last `@`) as `***`. */
-const printable = (url: string): string => JSON.stringify(url.replace(/^([^:]*:\/\/[^:@/]*:).*@/s, '$1***@'))
+const printable = (url: string): string => JSON.stringify(printableUrl(url))
 
 /** What -L mqtt(s)://user:password@host:port/topic holds. `#` and `+` are kept in the topic. */
 function parseUrl(url: string): { tls: boolean; host: string; port?: number; user?: string; password?: string; topic?: string } {

@@ -143,7 +143,7 @@ describe.each([
   })
 })
 
-test("RobustClient's 'disconnect', 'reconnecting' and 'error' events after the password changed on the broker", async () => {
+test("RobustClient's 'connect', 'disconnect', 'reconnecting' and 'error' events and its server after the password changed on the broker", async () => {
   const client = new RobustClient({
     clientId: 'p-events',
     server: `mqtt://alice:${SECRET}@127.0.0.1:${plain.port}`,
@@ -153,8 +153,10 @@ test("RobustClient's 'disconnect', 'reconnecting' and 'error' events after the p
   const refused = new Promise<void>((resolve) => client.on('error', (error) => (seen.push(error), resolve())))
   client.on('reconnecting', (info) => seen.push(info))
   client.on('disconnect', (error) => seen.push(error))
+  client.on('connect', (_sessionPresent, server) => seen.push(server))
   try {
     await client.connect()
+    seen.push(client.server)
     users.alice = 'changed'
     expect(dropClient(plain, 'p-events')).toBe(true)
     await Promise.race([refused, new Promise((_, reject) => setTimeout(() => reject(new Error('no error event')), 5000))])
@@ -162,6 +164,7 @@ test("RobustClient's 'disconnect', 'reconnecting' and 'error' events after the p
     await client.close()
   }
   expect(seen.map(shown).join('\n')).toMatch(/bad user name or password|not authorized/)
+  expect(seen).toContain(`mqtt://alice:***@127.0.0.1:${plain.port}`)
   expect(seen.map(shown).join('\n')).not.toContain(SECRET)
 })
 

@@ -1,4 +1,4 @@
-import { MqttError, isRetryable, type MessageCallback, type OversizeCallback, type Session, type StatusCallback } from '@x/simple'
+import { MqttError, isRetryable, printableUrl, type MessageCallback, type OversizeCallback, type Session, type StatusCallback } from '@x/simple'
 import type { SimpleClient } from './options.js'
 
 type Will = Parameters<SimpleClient['setLastWill']>
@@ -36,9 +36,9 @@ export class ServerList implements SimpleClient {
     this.#client = make(servers[0] as string)
   }
 
-  /** The server of the current (or last) connection. */
+  /** The server of the current (or last) connection, as it may be printed (no password). */
   get server(): string {
-    return this.#servers[this.#at] as string
+    return printableUrl(this.#servers[this.#at] as string)
   }
 
   get isConnected(): boolean {

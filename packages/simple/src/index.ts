@@ -5,6 +5,7 @@
 export { MqttClient, type MessageCallback, type StatusCallback, type OversizeCallback, type PacketCallback } from './client/client.js'
 export type { ClientOptions } from './client/options.js'
 export type { Session } from './client/session.js'
+export { printableUrl } from './client/printable.js'
 export type { Link, LinkHandlers, Target, TlsOptions, Transport } from './transport/link.js'
 export { nodeTransport } from '#tcp'
 export { defaultTransport } from './transport/default.js'

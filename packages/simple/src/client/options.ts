@@ -1,5 +1,6 @@
 import { MqttError } from '@x/errno'
 import type { TlsOptions, Transport } from '../transport/link.js'
+import { printableUrl } from './printable.js'
 import type { Session } from './session.js'
 
 /** Options of `new MqttClient(options)`. */
@@ -91,8 +92,7 @@ export function settingsOf(o: ClientOptions): Settings {
   let path: string | undefined
   if (!host || typeof host !== 'string') throw optionError('server: a host name or URL is needed')
   if (host.includes('://')) {
-    // As printed: the password (from `user:` to the last `@`) as ***.
-    const shown = host.replace(/^([^:]*:\/\/[^:@/]*:).*@/s, '$1***@')
+    const shown = printableUrl(host)
     const url = URL.canParse(host) ? new URL(host) : undefined
     const scheme = url?.hostname ? SCHEMES[url.protocol] : undefined
     // The URL parser refuses a port past 65535 as it refuses any malformed URL: said apart.
