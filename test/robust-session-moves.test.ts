@@ -11,6 +11,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedd
 import { startEmbeddedCluster } from '../examples/lib/cluster.js'
 import { startCounter } from './support/counter.js'
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
+import { startMosquitto } from './support/mosquitto.js'
 import { uid } from './support/test-clients.js'
 import { inspect, sleep, waitFor } from './support/wait.js'
 
@@ -165,4 +166,41 @@ test('[A, B] with a session on each node: back on A, A subscribes what was subsc
   await waitFor(() => heard.includes(`${base}/new`), 'a message on fs/new through A')
   await sleep(100)
   expect(heard).toEqual([`${base}/new`])
+})
+
+test('two mosquitto daemons with a session each: a QoS 2 message B acknowledged with PUBREC, taken back to A, is passed on once', async () => {
+  // mosquitto passes a QoS 2 message on only at PUBREL. B's PUBREC comes, the PUBREL never
+  // reaches B; back on A, which holds an older session, a PUBREL alone would be answered by A
+  // (PUBCOMP for an id it does not know) and the message would stay on B for ever.
+  const [a, b] = [await startMosquitto(), await startMosquitto()]
+  cleanup.push(
+    () => a.stop(),
+    () => b.stop(),
+  )
+  const toA = await proxyTo({ port: a.ports.plain })
+  const toB = await proxyTo({ port: b.ports.plain })
+  const topic = uid('moves/released')
+  const counters = [await startCounter(a.urls.plain, topic, 2, uid('at-a')), await startCounter(b.urls.plain, topic, 2, uid('at-b'))]
+  for (const counter of counters) cleanup.push(() => counter.stop())
+  const { client, connects } = robust([toA.url, toB.url])
+  await client.connect()
+  // A goes away: B has no session, so the nodes keep one each.
+  await toA.refuse()
+  toA.cut()
+  await waitFor(() => connects.length === 2, 'the move to B')
+  // Slow B's link, so that the PUBREL answering B's PUBREC is still in the proxy when B is cut.
+  toB.delay(300)
+  const before = toB.stats.bytesToClient
+  const sent = inspect(client.publish(topic, 'once', { qos: 2 }))
+  await waitFor(() => toB.stats.bytesToClient >= before + 4, 'the PUBREC from B', 5000)
+  await toA.accept()
+  await toB.refuse()
+  toB.cut()
+  await waitFor(() => sent().state !== 'pending', 'the publish settled', 5000)
+  expect(connects.map(([, present]) => present)).toEqual([false, false, true])
+  expect(sent().state).toBe('resolved')
+  const total = (): number => counters.reduce((n, c) => n + (c.counts.get('once') ?? 0), 0)
+  await waitFor(() => total() > 0, 'the message at A or B', 3000)
+  await sleep(200)
+  expect(counters.map((c) => c.counts.get('once') ?? 0)).toEqual([1, 0])
 })

@@ -37,7 +37,7 @@ export function react(session: Session, p: ServerPacket): Reaction {
     case 'pubrec': {
       // From now on the broker owns the message: PUBREL, not the PUBLISH, is what goes again.
       const entry = pending.get(p.pid)
-      if (entry?.ack === 'pubcomp') entry.packet = undefined
+      if (entry?.ack === 'pubcomp') entry.released = true
       // Answered even for an unknown id, so the broker can finish its side [MQTT-4.3.3-1].
       return { reply: encodeAck('pubrel', p.pid) }
     }

@@ -7,10 +7,11 @@ export interface Pending {
   /**
    * The packet as it was first sent, for a resumed session: the same bytes go again (a PUBLISH
    * with DUP set), never the caller's buffer encoded anew, which it may have reused or transferred
-   * since. `undefined` once PUBREC has arrived for a QoS 2 message: from then on PUBREL is what
-   * goes again [MQTT-4.3.3-1].
+   * since.
    */
   packet: Uint8Array | undefined
+  /** PUBREC has arrived for this QoS 2 message: from then on PUBREL is what goes again [MQTT-4.3.3-1]. */
+  released?: boolean
   /** When STIMEOUT is due (ms since the epoch); Infinity when message timeouts are off. */
   deadline: number
 }
@@ -31,6 +32,9 @@ export class Session {
    */
   lost: number[] = []
   #lastPid = 0
+  /** The broker that last took this session (its address), and whether brokers were seen to keep a session each. */
+  #where: string | undefined
+  #perNode = false
 
   /** The next free packet id: 1..65535, wrapping, skipping ids in flight [MQTT-2.3.1-2]. */
   nextPid(operation: string): number {
@@ -61,20 +65,32 @@ export class Session {
   }
 
   /**
-   * The broker answered CONNECT: with a session, what to send again [MQTT-4.4.0-1] (each PUBLISH
-   * with DUP, PUBREL for QoS 2 past PUBREC), oldest first, each waiting anew until `deadline`;
-   * without one, nothing, and every pending packet id becomes lost.
+   * The broker at `where` answered CONNECT: with a session, what to send again [MQTT-4.4.0-1]
+   * (each PUBLISH with DUP, PUBREL for QoS 2 past PUBREC), oldest first, each waiting anew until
+   * `deadline`; without one, nothing, and every pending packet id becomes lost.
+   *
+   * A session carried to another broker (a client moving between the nodes of a cluster) is the
+   * same session where the nodes share it. Where one of them has already answered "no session",
+   * they keep one each, and a node that says it has one holds an older one: a QoS 2 message past
+   * PUBREC then goes again as PUBLISH, for the node that sent PUBREC may never pass it on, and the
+   * inbound ids held are another node's.
    */
-  resume(present: boolean, pubrel: (pid: number) => Uint8Array, deadline: number): Uint8Array[] {
+  resume(present: boolean, pubrel: (pid: number) => Uint8Array, deadline: number, where: string): Uint8Array[] {
+    const moved = this.#where !== undefined && this.#where !== where
+    this.#where = where
     if (!present) {
+      this.#perNode ||= moved
       for (const pid of this.pending.keys()) this.lost.push(pid)
       this.pending.clear()
       this.held.clear()
       return []
     }
+    const stale = moved && this.#perNode
+    if (stale) this.held.clear()
     const again: Uint8Array[] = []
     for (const [pid, entry] of this.pending) {
-      again.push(entry.packet ? resent(entry.packet) : pubrel(pid))
+      if (stale) entry.released = false
+      again.push(entry.released || !entry.packet ? pubrel(pid) : resent(entry.packet))
       if (entry.deadline < Infinity) entry.deadline = deadline
     }
     return again
