@@ -168,9 +168,14 @@ describe('outbound frames', () => {
         await subscriber.waitMsg(2000)
         const r = pool.make({ clientId: uid('ws-pub'), server: broker.wsUrl as string })
         await r.client.connect()
-        await Promise.all(Array.from({ length: PUBLISHES }, () => r.client.publish(topic, payload)))
+        // The subscriber reads while the publishes go out: a subscriber that reads nothing would hold
+        // aedes back, aedes the publisher, and the publisher's socket would (rightly) stall.
         const deadline = Date.now() + 30_000
-        while (arrived < PUBLISHES && Date.now() < deadline && r.client.isConnected) await subscriber.waitMsg(200)
+        const reading = (async () => {
+          while (arrived < PUBLISHES && Date.now() < deadline && r.client.isConnected) await subscriber.waitMsg(200)
+        })()
+        await Promise.all(Array.from({ length: PUBLISHES }, () => r.client.publish(topic, payload)))
+        await reading
         expect(arrived).toBe(PUBLISHES)
         expect(r.client.isConnected).toBe(true)
       } finally {
