@@ -49,17 +49,19 @@ async function load(): Promise<Transport> {
 }
 
 /**
- * The largest frame the `ws` package takes (its default, written down): it holds a frame whole
- * before handing it over, so this bounds what one frame can cost. Frame boundaries mean nothing
- * to MQTT [MQTT-6.0.0-2]: a PUBLISH over maxPacketBytes cut into frames of any smaller size is
- * skipped as it streams by; only a single frame past this ends the link (frameTooBig).
+ * The largest frame the `ws` package is let take: the largest MQTT packet (a fixed header byte,
+ * four bytes of length, 268,435,455 more [MQTT-2.2.3]). ws holds a frame whole before handing it
+ * over, so a poison PUBLISH a broker sends in one frame costs its size for a moment, and is then
+ * skipped like any other, the link kept; frame boundaries mean nothing to MQTT [MQTT-6.0.0-2], and
+ * one cut into frames is skipped as it streams by. Only a frame no MQTT packet fills ends the link
+ * (frameTooBig). (ws's own default, 100 MiB, would end it for a legal packet.)
  */
-const MAX_FRAME = 100 * 1024 * 1024
+const MAX_FRAME = 268_435_460
 
 /** ws's error for a frame past MAX_FRAME, as an MqttError that says so. */
 const frameTooBig = (error: SocketError, where: string): MqttError | undefined =>
   error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
-    ? new MqttError('EOVERSIZE', `Connection to ${where}: a WebSocket frame of more than 100 MiB (ws holds a frame whole)`, {
+    ? new MqttError('EOVERSIZE', `Connection to ${where}: a WebSocket frame larger than any MQTT packet (256 MiB)`, {
         cause: error,
       })
     : undefined
