@@ -38,6 +38,18 @@ const GUARANTEES: ReadonlyArray<{ name: string; edits: Edits; platforms: readonl
     edits: { 'transport/probe.ts': 'export const answersTls = async () => false\nexport const answersMqtt = async () => false' },
   },
   {
+    name: 'telling a wrong port from a flaky network over WebSocket (ws:// to an MQTT or TLS port)',
+    platforms: ['node'],
+    edits: {
+      'transport/node-websocket.ts': replacing(/function probingWrongPort\(transport: Transport\): Transport \{/, '$&\n  return transport'),
+    },
+  },
+  {
+    name: 'no password in any message (a URL shown as user:***)',
+    platforms: ['node', 'browser'],
+    edits: { 'client/printable.ts': 'export const printableUrl = (url: string): string => url' },
+  },
+  {
     name: 'what to do about TLS failures (the hints)',
     platforms: ['node'],
     edits: { 'transport/network-error.ts': replacing(/const TLS_HINTS[^]*?\n\]\n/, 'const TLS_HINTS: [RegExp, string][] = []\n') },

@@ -31,8 +31,17 @@ export const BUDGET = 4096
  * round of I/O every 64 KiB (test/publish-loop-yields.test.ts), which a program's own timers and
  * sockets need, through one shared writeRound() (written inline in each link it was 40–60 B
  * smaller, but two copies of one rule); no cut of the same size was found that keeps a guarantee.
+ *
+ * Raised again, by 930 B (node) and 490 B (browser), for the twelve defects of one review, each
+ * with its test: the bytes of a publish as they were at the call (the packet encoded then and kept
+ * for a DUP resend), a detached buffer refused as EPAYLOAD, publishes waiting for room taking turns
+ * (one drain had woken every waiter), a session carried between clients and brokers (a QoS 2
+ * message past PUBREC sent again as PUBLISH where the nodes keep a session each), disconnect()
+ * cutting links still ending, no password in any message (33 / 35 B, priced by size:costs); and,
+ * in Node only, WebSocket frames bounded both ways and the wrong-port proof over WebSocket (181 B,
+ * priced by size:costs), which a TCP-only program carries with the WebSocket link.
  */
-export const CEILING: Record<Platform, number> = { node: 12_560, browser: 10_750 }
+export const CEILING: Record<Platform, number> = { node: 13_490, browser: 11_240 }
 
 export type Platform = 'node' | 'browser'
 
