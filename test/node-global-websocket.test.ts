@@ -5,14 +5,10 @@
  * from a folder where `ws` cannot be found, with and without the flag.
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedded-broker.js'
+import { bundleProgram } from './support/bundle.js'
 
 // Subscribes, publishes at QoS 1 and prints what came back; or prints the error's code and message.
 const PROGRAM = `
@@ -36,22 +32,14 @@ try {
 let broker: EmbeddedBroker
 let dir: string
 let program: string
+let remove: () => void
 beforeAll(async () => {
   broker = await startEmbeddedBroker({ websocket: true })
-  dir = mkdtempSync(join(tmpdir(), 'x-mqtt-global-ws-'))
-  program = join(dir, 'program.mjs')
-  await build({
-    stdin: { contents: PROGRAM, resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'js' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile: program,
-    logLevel: 'error',
-  })
+  ;({ dir, program, remove } = await bundleProgram(PROGRAM, 'global-ws'))
 })
 afterAll(async () => {
   await broker.close()
-  rmSync(dir, { recursive: true, force: true })
+  remove()
 })
 
 /** The program's first line of output, run from a folder with no node_modules. */

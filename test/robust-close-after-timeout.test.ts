@@ -5,13 +5,9 @@
  * exits as soon as close() has returned.
  */
 import { execPath } from 'node:process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedded-broker.js'
+import { bundleProgram } from './support/bundle.js'
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
 import { start } from './support/processes.js'
 
@@ -41,25 +37,17 @@ console.log('connected')
 
 let dir: string
 let program: string
+let remove: () => void
 let broker: EmbeddedBroker
 const proxies: FaultProxy[] = []
 beforeAll(async () => {
   broker = await startEmbeddedBroker()
-  dir = mkdtempSync(join(tmpdir(), 'x-mqtt-close-'))
-  program = join(dir, 'program.mjs')
-  await build({
-    stdin: { contents: PROGRAM, resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'js' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile: program,
-    logLevel: 'error',
-  })
+  ;({ dir, program, remove } = await bundleProgram(PROGRAM, 'close'))
 })
 afterAll(async () => {
   for (const proxy of proxies) await proxy.close()
   await broker.close()
-  rmSync(dir, { recursive: true, force: true })
+  remove()
 })
 
 async function proxy(): Promise<FaultProxy> {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { MqttClient, encode } from '@x/simple'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedded-broker.js'
 import { FakeBroker, type FakeConnection } from './support/fake-broker.js'
-import { ClientPool, pump, rejection, uid } from './support/test-clients.js'
+import { ClientPool, pump, rejection, uid, type Recorder } from './support/test-clients.js'
 import { waitFor } from './support/wait.js'
 
 const pool = new ClientPool()
@@ -58,6 +58,26 @@ function publishHeader(topic: string, size: number): Uint8Array {
 const sent = (conn: FakeConnection, frame: Uint8Array): Promise<void> =>
   new Promise((resolve, reject) => conn.ws?.send(frame, { binary: true }, (error) => (error ? reject(error) : resolve())))
 
+/** A client connected to the fake broker over ws://, with the broker's side of its connection and the oversize PUBLISHes it skipped. */
+async function connected(name: string): Promise<{ r: Recorder; c: FakeConnection; skipped: Array<{ topic: string; bytes: number }> }> {
+  let conn: FakeConnection | undefined
+  fake.onConnection = async (c) => {
+    await c.next('connect')
+    c.send({ type: 'connack', sessionPresent: false, returnCode: 0 })
+    conn = c
+  }
+  const r = pool.make({ clientId: uid(name), server: fake.url })
+  const skipped: Array<{ topic: string; bytes: number }> = []
+  r.client.setCallbackOversize((topic, bytes) => skipped.push({ topic, bytes }))
+  await r.client.connect()
+  await waitFor(() => conn !== undefined, 'the connection')
+  return { r, c: conn as FakeConnection, skipped }
+}
+
+/** A small QoS 0 PUBLISH from the broker, the one that must still arrive after an oversize one. */
+const after = (c: FakeConnection): void =>
+  c.send({ type: 'publish', topic: 'small/after', payload: new TextEncoder().encode('ok'), qos: 0, retain: false, dup: false })
+
 describe('inbound frames', () => {
   test('an empty binary frame before CONNACK (and after) is nothing: connect() resolves, the link stays', async () => {
     fake.onConnection = async (conn) => {
@@ -75,18 +95,7 @@ describe('inbound frames', () => {
   })
 
   test('a 101 MiB PUBLISH cut into 64 KiB frames is skipped as oversize without being held, and the link stays', async () => {
-    let conn: FakeConnection | undefined
-    fake.onConnection = async (c) => {
-      await c.next('connect')
-      c.send({ type: 'connack', sessionPresent: false, returnCode: 0 })
-      conn = c
-    }
-    const r = pool.make({ clientId: uid('ws-oversize'), server: fake.url })
-    const skipped: Array<{ topic: string; bytes: number }> = []
-    r.client.setCallbackOversize((topic, bytes) => skipped.push({ topic, bytes }))
-    await r.client.connect()
-    await waitFor(() => conn !== undefined, 'the connection')
-    const c = conn as FakeConnection
+    const { r, c, skipped } = await connected('ws-oversize')
     const size = 101 * MiB
     const before = held()
     let peak = before
@@ -99,7 +108,7 @@ describe('inbound frames', () => {
         peak = Math.max(peak, held())
       }
     }
-    c.send({ type: 'publish', topic: 'small/after', payload: new TextEncoder().encode('ok'), qos: 0, retain: false, dup: false })
+    after(c)
     await pump(r, () => r.messages.length > 0, 'the message after the oversize one', 10_000)
     expect(skipped).toEqual([{ topic: 'big/one', bytes: expect.any(Number) }])
     expect(skipped[0]?.bytes).toBeGreaterThan(size)
@@ -110,24 +119,13 @@ describe('inbound frames', () => {
   }, 60_000)
 
   test('a 101 MiB PUBLISH in one frame (past the 100 MiB default of ws) is skipped as oversize, and the link stays', async () => {
-    let conn: FakeConnection | undefined
-    fake.onConnection = async (c) => {
-      await c.next('connect')
-      c.send({ type: 'connack', sessionPresent: false, returnCode: 0 })
-      conn = c
-    }
-    const r = pool.make({ clientId: uid('ws-one-frame'), server: fake.url })
-    const skipped: Array<{ topic: string; bytes: number }> = []
-    r.client.setCallbackOversize((topic, bytes) => skipped.push({ topic, bytes }))
-    await r.client.connect()
-    await waitFor(() => conn !== undefined, 'the connection')
-    const c = conn as FakeConnection
+    const { r, c, skipped } = await connected('ws-one-frame')
     const size = 101 * MiB
     const header = publishHeader('big/frame', size)
     const frame = new Uint8Array(header.length + size)
     frame.set(header)
     await sent(c, frame)
-    c.send({ type: 'publish', topic: 'small/after', payload: new TextEncoder().encode('ok'), qos: 0, retain: false, dup: false })
+    after(c)
     await pump(r, () => r.messages.length > 0, 'the message after the oversize one', 20_000)
     expect(skipped).toEqual([{ topic: 'big/frame', bytes: expect.any(Number) }])
     expect(r.messages.map((m) => m.topic)).toEqual(['small/after'])
@@ -135,17 +133,9 @@ describe('inbound frames', () => {
   }, 60_000)
 
   test('a frame no MQTT packet fills (over 256 MiB) closes the link with EOVERSIZE saying so, before it is read', async () => {
-    let conn: FakeConnection | undefined
-    fake.onConnection = async (c) => {
-      await c.next('connect')
-      c.send({ type: 'connack', sessionPresent: false, returnCode: 0 })
-      conn = c
-    }
-    const r = pool.make({ clientId: uid('ws-huge-frame'), server: fake.url })
-    await r.client.connect()
-    await waitFor(() => conn !== undefined, 'the connection')
+    const { r, c } = await connected('ws-huge-frame')
     // Only the frame's header, announcing 300 MiB (FIN, binary; 64-bit length): ws refuses on the header.
-    const socket = (conn as FakeConnection).ws as unknown as { _socket: { write(bytes: Uint8Array): void } }
+    const socket = c.ws as unknown as { _socket: { write(bytes: Uint8Array): void } }
     const header = new Uint8Array(10)
     header[0] = 0x82
     header[1] = 127

@@ -38,14 +38,19 @@ function pubLines(args: string[], deadlineMs: number) {
   return { child, exited, printed, stderr: () => stderr }
 }
 
+/** One line published and acknowledged, then the broker gone and the loss printed; stdin stays open. */
+async function brokerGoneAfterOneLine(pub: ReturnType<typeof pubLines>): Promise<void> {
+  pub.child.stdin.write('one\n')
+  await pub.printed('received PUBACK')
+  await broker!.close()
+  broker = undefined
+  await pub.printed('connection lost')
+}
+
 test('a line published after the broker went away: the error, then exit 1 at once, stdin still open', async () => {
   const pub = pubLines(['-h', '127.0.0.1', '-p', String(broker!.port), '-t', 'gone/lines', '-q', '1'], 20_000)
   try {
-    pub.child.stdin.write('one\n')
-    await pub.printed('received PUBACK')
-    await broker!.close()
-    broker = undefined
-    await pub.printed('connection lost')
+    await brokerGoneAfterOneLine(pub)
     pub.child.stdin.write('two\n')
     const wrote = performance.now()
     const { code, at } = await pub.exited
@@ -61,11 +66,7 @@ test('a line published after the broker went away: the error, then exit 1 at onc
 test('the broker gone while stdin is quiet (`tail -f log |`): the error, then exit 1 at once, no line needed', async () => {
   const pub = pubLines(['-h', '127.0.0.1', '-p', String(broker!.port), '-t', 'gone/quiet', '-q', '1'], 20_000)
   try {
-    pub.child.stdin.write('one\n')
-    await pub.printed('received PUBACK')
-    await broker!.close()
-    broker = undefined
-    await pub.printed('connection lost')
+    await brokerGoneAfterOneLine(pub)
     const lost = performance.now()
     const { code, at } = await pub.exited
     expect(pub.stderr()).toMatch(/mqtt pub: Connection to 127\.0\.0\.1:\d+: closed by the broker \[ECONCLOSE, errno \d+\]/)
