@@ -1,14 +1,15 @@
 /**
- * The packages as a user gets them: each one packed (`pnpm pack`, which builds it first), the
- * tarballs installed into a fresh npm project outside the workspace, and then a program run
+ * The packages as a user gets them, by the route the root README gives: `pnpm pack:all` packs each
+ * one (building it first) and prints the install lines; the libraries' line installs into a fresh
+ * npm project outside the workspace, the `-g` line the mqtt command; and then a program run
  * against a real broker and a strict TypeScript consumer checked under both `node16` and
  * `bundler` resolution. No network: the dependencies are packed from the local store too and
  * npm installs offline.
  */
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { basename, delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { build } from 'esbuild'
@@ -21,7 +22,6 @@ const execpath = process.env['npm_execpath']
 const pnpm = (args: string[]): [string, string[]] => (execpath?.includes('pnpm') ? [process.execPath, [execpath, ...args]] : ['pnpm', args])
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const LIBRARIES = ['errno', 'simple', 'robust'] as const
-const PACKAGES = [...LIBRARIES, 'cli'] as const
 
 /** The folder of an installed package, found as Node's resolution would from `from` (its exports need not list package.json). */
 function packageFolder(name: string, from: string): string {
@@ -32,46 +32,56 @@ function packageFolder(name: string, from: string): string {
   }
 }
 
+/** The tarballs of one `npm install` line that pack:all printed (`-g` or not), as an argument list. */
+function installLine(printed: string, global: boolean): string[] {
+  const line = printed.split('\n').find((l) => l.startsWith('npm install ') && l.startsWith('npm install -g ') === global)
+  if (!line) throw new Error(`pack:all printed no ${global ? 'global ' : ''}install line:\n${printed}`)
+  // The folder is a temporary one without spaces, so no argument is quoted.
+  return line.split(' ').slice(global ? 3 : 2)
+}
+
 let dir: string
 let project: string
+let globalPrefix: string
 let broker: EmbeddedBroker
+let printed: string
 const tarballs: Record<string, string> = {}
+const thirdParty: string[] = []
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'x-mqtt-pack-'))
   const packed = join(dir, 'tarballs')
-  for (const name of PACKAGES) {
-    const [command, args] = pnpm(['pack', '--pack-destination', packed])
-    await run(command, args, { cwd: join(ROOT, 'packages', name), timeout: 120_000 })
-  }
+  // The README's route: the root script packs every package and prints the install lines.
+  const [command, args] = pnpm(['-s', 'pack:all', packed])
+  ;({ stdout: printed } = await run(command, args, { cwd: ROOT, timeout: 240_000 }))
   for (const file of readdirSync(packed)) tarballs[file.replace(/-\d+\.\d+\.\d+\.tgz$/, '')] = join(packed, file)
-  // The third-party dependencies, and TypeScript's Node types, from the local store: offline.
+  // The third-party dependencies, TypeScript's Node types and ws (an optional peer of @x/simple,
+  // for MQTT over WebSocket in Node), from the local store: npm installs offline.
   const robust = join(ROOT, 'packages', 'robust')
   const pRetry = packageFolder('p-retry', robust)
+  const nodeTypes = packageFolder('@types/node', ROOT)
   const folders = [
     packageFolder('eventemitter3', robust),
     pRetry,
     packageFolder('is-network-error', pRetry),
-    packageFolder('@types/node', ROOT),
+    nodeTypes,
+    packageFolder('undici-types', nodeTypes),
+    packageFolder('ws', join(ROOT, 'packages', 'simple')),
   ]
+  const deps = join(dir, 'dependencies')
+  mkdirSync(deps)
   for (const folder of folders) {
-    const { stdout } = await run('npm', ['pack', folder, '--pack-destination', packed, '--ignore-scripts'], { timeout: 60_000 })
-    tarballs[folder] = join(packed, stdout.trim().split('\n').at(-1) as string)
+    const { stdout } = await run('npm', ['pack', folder, '--pack-destination', deps, '--ignore-scripts'], { timeout: 60_000 })
+    thirdParty.push(join(deps, stdout.trim().split('\n').at(-1) as string))
   }
-  // ws, for MQTT over WebSocket in Node (an optional peer of @x/simple).
-  folders.push(packageFolder('ws', join(ROOT, 'packages', 'simple')))
-  for (const folder of folders.slice(-1)) {
-    const { stdout } = await run('npm', ['pack', folder, '--pack-destination', packed, '--ignore-scripts'], { timeout: 60_000 })
-    tarballs[folder] = join(packed, stdout.trim().split('\n').at(-1) as string)
-  }
-  const undici = packageFolder('undici-types', packageFolder('@types/node', ROOT))
-  const { stdout } = await run('npm', ['pack', undici, '--pack-destination', packed, '--ignore-scripts'], { timeout: 60_000 })
-  tarballs[undici] = join(packed, stdout.trim().split('\n').at(-1) as string)
+  const offline = ['--offline', '--no-audit', '--no-fund', '--ignore-scripts']
   project = join(dir, 'app')
   await run('mkdir', ['-p', project])
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
-  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', ...Object.values(tarballs)], {
-    cwd: project,
+  await run('npm', ['install', ...offline, ...installLine(printed, false), ...thirdParty], { cwd: project, timeout: 120_000 })
+  // The mqtt command as the README installs it: `npm install -g`, here into a prefix of our own.
+  globalPrefix = join(dir, 'global')
+  await run('npm', ['install', '-g', '--prefix', globalPrefix, ...offline, ...installLine(printed, true), ...thirdParty.slice(0, 3)], {
     timeout: 120_000,
   })
   broker = await startEmbeddedBroker({ websocket: true })
@@ -242,13 +252,23 @@ test('the @x/cli tarball: compiled code only, its bin, real version ranges', asy
   expect(files.filter((f) => f.includes('/src/') || f.includes('/test/') || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([])
   const { stdout: json } = await run('tar', ['xzf', tarballs['x-cli'] as string, '-O', 'package/package.json'])
   const manifest = JSON.parse(json) as { dependencies: Record<string, string>; bin: Record<string, string> }
-  expect(manifest.bin).toEqual({ mqtt: './bin/mqtt.js' })
+  // x-mqtt: the same command under a name MQTT.js's global `mqtt` cannot take.
+  expect(manifest.bin).toEqual({ mqtt: './bin/mqtt.js', 'x-mqtt': './bin/mqtt.js' })
   expect(Object.keys(manifest.dependencies).sort()).toEqual(['@x/robust', '@x/simple'])
   expect(JSON.stringify(manifest.dependencies)).not.toContain('workspace:')
 })
 
-test('the installed mqtt command starts fast and talks to a real broker', async () => {
-  const mqtt = join(project, 'node_modules', '.bin', 'mqtt')
+test('pack:all prints the install lines the README gives: the libraries for a project, and all four with -g', () => {
+  const names = (global: boolean): string[] =>
+    installLine(printed, global).map((path) => basename(path).replace(/-\d+\.\d+\.\d+\.tgz$/, ''))
+  expect(names(false)).toEqual(['x-errno', 'x-simple', 'x-robust'])
+  expect(names(true)).toEqual(['x-errno', 'x-simple', 'x-robust', 'x-cli'])
+  expect(Object.keys(tarballs).sort()).toEqual(['x-cli', 'x-errno', 'x-robust', 'x-simple'])
+})
+
+test('the globally installed mqtt command (and x-mqtt) starts fast and talks to a real broker', async () => {
+  const bin = join(globalPrefix, 'bin')
+  const mqtt = join(bin, 'mqtt')
   // The fastest of three starts: the first may pay for a cold disk cache.
   let fastest = Infinity
   let help = ''
@@ -259,9 +279,12 @@ test('the installed mqtt command starts fast and talks to a real broker', async 
   }
   expect(help).toContain('Usage: mqtt pub')
   expect(fastest).toBeLessThan(500)
-  // Through npx, as a user would run it once installed in a project.
-  const npx = await run('npx', ['--offline', 'mqtt', '--version'], { cwd: project, timeout: 30_000 })
-  expect(npx.stdout).toMatch(/^mqtt \d+\.\d+\.\d+ \(@x\/cli\), MQTT 3\.1\.1\n$/)
+  // By name, through PATH, as a user runs them after `npm install -g`.
+  const env = { ...process.env, PATH: `${bin}${delimiter}${process.env['PATH'] ?? ''}` }
+  for (const name of ['mqtt', 'x-mqtt']) {
+    const { stdout } = await run(name, ['--version'], { cwd: project, env, timeout: 10_000 })
+    expect(stdout, name).toMatch(/^mqtt \d+\.\d+\.\d+ \(@x\/cli\), MQTT 3\.1\.1\n$/)
+  }
 
   const [host, port] = [new URL(broker.url).hostname, new URL(broker.url).port]
   const at = ['-h', host, '-p', port]
@@ -275,6 +298,39 @@ test('the installed mqtt command starts fast and talks to a real broker', async 
     sub.on('close', (code) => resolve({ code, stdout: out }))
   })
   await Promise.race([subscribed, finished])
-  await run(mqtt, ['pub', ...at, '-t', 'installed/cli', '-m', '-from the tarball', '-q', '1'], { cwd: project, timeout: 10_000 })
+  await run(join(bin, 'x-mqtt'), ['pub', ...at, '-t', 'installed/cli', '-m', '-from the tarball', '-q', '1'], {
+    cwd: project,
+    timeout: 10_000,
+  })
   expect(await finished).toEqual({ code: 0, stdout: '-from the tarball\n' })
 })
+
+test("beside MQTT.js's global mqtt: npm refuses without --force, with it the last install owns mqtt, x-mqtt stays ours", async () => {
+  // A stand-in for MQTT.js: its package name and its bins (mqtt, mqtt_pub, mqtt_sub).
+  const fake = join(dir, 'fake-mqttjs')
+  await run('mkdir', ['-p', join(fake, 'bin')])
+  writeFileSync(
+    join(fake, 'package.json'),
+    JSON.stringify({ name: 'mqtt', version: '5.0.0', bin: { mqtt: 'bin/mqtt.js', mqtt_pub: 'bin/mqtt.js' } }),
+  )
+  writeFileSync(join(fake, 'bin', 'mqtt.js'), '#!/usr/bin/env node\nconsole.log("MQTT.js")\n')
+  const { stdout } = await run('npm', ['pack', fake, '--pack-destination', dir, '--ignore-scripts'], { timeout: 60_000 })
+  const mqttJs = join(dir, stdout.trim().split('\n').at(-1) as string)
+  const prefix = join(dir, 'global-beside-mqttjs')
+  const npmG = (...more: string[]) =>
+    run('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', ...more], {
+      timeout: 120_000,
+    })
+  const ours = [...installLine(printed, true), ...thirdParty.slice(0, 3)]
+  const version = async (name: string): Promise<string> => (await run(join(prefix, 'bin', name), ['--version'], { timeout: 10_000 })).stdout
+  await npmG(mqttJs)
+  await expect(npmG(...ours)).rejects.toThrow(/EEXIST/)
+  expect(await version('mqtt')).toBe('MQTT.js\n')
+  await npmG('--force', ...ours)
+  expect(await version('mqtt')).toContain('(@x/cli)')
+  expect(await version('x-mqtt')).toContain('(@x/cli)')
+  expect(await version('mqtt_pub')).toBe('MQTT.js\n')
+  await npmG('--force', mqttJs)
+  expect(await version('mqtt')).toBe('MQTT.js\n')
+  expect(await version('x-mqtt')).toContain('(@x/cli)')
+}, 120_000)
