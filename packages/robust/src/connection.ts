@@ -64,7 +64,8 @@ export async function connectFirst(
     )
   } catch (failure) {
     if (!signal.aborted) throw failure
-    if (!isTimeout(signal.reason)) throw signal.reason
+    // Nothing tried (the signal had aborted before the call), or the caller's own reason: as it is.
+    if (!attempts || !isTimeout(signal.reason)) throw signal.reason
     throw gaveUp(attempts, Date.now() - startedAt, error, hooks.server())
   }
 }

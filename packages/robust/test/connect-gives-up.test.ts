@@ -89,6 +89,16 @@ describe('connect({ signal: AbortSignal.timeout() }) that cannot succeed', () =>
     }
   })
 
+  test('a signal that had already timed out: rejects with its reason as it is, and nothing is tried', async () => {
+    const port = await closedPort()
+    const { client: c, reconnecting } = client(`mqtt://127.0.0.1:${port}`)
+    const signal = AbortSignal.timeout(0)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(signal.aborted).toBe(true)
+    await expect(withDeadline(c.connect({ signal }), 1000, 'connect()')).rejects.toBe(signal.reason)
+    expect(reconnecting).toEqual([])
+  })
+
   test('close() while retrying still rejects with ECLOSED, not the timeout', async () => {
     const port = await closedPort()
     const { client: c, reconnecting } = client(`mqtt://127.0.0.1:${port}`)
