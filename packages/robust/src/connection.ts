@@ -1,6 +1,6 @@
 import pRetry from 'p-retry'
-import { isRetryable } from '@x/simple'
-import type { ReconnectInfo } from './events.js'
+import { MqttError, isRetryable } from '@x/simple'
+import { mqttErrorOf, type ReconnectInfo } from './events.js'
 import { retryOptionsOf, type ReconnectOptions } from './options.js'
 
 /** One connection attempt: resolves whether the broker resumed the session. */
@@ -12,6 +12,8 @@ export interface AttemptHooks {
   reconnecting(info: ReconnectInfo): void
   /** An attempt failed with an error no retry can fix; `reconnect()` goes on trying regardless. */
   unfixable(error: unknown): void
+  /** The server of the current (or last) attempt, as it may be printed. */
+  server(): string
 }
 
 /**
@@ -26,27 +28,56 @@ export function backoffMs(o: Required<ReconnectOptions>, failures: number): numb
 /**
  * The first connection of a client: tried with the backoff while the error is one a retry can
  * fix; rejects at once with one it cannot (bad credentials, not authorized, a TLS failure…), or
- * with the signal's reason when `signal` aborts.
+ * when `signal` aborts: with ECONTIMEOUT if its reason is a timeout (`AbortSignal.timeout()`),
+ * saying what the attempts met (a bare TimeoutError would hide a typo in the address), else with
+ * the reason as it is (the caller's own).
  */
-export function connectFirst(attempt: Attempt, o: Required<ReconnectOptions>, signal: AbortSignal, hooks: AttemptHooks): Promise<boolean> {
-  let error: unknown
+export async function connectFirst(
+  attempt: Attempt,
+  o: Required<ReconnectOptions>,
+  signal: AbortSignal,
+  hooks: AttemptHooks,
+): Promise<boolean> {
+  const startedAt = Date.now()
+  let attempts = 0
+  let error: MqttError | undefined
   let failedAt = 0
-  return pRetry(
-    (n) => {
-      // The first try is the connect() itself; attempts count from the first after a failure.
-      if (n > 1) hooks.reconnecting({ attempt: n - 1, delayMs: Date.now() - failedAt, error })
-      return attempt()
-    },
-    {
-      ...retryOptionsOf(o),
-      signal,
-      onFailedAttempt: (context) => {
-        error = context.error
-        failedAt = Date.now()
+  try {
+    return await pRetry(
+      (n) => {
+        attempts = n
+        // The first try is the connect() itself; attempts count from the first after a failure.
+        if (n > 1 && error) hooks.reconnecting({ attempt: n - 1, delayMs: Date.now() - failedAt, error, server: hooks.server() })
+        return attempt()
       },
-      shouldRetry: (context) => isRetryable(context.error),
-    },
-  )
+      {
+        ...retryOptionsOf(o),
+        signal,
+        onFailedAttempt: (context) => {
+          // An attempt cut short by the signal failed for no reason of its own.
+          if (signal.aborted) return
+          error = mqttErrorOf(context.error)
+          failedAt = Date.now()
+        },
+        shouldRetry: (context) => isRetryable(context.error),
+      },
+    )
+  } catch (failure) {
+    if (!signal.aborted) throw failure
+    // Nothing tried (the signal had aborted before the call), or the caller's own reason: as it is.
+    if (!attempts || !isTimeout(signal.reason)) throw signal.reason
+    throw gaveUp(attempts, Date.now() - startedAt, error, hooks.server())
+  }
+}
+
+/** Whether an abort reason is a deadline that passed (`AbortSignal.timeout()`), as opposed to a caller's decision. */
+const isTimeout = (reason: unknown): boolean => (reason as { name?: unknown } | undefined)?.name === 'TimeoutError'
+
+/** The rejection of a first connect whose signal timed out: what was tried, for how long, and what the last attempt met. */
+function gaveUp(attempts: number, ms: number, last: MqttError | undefined, server: string): MqttError {
+  const tried = `Gave up connecting after ${attempts} attempt${attempts === 1 ? '' : 's'} over ${ms} ms (connect()'s signal timed out)`
+  const why = last ? `; the last: ${last.message}` : `: ${server} did not answer in that time`
+  return new MqttError('ECONTIMEOUT', tried + why, { ...(last && { cause: last }), operation: 'connect', attempts })
 }
 
 /**
@@ -63,12 +94,12 @@ export async function reconnect(
   signal: AbortSignal,
   hooks: AttemptHooks,
 ): Promise<boolean> {
-  let error = cause
+  let error = mqttErrorOf(cause)
   let failedAt = Date.now()
   if (shortLived) await sleep(backoffMs(o, shortLived), signal)
   return pRetry(
     (n) => {
-      hooks.reconnecting({ attempt: n, delayMs: Date.now() - failedAt, error })
+      hooks.reconnecting({ attempt: n, delayMs: Date.now() - failedAt, error, server: hooks.server() })
       return attempt()
     },
     {
@@ -77,7 +108,7 @@ export async function reconnect(
       minTimeout: Math.min(o.maxDelayMs, o.minDelayMs * o.factor ** shortLived),
       signal,
       onFailedAttempt: (context) => {
-        error = context.error
+        error = mqttErrorOf(context.error)
         failedAt = Date.now()
         if (!isRetryable(error) && !signal.aborted) hooks.unfixable(error)
       },

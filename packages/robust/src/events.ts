@@ -1,4 +1,4 @@
-import type { MqttError, MqttPayload, QoS } from '@x/simple'
+import { MqttError, isMqttError, type MqttPayload, type QoS } from '@x/simple'
 
 /** A message as published (or, for `'oversize'`, as the broker announced it): what a `'drop'` event hands back. */
 export interface Message {
@@ -35,7 +35,9 @@ export interface ReconnectInfo {
   /** How long the backoff waited before this attempt (0 right after a lost link). */
   delayMs: number
   /** Why the link or the previous attempt failed. */
-  error: unknown
+  error: MqttError
+  /** The server that link or attempt was with, as it may be printed (no password). */
+  server: string
 }
 
 /** The events of RobustClient, with their arguments. */
@@ -53,9 +55,19 @@ export interface RobustEvents {
   /**
    * Something went wrong that no call returns: a listener threw, a resubscription was refused, a
    * reconnect met an error no retry can fix. With no listener, it becomes a process warning.
+   * An Error a listener threw comes as it was thrown; anything else is an MqttError.
    */
-  error: [error: unknown]
+  error: [error: MqttError | Error]
 }
+
+/** A failure as an MqttError: anything else (thrown by a custom `createClient`, say) becomes EUNKNOWN with it as `cause`. */
+export function mqttErrorOf(error: unknown): MqttError {
+  if (isMqttError(error)) return error
+  return new MqttError('EUNKNOWN', error instanceof Error ? error.message : String(error), { cause: error })
+}
+
+/** What an `'error'` event carries: an Error as it was thrown (a listener's own), anything else as an MqttError. */
+export const errorOf = (error: unknown): MqttError | Error => (error instanceof Error ? error : mqttErrorOf(error))
 
 /** Reports an `'error'` nobody listens for, so it is not lost: a process warning (or the console, in a browser). */
 export function warn(error: unknown): void {

@@ -16,3 +16,5 @@ export {
   type SimpleClient,
 } from './options.js'
 export { BoundedQueue, type PushResult, type Sized } from './queue.js'
+// The error class and the types the events carry, so a listener's types need no second import.
+export { MqttError, isMqttError, type DeliveryStatus, type ErrorCode, type MqttPayload, type QoS } from '@x/simple'

@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3'
 import { MqttClient, MqttError, ownBytesOf, qosOf, topicOf, utf8Length, type Payload, type QoS, type Session } from '@x/simple'
 import { acknowledge } from './acknowledgements.js'
 import { connectFirst, reconnect, type AttemptHooks } from './connection.js'
-import { warn, type Message, type RobustEvents } from './events.js'
+import { errorOf, warn, type Message, type RobustEvents } from './events.js'
 import { robustSettingsOf, serversOf, simpleOptionsOf, type RobustOptions, type RobustSettings } from './options.js'
 import { Outbox } from './outbox.js'
 import { queueError } from './queue-errors.js'
@@ -50,7 +50,8 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   readonly #sender: Sender
   readonly #hooks: AttemptHooks = {
     reconnecting: (info) => this.#emit('reconnecting', info),
-    unfixable: (error) => this.#emit('error', error),
+    unfixable: (error) => this.#error(error),
+    server: () => this.#client.server,
   }
 
   constructor(options: RobustOptions) {
@@ -68,14 +69,14 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       this.#outbox,
       o.maxInFlight,
       () => this.#state === 'online',
-      (error) => this.#emit('error', error),
+      (error) => this.#error(error),
     )
     const will = options.will
     if (will) client.setLastWill(will.topic, will.payload, { qos: will.qos ?? 0, retain: will.retain ?? false })
     client.setCallback((topic, payload, retained, dup, qos) => this.#emit('message', topic, payload, { retained, dup, qos }))
     client.setCallbackStatus((pid, status, granted) => {
       const refused = acknowledge(this.#outbox, this.#subscriptions, client.server, pid, status, granted)
-      if (refused) this.#emit('error', refused)
+      if (refused) this.#error(refused)
       this.#sender.kick()
     })
     client.setCallbackOversize((topic, size, qos, retain) =>
@@ -90,9 +91,14 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     try {
       ;(this.emit as (event: E, ...args: RobustEvents[E]) => boolean)(event, ...args)
     } catch (error) {
-      if (event !== 'error') this.#emit('error', error)
+      if (event !== 'error') this.#error(error)
       else warn(error)
     }
+  }
+
+  /** Emits `'error'`: an Error as it is, anything else thrown as an MqttError, so a listener can rely on `.message`. */
+  #error(error: unknown): void {
+    this.#emit('error', errorOf(error))
   }
 
   /** The one place the state changes; closed is for good. */
@@ -123,9 +129,12 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   /**
    * Connects, retrying with the backoff while the error is one a retry can fix; rejects at once on
    * one it cannot (bad credentials, not authorized, protocol, identifier rejected, TLS), with
-   * ECLOSED when `close()` is called, or with the reason when `signal` aborts, even mid-handshake.
-   * Resolves whether the broker kept a session. From then on the client stays connected until
-   * `close()`; `signal` only governs this first connection.
+   * ECLOSED when `close()` is called, or when `signal` aborts, even mid-handshake: with ECONTIMEOUT
+   * when it timed out (`AbortSignal.timeout()`; `attempts` says how many were made, `cause` what
+   * the last met), else with the signal's reason. Without a signal it retries for ever: each retry
+   * is a `'reconnecting'` event naming the server and the error. Resolves whether the broker kept a
+   * session. From then on the client stays connected until `close()`; `signal` only governs this
+   * first connection.
    */
   connect({ signal }: { signal?: AbortSignal } = {}): Promise<boolean> {
     if (this.#state === 'closed') return Promise.reject(closedError())
@@ -146,7 +155,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       if (this.#life.signal.aborted) throw closedError()
       // Aborted, perhaps just after a CONNACK: release the connection too.
       await this.#client.disconnect()
-      throw signal?.aborted ? signal.reason : error
+      throw error
     }
   }
 
@@ -174,7 +183,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
         upAt = Date.now()
       } catch (error) {
         if (life.aborted) return // closed during the backoff or an attempt
-        this.#emit('error', error) // not expected: the next turn tries again
+        this.#error(error) // not expected: the next turn tries again
       }
     }
   }

@@ -32,12 +32,12 @@ describe('RobustClient', () => {
     expectTypeOf<RobustClient['server']>().toEqualTypeOf<string>()
     expectTypeOf<RobustEvents['disconnect']>().toEqualTypeOf<[error: MqttError]>()
     expectTypeOf<RobustEvents['reconnecting']>().toEqualTypeOf<[info: ReconnectInfo]>()
-    expectTypeOf<ReconnectInfo>().toEqualTypeOf<{ attempt: number; delayMs: number; error: unknown }>()
+    expectTypeOf<ReconnectInfo>().toEqualTypeOf<{ attempt: number; delayMs: number; error: MqttError; server: string }>()
     expectTypeOf<RobustEvents['message']>().toEqualTypeOf<[topic: string, payload: MqttPayload, info: MessageInfo]>()
     expectTypeOf<MessageInfo>().toEqualTypeOf<{ retained: boolean; dup: boolean; qos: QoS }>()
     expectTypeOf<RobustEvents['drop']>().toEqualTypeOf<[message: Message, reason: DropReason]>()
     expectTypeOf<DropReason>().toEqualTypeOf<'overflow' | 'offline' | 'oversize'>()
-    expectTypeOf<RobustEvents['error']>().toEqualTypeOf<[error: unknown]>()
+    expectTypeOf<RobustEvents['error']>().toEqualTypeOf<[error: MqttError | Error]>()
   })
 
   test('options: every simple option, and the robust ones', () => {

@@ -82,7 +82,7 @@ describe('resending what was in flight', () => {
 })
 
 describe('events', () => {
-  test("a lost link: 'disconnect', then 'reconnecting' per attempt ({ attempt, delayMs, error }), then 'connect'", async () => {
+  test("a lost link: 'disconnect', then 'reconnecting' per attempt ({ attempt, delayMs, error, server }), then 'connect'", async () => {
     vi.useFakeTimers()
     const { client, broker, events } = robust({ reconnect: { minDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: false } })
     await client.connect()
@@ -106,9 +106,12 @@ describe('events', () => {
     expect(events).toEqual([
       { name: 'connect', args: [false, 'mqtt://broker.invalid'] },
       { name: 'disconnect', args: [lost] },
-      { name: 'reconnecting', args: [{ attempt: 1, delayMs: 0, error: lost }] },
-      { name: 'reconnecting', args: [{ attempt: 2, delayMs: 100, error: refused }] },
-      { name: 'reconnecting', args: [{ attempt: 3, delayMs: 200, error: expect.objectContaining({ errno: unavailable.errno }) }] },
+      { name: 'reconnecting', args: [{ attempt: 1, delayMs: 0, error: lost, server: 'mqtt://broker.invalid' }] },
+      { name: 'reconnecting', args: [{ attempt: 2, delayMs: 100, error: refused, server: 'mqtt://broker.invalid' }] },
+      {
+        name: 'reconnecting',
+        args: [{ attempt: 3, delayMs: 200, error: expect.objectContaining({ errno: unavailable.errno }), server: 'mqtt://broker.invalid' }],
+      },
       { name: 'connect', args: [false, 'mqtt://broker.invalid'] },
     ])
   })

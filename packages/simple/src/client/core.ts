@@ -1,4 +1,4 @@
-import { MqttError } from '@x/errno'
+import { MqttError, type DeliveryStatus } from '@x/errno'
 import { DISCONNECT } from '../codec/empty.js'
 import type { QoS, ServerPacket, Will } from '../codec/packet.js'
 import type { MqttPayload } from '../codec/payload.js'
@@ -20,7 +20,7 @@ export type MessageCallback = (topic: string, payload: MqttPayload, retained: bo
  * Receives each delivery status (`STIMEOUT`, `SDELIVERED`, `SUNKNOWNPID`, `SREFUSED`, `SLOST`);
  * `granted` is the SUBACK return code (0, 1, 2 or 0x80) for a SUBACK.
  */
-export type StatusCallback = (pid: number, status: number, granted?: number) => void
+export type StatusCallback = (pid: number, status: DeliveryStatus, granted?: number) => void
 /**
  * Hears of each PUBLISH from the broker larger than `maxPacketBytes`: skipped unread, but
  * acknowledged, so the broker stops sending it and the link stays up.

@@ -1,4 +1,4 @@
-import { MqttError, SDELIVERED, SREFUSED, SUNKNOWNPID } from '@x/errno'
+import { MqttError, SDELIVERED, SREFUSED, SUNKNOWNPID, type DeliveryStatus } from '@x/errno'
 import { encodeAck } from '../codec/ack.js'
 import type { PublishPacket, ServerPacket } from '../codec/packet.js'
 import type { Session } from './session.js'
@@ -10,7 +10,7 @@ export interface Reaction {
   /** A message for the user (delivered, or reported as skipped when `oversize` is set). */
   message?: PublishPacket
   /** A final status for one of the client's packet ids, with the SUBACK return code. */
-  status?: { pid: number; status: number; granted?: number }
+  status?: { pid: number; status: DeliveryStatus; granted?: number }
   /** A broken rule that ends the link. */
   error?: MqttError
 }

@@ -50,7 +50,7 @@ describe('MqttClient', () => {
     >()
     // The payload is a Uint8Array, as the contract says (whose toString() is its text).
     expectTypeOf<MqttPayload>().toExtend<Uint8Array>()
-    expectTypeOf<StatusCallback>().parameters.toEqualTypeOf<[pid: number, status: number, granted?: number]>()
+    expectTypeOf<StatusCallback>().parameters.toEqualTypeOf<[pid: number, status: DeliveryStatus, granted?: number]>()
     expectTypeOf<OversizeCallback>().parameters.toEqualTypeOf<[topic: string, bytes: number, qos: QoS, retained: boolean]>()
     expectTypeOf<MqttClient['setCallback']>().parameter(0).toEqualTypeOf<MessageCallback>()
     expectTypeOf<MqttClient['setCallbackStatus']>().parameter(0).toEqualTypeOf<StatusCallback>()
