@@ -30,7 +30,7 @@ const meanings: Record<ErrorCode, readonly [kind: number, meaning: string]> = {
   ECONAUTH: [0, 'Connection refused: not authorized (CONNACK 5)'],
   ECONNOT: [RETRYABLE, 'Not connected: call connect() first'],
   ECONLENGTH: [RETRYABLE, 'The broker answered CONNECT with something other than a valid CONNACK'],
-  ECONTIMEOUT: [RETRYABLE, "No CONNACK arrived within socketTimeoutMs, or a retrying connect() ran out of its signal's time"],
+  ECONTIMEOUT: [RETRYABLE, 'No CONNACK arrived within socketTimeoutMs'],
   ESUBACKUNKNOWN: [RETRYABLE, 'The broker sent a SUBACK with an unknown return code or count'],
   ESUBACKFAIL: [0, 'The broker refused the subscription (SUBACK 0x80)'],
   EMALFORMED: [RETRYABLE, 'The broker sent a malformed packet'],

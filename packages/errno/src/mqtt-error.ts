@@ -16,8 +16,6 @@ export interface MqttErrorDetails {
   topic?: string
   /** The operation that failed: `'connect'`, `'publish'`, `'subscribe'`, … */
   operation?: string
-  /** How many connection attempts were made before giving up (@x/robust's `connect({ signal })`). */
-  attempts?: number
 }
 
 /**
@@ -33,7 +31,6 @@ export class MqttError extends Error {
   declare readonly pid?: number
   declare readonly topic?: string
   declare readonly operation?: string
-  declare readonly attempts?: number
 
   constructor(code: ErrorCode, message: string, details: MqttErrorDetails = {}) {
     const { cause, ...context } = details

@@ -28,9 +28,9 @@ export function backoffMs(o: Required<ReconnectOptions>, failures: number): numb
 /**
  * The first connection of a client: tried with the backoff while the error is one a retry can
  * fix; rejects at once with one it cannot (bad credentials, not authorized, a TLS failure…), or
- * when `signal` aborts: with ECONTIMEOUT if its reason is a timeout (`AbortSignal.timeout()`),
- * saying what the attempts met (a bare TimeoutError would hide a typo in the address), else with
- * the reason as it is (the caller's own).
+ * with the signal's reason when `signal` aborts. A deadline's reason (`AbortSignal.timeout()`)
+ * passed after attempts carries what they met, `cause` (the last attempt's error) and `attempts`:
+ * a bare TimeoutError would hide a typo in the address.
  */
 export async function connectFirst(
   attempt: Attempt,
@@ -38,7 +38,6 @@ export async function connectFirst(
   signal: AbortSignal,
   hooks: AttemptHooks,
 ): Promise<boolean> {
-  const startedAt = Date.now()
   let attempts = 0
   let error: MqttError | undefined
   let failedAt = 0
@@ -66,18 +65,29 @@ export async function connectFirst(
     if (!signal.aborted) throw failure
     // Nothing tried (the signal had aborted before the call), or the caller's own reason: as it is.
     if (!attempts || !isTimeout(signal.reason)) throw signal.reason
-    throw gaveUp(attempts, Date.now() - startedAt, error, hooks.server())
+    throw withAttempts(signal.reason as object, attempts, error)
   }
 }
 
 /** Whether an abort reason is a deadline that passed (`AbortSignal.timeout()`), as opposed to a caller's decision. */
 const isTimeout = (reason: unknown): boolean => (reason as { name?: unknown } | undefined)?.name === 'TimeoutError'
 
-/** The rejection of a first connect whose signal timed out: what was tried, for how long, and what the last attempt met. */
-function gaveUp(attempts: number, ms: number, last: MqttError | undefined, server: string): MqttError {
-  const tried = `Gave up connecting after ${attempts} attempt${attempts === 1 ? '' : 's'} over ${ms} ms (connect()'s signal timed out)`
-  const why = last ? `; the last: ${last.message}` : `: ${server} did not answer in that time`
-  return new MqttError('ECONTIMEOUT', tried + why, { ...(last && { cause: last }), operation: 'connect', attempts })
+/**
+ * The deadline's reason, still the one the signal holds (code may compare them), with what the
+ * attempts met: `cause`, the last attempt's error (unless the reason has a cause of its own, or
+ * the first attempt was still under way), and `attempts`. A reason that takes no property stays
+ * as it is.
+ */
+function withAttempts(reason: object, attempts: number, last: MqttError | undefined): object {
+  const add = (name: string, value: unknown): unknown =>
+    Object.defineProperty(reason, name, { value, writable: true, configurable: true, enumerable: false })
+  try {
+    if (last && (reason as { cause?: unknown }).cause === undefined) add('cause', last)
+    add('attempts', attempts)
+  } catch {
+    // frozen: as it is
+  }
+  return reason
 }
 
 /**

@@ -129,9 +129,9 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   /**
    * Connects, retrying with the backoff while the error is one a retry can fix; rejects at once on
    * one it cannot (bad credentials, not authorized, protocol, identifier rejected, TLS), with
-   * ECLOSED when `close()` is called, or when `signal` aborts, even mid-handshake: with ECONTIMEOUT
-   * when it timed out (`AbortSignal.timeout()`; `attempts` says how many were made, `cause` what
-   * the last met), else with the signal's reason. Without a signal it retries for ever: each retry
+   * ECLOSED when `close()` is called, or with the signal's reason when `signal` aborts, even
+   * mid-handshake (a deadline's TimeoutError then carries `attempts`, how many were made, and as
+   * `cause` what the last met). Without a signal it retries for ever: each retry
    * is a `'reconnecting'` event naming the server and the error. Resolves whether the broker kept a
    * session. From then on the client stays connected until `close()`; `signal` only governs this
    * first connection.
