@@ -21,7 +21,7 @@ import { dropClient } from './lib/faults.js'
 import { mqttCommand } from './lib/hint.js'
 import { explain, isMain, runMain, type Print } from './lib/main.js'
 
-const USAGE = `Usage: pnpm --filter @x/examples run living-room-light [options]
+const USAGE = `Usage: pnpm -s --filter @x/examples run living-room-light [options]
 Publishes the light status every interval while polling with checkMsg(); reconnects on errors (seed 001).
   --count N          status messages to publish (default 5)
   --interval MS      publish every MS (default 1000, the tutorial's message_interval)

@@ -19,7 +19,7 @@ import { intArg, parseExampleArgs, UsageError } from './lib/args.js'
 import { startEmbeddedBroker, type EmbeddedBroker } from './lib/embedded-broker.js'
 import { isMain, runMain, type Print } from './lib/main.js'
 
-const USAGE = `Usage: pnpm --filter @x/examples run web-light [options]
+const USAGE = `Usage: pnpm -s --filter @x/examples run web-light [options]
 Serves the living-room light as a web page, with an embedded broker on the same port (MQTT over WebSocket).
   --port N           HTTP port for the page (and ws://…/mqtt) (default 8080; 0: a free one)
   --topic TOPIC      the light's topic (default: x-mqtt/<random id>/living_room/light)

@@ -372,7 +372,7 @@ describe('command lines', () => {
   test('--help prints the usage and starts nothing; a bad option or number is a UsageError', async () => {
     for (const main of [tlsCloudBroker, livingRoomLight, remoteLightSwitch, ledRemote, selfTest, flakyLink, flakyCluster]) {
       const lines = await run(main, ['--help'])
-      expect(lines.join('\n')).toMatch(/^Usage: pnpm --filter @x\/examples run [a-z-]+ \[options\][\s\S]*--url URL/)
+      expect(lines.join('\n')).toMatch(/^Usage: pnpm -s --filter @x\/examples run [a-z-]+ \[options\][\s\S]*--url URL/)
     }
     await expect(run(ledRemote, ['--bogus'])).rejects.toBeInstanceOf(UsageError)
     await expect(run(ledRemote, ['--ticks', 'many'])).rejects.toThrow('--ticks must be a whole number from 1 to 1000000, not "many"')
