@@ -6,7 +6,7 @@
 import { main as ledRemote } from './led-remote.js'
 import { isMain, runMain, type Print } from './lib/main.js'
 
-const USAGE = 'Usage: pnpm demo [led-remote options; see pnpm --filter @x/examples run led-remote --help]'
+const USAGE = 'Usage: pnpm -s demo [led-remote options; see pnpm -s --filter @x/examples run led-remote --help]'
 
 export async function main(argv: string[], print: Print = console.log): Promise<void> {
   print('x-mqtt demo: two simulated ESP32 boards, "blue" and "green", each pressing its button and')

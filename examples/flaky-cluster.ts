@@ -20,7 +20,7 @@ import { startEmbeddedCluster, type EmbeddedCluster } from './lib/cluster.js'
 import { waitUntil } from './lib/deadline.js'
 import { isMain, runMain, type Print } from './lib/main.js'
 
-const USAGE = `Usage: pnpm --filter @x/examples run flaky-cluster [options]
+const USAGE = `Usage: pnpm -s --filter @x/examples run flaky-cluster [options]
 Publishes at QoS 1 through node A of a two-node cluster, stops node A mid-run, and shows the failover.
   --count N          readings to publish (default 12)
   --interval MS      one reading every MS (default 200)

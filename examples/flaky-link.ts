@@ -21,7 +21,7 @@ import { withDeadline, waitUntil } from './lib/deadline.js'
 import { explain, isMain, runMain, type Print } from './lib/main.js'
 import { topicPrefix } from './lib/prefix.js'
 
-const USAGE = `Usage: pnpm --filter @x/examples run flaky-link [options]
+const USAGE = `Usage: pnpm -s --filter @x/examples run flaky-link [options]
 Keeps publishing at QoS 1 with @x/robust while the embedded broker is stopped and restarted.
   --count N          readings to publish (default 12)
   --interval MS      one reading every MS (default 250)

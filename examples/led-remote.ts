@@ -17,7 +17,7 @@ import { openBroker, type Broker } from './lib/broker.js'
 import { isMain, runMain, type Print } from './lib/main.js'
 import { topicPrefix } from './lib/prefix.js'
 
-const USAGE = `Usage: pnpm --filter @x/examples run led-remote [options]
+const USAGE = `Usage: pnpm -s --filter @x/examples run led-remote [options]
 Two simulated ESP32s, blue and green, each lighting its LED from the other's button (seed 004).
   --ticks N          loop this many times (default 10)
   --interval MS      pause of each loop (default 500, the tutorial's sleep(0.5))

@@ -8,8 +8,9 @@
  * interval. On an error it connects again (the tutorial resets the board; we just reconnect).
  *
  * Offline, the embedded broker drops the device's connection after the second status, so that
- * the reconnect can be seen. Watch a real broker with:
- *   mosquitto_sub -h test.mosquitto.org -t '<UUID>/home/living_room/light'
+ * the reconnect can be seen. With --url it prints the commands that watch and switch it on that
+ * broker (lib/hint.ts), e.g.
+ *   npx -y pnpm@10 -s mqtt sub -L mqtt://test.mosquitto.org:1883/<UUID>/home/living_room/light -v
  */
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -17,9 +18,10 @@ import { MqttClient, isMqttError } from '@x/simple'
 import { BROKER_USAGE, intArg, parseExampleArgs } from './lib/args.js'
 import { openBroker } from './lib/broker.js'
 import { dropClient } from './lib/faults.js'
+import { mqttCommand } from './lib/hint.js'
 import { explain, isMain, runMain, type Print } from './lib/main.js'
 
-const USAGE = `Usage: pnpm --filter @x/examples run living-room-light [options]
+const USAGE = `Usage: pnpm -s --filter @x/examples run living-room-light [options]
 Publishes the light status every interval while polling with checkMsg(); reconnects on errors (seed 001).
   --count N          status messages to publish (default 5)
   --interval MS      publish every MS (default 1000, the tutorial's message_interval)
@@ -58,8 +60,12 @@ export async function main(argv: string[], print: Print = console.log): Promise<
   try {
     print(`[-] Device ${UUID}`)
     if (!broker.embedded) {
-      print(`[-] Watch it with: mosquitto_sub -h ${broker.host} -t '${statusTopic}'`)
-      print(`[-] Switch it with: mosquitto_pub -h ${broker.host} -t '${UUID}/living_room/light' -m 0`)
+      const watch = mqttCommand(broker, 'sub', statusTopic, ['-v'])
+      const flip = mqttCommand(broker, 'pub', `${UUID}/living_room/light`, ['-m', '0'])
+      if (watch && flip) {
+        print(`[-] Watch it with: ${watch}`)
+        print(`[-] Switch it with: ${flip}`)
+      } else print(`[-] Watch it with any MQTT client on ${broker.url}: topic ${statusTopic}; send 0 or 1 to ${UUID}/living_room/light`)
     }
 
     const onMessage = (topic: string, msg: Uint8Array): void => {
@@ -72,11 +78,11 @@ export async function main(argv: string[], print: Print = console.log): Promise<
       print('[-] Connecting to MQTT broker ...')
       client.setCallback(onMessage)
       await client.connect()
+      print(`[-] Connected to ${broker.url} MQTT broker successfully`)
       for (const topic of topics) {
         await client.subscribe(`${UUID}/${topic}`)
         print(`[-] Subscribed to ${UUID}/${topic} successfully`)
       }
-      print(`[-] Connected to ${broker.url} MQTT broker successfully`)
     }
 
     // restart_and_reconnect(): the tutorial resets the board after 5 s; we wait and connect

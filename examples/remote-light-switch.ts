@@ -18,7 +18,7 @@ import { openBroker } from './lib/broker.js'
 import { isMain, runMain, type Print } from './lib/main.js'
 import { topicPrefix } from './lib/prefix.js'
 
-const USAGE = `Usage: pnpm --filter @x/examples run remote-light-switch [options]
+const USAGE = `Usage: pnpm -s --filter @x/examples run remote-light-switch [options]
 Switches printed lights on "on"/"off", subscribed with the wildcards + and # (seed 003).
   --step MS          pause between the remote's messages (default 300)
   --ping-interval MS ping the broker this often (default 1000; the tutorial: 20000 with keepalive 30)

@@ -15,7 +15,7 @@ import { BROKER_USAGE, UsageError, intArg, parseExampleArgs } from './lib/args.j
 import { openBroker, type ConnectionOptions } from './lib/broker.js'
 import { explain, isMain, runMain, type Print } from './lib/main.js'
 
-const USAGE = `Usage: pnpm --filter @x/examples run self-test [options]
+const USAGE = `Usage: pnpm -s --filter @x/examples run self-test [options]
 Checks connect, QoS 0/1/2, retained messages, the last will, a long topic and the status callback
 against a broker, and prints a pass/fail table with timings (seed 002).
   --timeout MS       how long each wait may take (default 5000)

@@ -18,7 +18,7 @@ import { openBroker } from './lib/broker.js'
 import { isMain, runMain, type Print } from './lib/main.js'
 import { topicPrefix } from './lib/prefix.js'
 
-const USAGE = `Usage: pnpm --filter @x/examples run tls-cloud-broker [options]
+const USAGE = `Usage: pnpm -s --filter @x/examples run tls-cloud-broker [options]
 Publishes {"msg": n} every second over TLS and waits for each to come back (seed 000).
   --count N          messages to send (default 3)
   --interval MS      pause between messages (default 1000)

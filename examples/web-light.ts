@@ -16,10 +16,11 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { RobustClient } from '@x/robust'
 import { intArg, parseExampleArgs, UsageError } from './lib/args.js'
+import { shellWord } from './lib/hint.js'
 import { startEmbeddedBroker, type EmbeddedBroker } from './lib/embedded-broker.js'
 import { isMain, runMain, type Print } from './lib/main.js'
 
-const USAGE = `Usage: pnpm --filter @x/examples run web-light [options]
+const USAGE = `Usage: pnpm -s --filter @x/examples run web-light [options]
 Serves the living-room light as a web page, with an embedded broker on the same port (MQTT over WebSocket).
   --port N           HTTP port for the page (and ws://…/mqtt) (default 8080; 0: a free one)
   --topic TOPIC      the light's topic (default: x-mqtt/<random id>/living_room/light)
@@ -123,7 +124,10 @@ export async function main(argv: string[], print: Print = console.log): Promise<
     await watcher.subscribe(web.topic, { qos: 1 })
     print(`Open ${web.pageUrl} in a browser (the page connects to ${web.brokerUrl}).`)
     print(`The light's topic: ${web.topic}`)
-    if (web.tcpUrl) print(`Switch it from a terminal: npx -y pnpm@10 -s mqtt pub -L ${web.tcpUrl}/${web.topic} -m ON -r -q 1`)
+    if (web.tcpUrl)
+      print(
+        `Switch it from a terminal: npx -y pnpm@10 -s mqtt pub -L ${shellWord(`${web.tcpUrl}/${web.topic.replace(/%/g, '%25')}`)} -m ON -r -q 1`,
+      )
     print(seconds === undefined ? 'Ctrl-C stops the server.' : `Stopping in ${seconds} s.`)
     await new Promise<void>((resolve) => {
       const stop = (): void => {

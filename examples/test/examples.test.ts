@@ -2,8 +2,10 @@
  * Every example, run in-process through its main(argv, print) on the embedded broker (and some
  * with --url against a broker the test controls), with its output checked line by line.
  */
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { MqttClient } from '@x/simple'
+import { run as runCommand } from '@x/test-support/processes.js'
 import { main as demo } from '../demo.js'
 import { main as flakyCluster } from '../flaky-cluster.js'
 import { main as flakyLink } from '../flaky-link.js'
@@ -16,6 +18,8 @@ import { main as remoteLightSwitch } from '../remote-light-switch.js'
 import { main as selfTest } from '../self-test.js'
 import { main as tlsCloudBroker } from '../tls-cloud-broker.js'
 import { closedPort, collect } from './output.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 // A developer's MQTT_URL must not send the tests to their broker.
 beforeAll(() => void vi.stubEnv('MQTT_URL', undefined))
@@ -112,11 +116,13 @@ describe('living-room-light (seed 001)', () => {
     const lines = await run(livingRoomLight, ['--count', '4', '--interval', '80', '--retry-delay', '50', '--uuid', 'dev-42'])
     inOrder(lines, [
       /^\[-\] Device dev-42$/,
+      /^\[-\] Connected to mqtt:\/\/127\.0\.0\.1:\d+ MQTT broker successfully$/,
       /^\[-\] Subscribed to dev-42\/living_room\/light successfully$/,
       /^\[-\] published light status: 1$/,
       /^\[-\] published light status: 1$/,
       /drops this connection/,
       /^\[-\] Failed: .*ECONCLOSE\)\. Reconnecting in 50 ms/,
+      /^\[-\] Connected to /, // connected again, then…
       /^\[-\] Subscribed to dev-42\/living_room\/light successfully$/, // subscribed again
       /^\[-\] published light status: 1$/,
       /^\[-\] published light status: 1$/,
@@ -155,6 +161,32 @@ describe('living-room-light (seed 001)', () => {
       await broker.close()
     }
   })
+
+  test('--url on a port of its own, with a login: the printed commands name that port and user (never the password) and work as printed', async () => {
+    const broker = await startEmbeddedBroker({ users: { alice: 's3cret' } })
+    const out = collect()
+    const args = ['--url', broker.url, '--user', 'alice', '--password', 's3cret', '--uuid', 'dev-9', '--count', '100', '--interval', '100']
+    const running = livingRoomLight(args, out.print)
+    try {
+      const watch = (await out.waitFor(/^\[-\] Watch it with: /)).replace('[-] Watch it with: ', '')
+      const flip = (await out.waitFor(/^\[-\] Switch it with: /)).replace('[-] Switch it with: ', '')
+      const target = `mqtt://127.0.0.1:${broker.port}`
+      expect(watch).toBe(`npx -y pnpm@10 -s mqtt sub -L ${target}/dev-9/home/living_room/light -u alice -P '<password>' -v`)
+      expect(flip).toBe(`npx -y pnpm@10 -s mqtt pub -L ${target}/dev-9/living_room/light -u alice -P '<password>' -m 0`)
+      expect(out.text).not.toContain('s3cret')
+      // As a user pastes them, from the repository root, with their password in place of the placeholder.
+      const paste = (command: string, more = ''): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+        runCommand('bash', ['-c', `${command.replace(`'<password>'`, 's3cret')}${more}`], { cwd: ROOT, timeoutMs: 30_000 })
+      const [watched, switched] = await Promise.all([paste(watch, ' -C 1 -W 20'), paste(flip)])
+      expect(watched.code, watched.stderr).toBe(0)
+      expect(watched.stdout).toMatch(/^dev-9\/home\/living_room\/light [01]\n$/)
+      expect(switched.code, switched.stderr).toBe(0)
+      await out.waitFor(/^\[-\] received \(dev-9\/living_room\/light, 0\)$/)
+    } finally {
+      await running.catch(() => {})
+      await broker.close()
+    }
+  }, 40_000)
 })
 
 describe('remote-light-switch (seed 003)', () => {
@@ -340,7 +372,7 @@ describe('command lines', () => {
   test('--help prints the usage and starts nothing; a bad option or number is a UsageError', async () => {
     for (const main of [tlsCloudBroker, livingRoomLight, remoteLightSwitch, ledRemote, selfTest, flakyLink, flakyCluster]) {
       const lines = await run(main, ['--help'])
-      expect(lines.join('\n')).toMatch(/^Usage: pnpm --filter @x\/examples run [a-z-]+ \[options\][\s\S]*--url URL/)
+      expect(lines.join('\n')).toMatch(/^Usage: pnpm -s --filter @x\/examples run [a-z-]+ \[options\][\s\S]*--url URL/)
     }
     await expect(run(ledRemote, ['--bogus'])).rejects.toBeInstanceOf(UsageError)
     await expect(run(ledRemote, ['--ticks', 'many'])).rejects.toThrow('--ticks must be a whole number from 1 to 1000000, not "many"')

@@ -31,12 +31,15 @@ const offline = [
   ),
 ]
 
-test('the README gives commands for every example, offline and online', () => {
-  expect(offline).toEqual(expect.arrayContaining(['npx -y pnpm@10 demo', 'npx -y pnpm@10 -s mqtt --help']))
+test('the README gives commands for every example, offline and online, each with pnpm -s (no pnpm error mixed into theirs)', () => {
+  expect(offline).toEqual(expect.arrayContaining(['npx -y pnpm@10 -s demo', 'npx -y pnpm@10 -s mqtt --help']))
+  for (const command of all.filter((c) => c.startsWith('npx -y pnpm@10 ') && !/ (install|test)$/.test(c))) {
+    expect(command).toMatch(/^npx -y pnpm@10 -s /)
+  }
   const examples = [...readme.matchAll(/^\| \[`([a-z-]+)\.ts`\]/gm)].map((m) => m[1] as string)
   expect(examples.length).toBeGreaterThanOrEqual(6)
   for (const name of examples.filter((e) => e !== 'demo')) {
-    expect(offline, name).toContain(`npx -y pnpm@10 --filter @x/examples run ${name}`)
+    expect(offline, name).toContain(`npx -y pnpm@10 -s --filter @x/examples run ${name}`)
     expect(
       all.some((c) => c.includes(`run ${name} --url`) && c.includes('test.mosquitto.org')),
       name,

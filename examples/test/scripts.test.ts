@@ -56,7 +56,7 @@ test('a failed run exits 1 with what failed; a bad option exits 2 with the usage
 
   const usage = await run(TSX, ['led-remote.ts', '--tick', '3'], { cwd: EXAMPLES, env })
   expect(usage.code).toBe(2)
-  expect(usage.stderr).toMatch(/^Unknown option '--tick'[\s\S]*Usage: pnpm --filter @x\/examples run led-remote/)
+  expect(usage.stderr).toMatch(/^Unknown option '--tick'[\s\S]*Usage: pnpm -s --filter @x\/examples run led-remote/)
 }, 30_000)
 
 test('--url and a relative --cafile through pnpm: the path is taken from where pnpm was started', async () => {
@@ -77,4 +77,16 @@ test('--url and a relative --cafile through pnpm: the path is taken from where p
     await broker.close()
     certs.remove()
   }
+}, 40_000)
+
+test('through pnpm -s, as the README gives it, a bad option prints the usage alone (no pnpm error mixed in) and exits 2', async () => {
+  const result = await run('pnpm', ['-s', '--filter', '@x/examples', 'run', 'led-remote', '--tick', '3'], {
+    cwd: ROOT,
+    env,
+    timeoutMs: 30_000,
+  })
+  expect(result.code).toBe(2)
+  expect(result.stdout).toBe('')
+  expect(result.stderr).toMatch(/^Unknown option '--tick'\n\nUsage: pnpm -s --filter @x\/examples run led-remote/)
+  expect(result.stderr).not.toMatch(/ERR_PNPM|Command failed/)
 }, 40_000)

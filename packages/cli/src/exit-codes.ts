@@ -4,6 +4,7 @@
  * says what to change. Chosen from the error's @x/errno `code`.
  */
 import { describe, isMqttError, type ErrorCode, type MqttError } from '@x/simple'
+import { inCliTerms } from './cli-terms.js'
 
 export const EXIT = {
   /** Done: published (and acknowledged, for QoS 1/2), or received -C messages. */
@@ -74,10 +75,10 @@ const HINTS: Partial<Record<ExitCode, string>> = {
   [EXIT.REFUSED]: 'Check -i (client id) and that the broker speaks MQTT 3.1.1.',
 }
 
-/** The exit code and message for an error from the client (or a CliError as it is). */
+/** The exit code and message for an error from the client (or a CliError as it is), in the CLI's flags. */
 export function failureOf(error: unknown, where: string): CliError {
   if (error instanceof CliError) return error
-  if (!isMqttError(error)) return new CliError(EXIT.ERROR, error instanceof Error ? error.message : String(error))
+  if (!isMqttError(error)) return new CliError(EXIT.ERROR, inCliTerms(error instanceof Error ? error.message : String(error)))
   const e = error as MqttError
   let code: ExitCode = BY_CODE[e.code as ErrorCode] ?? EXIT.ERROR
   let what = e.message
@@ -97,5 +98,5 @@ export function failureOf(error: unknown, where: string): CliError {
     what = `the broker at ${where} closed the connection before accepting it (a TLS port? then add --cafile): ${e.message}`
   }
   const hint = HINTS[code]
-  return new CliError(code, `${what} [${e.code}, errno ${e.errno}]${hint ? `\n${hint}` : ''}`)
+  return new CliError(code, inCliTerms(`${what} [${e.code}, errno ${e.errno}]${hint ? `\n${hint}` : ''}`))
 }

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MqttClient, SDELIVERED, STIMEOUT, isRetryable } from '@x/simple'
+import { inCliTerms } from './cli-terms.js'
 import { debugOf } from './debug.js'
 import { CliError, EXIT } from './exit-codes.js'
 import type { Io } from './io.js'
@@ -66,7 +67,7 @@ export async function pub(cfg: Config, io: Io): Promise<void> {
         break
       } catch (error) {
         if (i === cfg.servers.length - 1 || !isRetryable(error) || stopped()) throw error
-        debug(`${server}: ${(error as Error).message}; trying ${cfg.servers[i + 1]}`)
+        debug(`${server}: ${inCliTerms((error as Error).message)}; trying ${cfg.servers[i + 1]}`)
       }
     }
     if (cfg.source.kind === 'lines') {

@@ -5,6 +5,7 @@
  * reconnects with backoff and subscribes again, as mosquitto_sub does; -d says so.
  */
 import { RobustClient } from '@x/robust'
+import { inCliTerms } from './cli-terms.js'
 import { debugOf } from './debug.js'
 import { CliError, EXIT } from './exit-codes.js'
 import type { Io } from './io.js'
@@ -39,7 +40,7 @@ export async function sub(cfg: Config, io: Io): Promise<void> {
     io.stdout.write(cfg.print({ topic, payload, qos, retained }))
     if (wanted !== undefined && received >= wanted) end({ ok: true })
   })
-  client.on('disconnect', (error) => debug(`lost the link: ${error.message}; reconnecting`))
+  client.on('disconnect', (error) => debug(`lost the link: ${inCliTerms(error.message)}; reconnecting`))
   client.on('reconnecting', ({ attempt, delayMs }) => debug(`reconnecting (attempt ${attempt}, after ${delayMs} ms)`))
   // A reconnect the broker refuses (credentials changed, a subscription now refused): mosquitto_sub
   // ends there too, with the reason.
