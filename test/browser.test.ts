@@ -14,7 +14,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest'
 import { RobustClient } from '@x/robust'
 import { serveWebLight, type WebLight } from '../examples/web-light.js'
 import { startChromium } from './support/chromium.js'
-import { run } from './support/processes.js'
+import { run, shellEnv } from './support/processes.js'
 import { uid } from './support/test-clients.js'
 import { waitFor, withDeadline } from './support/wait.js'
 
@@ -156,6 +156,7 @@ test('@x/robust in the page survives a broker restart: "offline", then "online" 
 function webLightCommand(pnpm: string[]) {
   const server = spawn('npx', ['-y', 'pnpm@10', ...pnpm, '--filter', '@x/examples', 'run', 'web-light', '--port', '0'], {
     cwd: ROOT,
+    env: shellEnv(),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -198,7 +199,7 @@ test('the command of the examples README serves the page; the command it prints 
 
     // The printed command, pasted as it is: the server sees the light go on.
     const command = (/^Switch it from a terminal: (.+)$/m.exec(stdout) as RegExpExecArray)[1] as string
-    const switched = await run('bash', ['-c', command], { cwd: ROOT, timeoutMs: 30_000 })
+    const switched = await run('bash', ['-c', command], { cwd: ROOT, env: shellEnv(), timeoutMs: 30_000 })
     expect(switched.code, switched.stderr).toBe(0)
     await waitFor(() => server.out.stdout.includes('light: ON'), 'the server to see the light go on', 10_000, 20)
 

@@ -27,6 +27,17 @@ export interface Running {
   stop(): Promise<Finished>
 }
 
+/**
+ * The environment of a user's shell: this process's, without what a package manager running the
+ * tests put in it (`npm_config_*` and the like, which make a nested npx warn on stderr). For
+ * commands a README tells the user to type.
+ */
+export function shellEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env)) if (!/^(npm_|pnpm_)/i.test(name)) env[name] = value
+  return env
+}
+
 export interface StartOptions {
   /** Kill it after this long. @default 15000 */
   timeoutMs?: number
