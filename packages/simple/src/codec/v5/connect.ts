@@ -26,7 +26,11 @@ export function encodeConnectV5(p: ConnectPacketV5): Uint8Array {
     ...string(p.clientId, 'client identifier', 'ECLIENTID'),
   ]
   if (will) {
-    parts.push(...encodeProperties(will.properties, 'will'), ...string(will.topic, 'will topic', 'ETOPIC'), ...binary(will.payload, 'will payload'))
+    parts.push(
+      ...encodeProperties(will.properties, 'will'),
+      ...string(will.topic, 'will topic', 'ETOPIC'),
+      ...binary(will.payload, 'will payload'),
+    )
   }
   if (p.username !== undefined) parts.push(...string(p.username, 'user name'))
   if (p.password !== undefined) parts.push(...binary(p.password, 'password'))

@@ -25,11 +25,14 @@ export function encodeAuthV5(p: AuthPacketV5): Uint8Array {
   return packet(0xf0, encodeReason('auth', p.reasonCode, p.properties))
 }
 
-/** AUTH: with properties, an Authentication Method among them (MQTT 5.0 §3.15.2.2.2). */
+/**
+ * AUTH: with properties, an Authentication Method among them (MQTT 5.0 §3.15.2.2.2). Without any
+ * (the short forms the standard allows, or an empty property list), the method is the one the
+ * exchange began with: the client checks that, not the codec.
+ */
 export function decodeAuthV5(r: ReaderV5): AuthPacketV5 {
-  const withProperties = r.left > 1
   const p: AuthPacketV5 = { type: 'auth', ...decodeReason(r, 'auth') }
-  if (withProperties && p.properties?.authenticationMethod === undefined) {
+  if (Object.keys(p.properties ?? {}).length && p.properties?.authenticationMethod === undefined) {
     throw r.error('properties without an Authentication Method (MQTT 5.0 §3.15.2.2.2)', PROTOCOL_ERROR)
   }
   return p

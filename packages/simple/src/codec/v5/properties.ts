@@ -38,7 +38,19 @@ export type WireType = 'flag' | 'byte' | 'u16' | 'u32' | 'varint' | 'string' | '
 export type UserProperties = Record<string, string | string[]>
 
 const ACKS = ['puback', 'pubrec', 'pubrel', 'pubcomp'] as const
-const EVERY = ['connect', 'will', 'connack', 'publish', ...ACKS, 'subscribe', 'suback', 'unsubscribe', 'unsuback', 'disconnect', 'auth'] as const
+const EVERY = [
+  'connect',
+  'will',
+  'connack',
+  'publish',
+  ...ACKS,
+  'subscribe',
+  'suback',
+  'unsubscribe',
+  'unsuback',
+  'disconnect',
+  'auth',
+] as const
 
 // Value rules beyond the wire type: each returns the problem, citing the rule, or undefined.
 const nonZero = (what: string, rule: string) => (n: number) => (n === 0 ? `${what} 0 ${rule}` : undefined)
@@ -221,7 +233,10 @@ function describeValue(value: unknown): string {
 /** User Properties: one pair per value, in the object's order, an array as repeated pairs (MQTT 5.0 §3.1.2.11.8). */
 function encodePairs(value: unknown, parts: Uint8Array[]): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new MqttError('EOPTION', `Invalid property userProperties ${describeValue(value)}: an object of strings or string arrays is needed`)
+    throw new MqttError(
+      'EOPTION',
+      `Invalid property userProperties ${describeValue(value)}: an object of strings or string arrays is needed`,
+    )
   }
   for (const [key, values] of Object.entries(value)) {
     for (const v of Array.isArray(values) ? values : [values]) {
@@ -322,7 +337,8 @@ export function decodeProperties(r: ReaderV5, packet: PropertyPacket): Propertie
       if (Array.isArray(before)) before.push(v)
       else pairs[key] = before === undefined ? v : [before, v]
     } else if (row.name in out) {
-      if (!row.repeats?.includes(packet)) throw p.error(`${row.name} appears twice; it may appear once (MQTT 5.0 §${row.at})`, PROTOCOL_ERROR)
+      if (!row.repeats?.includes(packet))
+        throw p.error(`${row.name} appears twice; it may appear once (MQTT 5.0 §${row.at})`, PROTOCOL_ERROR)
       const before = out[row.name]
       if (Array.isArray(before)) before.push(value)
       else out[row.name] = [before, value]

@@ -32,7 +32,8 @@ export function publishDecoderV5(sender: 'broker' | 'client'): (r: ReaderV5, fir
     const qos = (first >> 1) & 3
     if (qos > 2) throw r.error('QoS 3 [MQTT-3.3.1-4]')
     const topic = r.string()
-    if (/[+#]/.test(topic)) throw r.error(`topic ${JSON.stringify(topic)}: wildcards are not allowed in topic names [MQTT-3.3.2-2]`, PROTOCOL_ERROR)
+    if (/[+#]/.test(topic))
+      throw r.error(`topic ${JSON.stringify(topic)}: wildcards are not allowed in topic names [MQTT-3.3.2-2]`, PROTOCOL_ERROR)
     const pid = qos ? r.pid() : undefined
     const properties = decodeProperties(r, 'publish')
     if (!topic && properties.topicAlias === undefined) {
@@ -41,7 +42,14 @@ export function publishDecoderV5(sender: 'broker' | 'client'): (r: ReaderV5, fir
     if (sender === 'client' && properties.subscriptionIdentifier !== undefined) {
       throw r.error('a Subscription Identifier from a client [MQTT-3.3.4-6]', PROTOCOL_ERROR)
     }
-    const p: PublishPacketV5 = { type: 'publish', topic, payload: r.payload(), qos: qos as QoS, retain: (first & 1) > 0, dup: (first & 8) > 0 }
+    const p: PublishPacketV5 = {
+      type: 'publish',
+      topic,
+      payload: r.payload(),
+      qos: qos as QoS,
+      retain: (first & 1) > 0,
+      dup: (first & 8) > 0,
+    }
     if (pid) p.pid = pid
     p.properties = properties
     return p

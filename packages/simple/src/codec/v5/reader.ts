@@ -24,7 +24,11 @@ export class ReaderV5 extends Reader {
 
   override bytes(n: number): Uint8Array {
     if (n > this.left) {
-      throw this.error('a field runs past the end of the packet (its Remaining Length) [MQTT-1.5.4] [MQTT-2.1.4]', MALFORMED, this.code === 'EMALFORMED' ? 'EREADLEN' : this.code)
+      throw this.error(
+        'a field runs past the end of the packet (its Remaining Length) [MQTT-1.5.4] [MQTT-2.1.4]',
+        MALFORMED,
+        this.code === 'EMALFORMED' ? 'EREADLEN' : this.code,
+      )
     }
     return super.bytes(n)
   }

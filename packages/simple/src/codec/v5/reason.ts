@@ -10,7 +10,10 @@ export const hex = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`
 export function checkReasonCode(packet: ReasonPacket, code: number): void {
   const { codes, rule } = REASON_CODES[packet]
   if (!codes.has(code)) {
-    throw new MqttError('EOPTION', `Invalid reason code ${typeof code === 'number' ? hex(code) : String(code)}: not one a ${packet.toUpperCase()} may carry [${rule}]`)
+    throw new MqttError(
+      'EOPTION',
+      `Invalid reason code ${typeof code === 'number' ? hex(code) : String(code)}: not one a ${packet.toUpperCase()} may carry [${rule}]`,
+    )
   }
 }
 
@@ -18,7 +21,8 @@ export function checkReasonCode(packet: ReasonPacket, code: number): void {
 export function readReasonCode(r: ReaderV5, packet: ReasonPacket, code = r.code): number {
   const reasonCode = r.u8()
   const { codes, rule } = REASON_CODES[packet]
-  if (!codes.has(reasonCode)) throw r.error(`reason code ${hex(reasonCode)} is not one a ${r.name} may carry [${rule}]`, PROTOCOL_ERROR, code)
+  if (!codes.has(reasonCode))
+    throw r.error(`reason code ${hex(reasonCode)} is not one a ${r.name} may carry [${rule}]`, PROTOCOL_ERROR, code)
   return reasonCode
 }
 

@@ -10,7 +10,8 @@ import { string } from './write.js'
 /** The Subscription Options byte (MQTT 5.0 §3.8.3.1): QoS, No Local, Retain As Published, Retain Handling. */
 function options(s: SubscriptionV5): number {
   const rh = s.retainHandling ?? 0
-  if (s.qos !== 0 && s.qos !== 1 && s.qos !== 2) throw new MqttError('EQOS', `Invalid QoS ${String(s.qos)} for ${JSON.stringify(s.filter)}: 0, 1 or 2`)
+  if (s.qos !== 0 && s.qos !== 1 && s.qos !== 2)
+    throw new MqttError('EQOS', `Invalid QoS ${String(s.qos)} for ${JSON.stringify(s.filter)}: 0, 1 or 2`)
   if (rh !== 0 && rh !== 1 && rh !== 2) {
     throw new MqttError('EOPTION', `Invalid retainHandling ${String(rh)} for ${JSON.stringify(s.filter)}: 0, 1 or 2 (MQTT 5.0 §3.8.3.1)`)
   }
@@ -38,8 +39,15 @@ export function decodeSubscribeV5(r: ReaderV5): SubscribePacketV5 {
     const retainHandling = (o >> 4) & 3
     if (qos === 3) throw r.error('subscription QoS 3 (MQTT 5.0 §3.8.3.1)', PROTOCOL_ERROR)
     if (retainHandling === 3) throw r.error('Retain Handling 3 (MQTT 5.0 §3.8.3.1)', PROTOCOL_ERROR)
-    if (o & 4 && filter.startsWith('$share/')) throw r.error(`No Local on the shared subscription ${JSON.stringify(filter)} [MQTT-3.8.3-4]`, PROTOCOL_ERROR)
-    subscriptions.push({ filter, qos: qos as QoS, noLocal: (o & 4) > 0, retainAsPublished: (o & 8) > 0, retainHandling: retainHandling as 0 | 1 | 2 })
+    if (o & 4 && filter.startsWith('$share/'))
+      throw r.error(`No Local on the shared subscription ${JSON.stringify(filter)} [MQTT-3.8.3-4]`, PROTOCOL_ERROR)
+    subscriptions.push({
+      filter,
+      qos: qos as QoS,
+      noLocal: (o & 4) > 0,
+      retainAsPublished: (o & 8) > 0,
+      retainHandling: retainHandling as 0 | 1 | 2,
+    })
   } while (r.left > 0)
   return { type: 'subscribe', pid, subscriptions, properties }
 }

@@ -33,6 +33,7 @@ export function string(value: string, name: string, code: ErrorCode = 'EOPTION')
     throw new MqttError(code, `Invalid ${name} ${JSON.stringify(value)}: U+0000 or a lone surrogate [MQTT-1.5.4-1] [MQTT-1.5.4-2]`)
   }
   const bytes = utf8(value)
-  if (bytes.length > 65_535) throw new MqttError(code, `The ${name} is ${bytes.length} UTF-8 bytes long; MQTT allows at most 65,535 [MQTT-1.5.4]`)
+  if (bytes.length > 65_535)
+    throw new MqttError(code, `The ${name} is ${bytes.length} UTF-8 bytes long; MQTT allows at most 65,535 [MQTT-1.5.4]`)
   return [u16(bytes.length), bytes]
 }

@@ -13,7 +13,8 @@ import { allowedIn, SPEC } from './spec-table.js'
 
 const fixtures = [...handWritten, ...propertyFixtures(allowedIn)]
 const from = (direction: FixtureV5['direction']) => fixtures.filter((f) => f.direction === direction)
-const decoderFor = (direction: FixtureV5['direction']) => new PacketDecoderV5<PacketV5>(direction === 'server' ? fromServerV5 : fromClientV5)
+const decoderFor = (direction: FixtureV5['direction']) =>
+  new PacketDecoderV5<PacketV5>(direction === 'server' ? fromServerV5 : fromClientV5)
 
 function decodeAll(direction: FixtureV5['direction'], chunks: Iterable<Uint8Array>): { packets: PacketV5[]; pending: boolean } {
   const decoder = decoderFor(direction)
@@ -45,8 +46,32 @@ test("the codec's property table is the standard's (MQTT 5.0 §2.2.2.2)", () => 
 
 test('the fixtures cover every v5 packet type in every direction it travels, each with no properties and with each it may carry', () => {
   const seen = (direction: FixtureV5['direction']) => [...new Set(from(direction).map((f) => f.packet.type))].sort()
-  expect(seen('server')).toEqual(['auth', 'connack', 'disconnect', 'pingresp', 'puback', 'pubcomp', 'publish', 'pubrec', 'pubrel', 'suback', 'unsuback'])
-  expect(seen('client')).toEqual(['auth', 'connect', 'disconnect', 'pingreq', 'puback', 'pubcomp', 'publish', 'pubrec', 'pubrel', 'subscribe', 'unsubscribe'])
+  expect(seen('server')).toEqual([
+    'auth',
+    'connack',
+    'disconnect',
+    'pingresp',
+    'puback',
+    'pubcomp',
+    'publish',
+    'pubrec',
+    'pubrel',
+    'suback',
+    'unsuback',
+  ])
+  expect(seen('client')).toEqual([
+    'auth',
+    'connect',
+    'disconnect',
+    'pingreq',
+    'puback',
+    'pubcomp',
+    'publish',
+    'pubrec',
+    'pubrel',
+    'subscribe',
+    'unsubscribe',
+  ])
   expect(new Set(fixtures.map((f) => f.name)).size).toBe(fixtures.length)
   // Every (packet, property) pair of the standard's table has a fixture.
   const pairs = new Set<string>()

@@ -112,16 +112,19 @@ export const SHAPES: Record<
     packet: (p) => ({ type: 'publish', topic: 'a/b', payload: PAYLOAD, qos: 1, retain: false, dup: false, pid: 7, properties: p }),
     bytes: (block) => whole(0x32, str('a/b'), '00 07', block, PAYLOAD),
   },
-  ...Object.fromEntries(
+  ...(Object.fromEntries(
     (['puback', 'pubrec', 'pubrel', 'pubcomp'] as const).map((type, i) => [
       type,
       {
         from: ['server', 'client'],
         packet: (p: Properties) => ({ type, pid: 7, reasonCode: 0, properties: p }),
-        bytes: (block: Uint8Array) => (block.length > 1 ? whole([0x40, 0x50, 0x62, 0x70][i] as number, '00 07 00', block) : whole([0x40, 0x50, 0x62, 0x70][i] as number, '00 07')),
+        bytes: (block: Uint8Array) =>
+          block.length > 1
+            ? whole([0x40, 0x50, 0x62, 0x70][i] as number, '00 07 00', block)
+            : whole([0x40, 0x50, 0x62, 0x70][i] as number, '00 07'),
       },
     ]),
-  ) as Record<'puback' | 'pubrec' | 'pubrel' | 'pubcomp', never>,
+  ) as Record<'puback' | 'pubrec' | 'pubrel' | 'pubcomp', never>),
   subscribe: {
     from: ['client'],
     packet: (p) => ({
@@ -208,7 +211,7 @@ export const handWritten: FixtureV5[] = [
     bytes: hex(`10 0d ${MQTT5} 02 00 3c 00 00 00`),
   },
   {
-    name: 'CONNECT with everything: properties in the caller\'s order, user properties repeated, will properties, user name, password',
+    name: "CONNECT with everything: properties in the caller's order, user properties repeated, will properties, user name, password",
     direction: 'client',
     packet: {
       type: 'connect',
@@ -265,7 +268,14 @@ export const handWritten: FixtureV5[] = [
       type: 'connack',
       sessionPresent: false,
       reasonCode: 0,
-      properties: { receiveMaximum: 3, maximumQoS: 0, retainAvailable: true, maximumPacketSize: 1024, topicAliasMaximum: 0, serverKeepAlive: 0 },
+      properties: {
+        receiveMaximum: 3,
+        maximumQoS: 0,
+        retainAvailable: true,
+        maximumPacketSize: 1024,
+        topicAliasMaximum: 0,
+        serverKeepAlive: 0,
+      },
     },
     bytes: whole(0x20, '00 00', props('21 00 03 24 00 25 01 27 00 00 04 00 22 00 00 13 00 00')),
   },
@@ -291,7 +301,15 @@ export const handWritten: FixtureV5[] = [
   {
     name: 'PUBLISH from the server with two Subscription Identifiers (MQTT 5.0 §3.3.4)',
     direction: 'server',
-    packet: { type: 'publish', topic: 'a', payload: PAYLOAD, qos: 0, retain: false, dup: false, properties: { subscriptionIdentifier: [1, 268_435_455] } },
+    packet: {
+      type: 'publish',
+      topic: 'a',
+      payload: PAYLOAD,
+      qos: 0,
+      retain: false,
+      dup: false,
+      properties: { subscriptionIdentifier: [1, 268_435_455] },
+    },
     bytes: whole(0x30, str('a'), props('0b 01 0b ff ff ff 7f'), PAYLOAD),
   },
   ...both(
@@ -312,7 +330,11 @@ export const handWritten: FixtureV5[] = [
     const first = (0x40 + 0x10 * i) | (type === 'pubrel' ? 2 : 0)
     const refusal = type === 'pubrel' || type === 'pubcomp' ? 0x92 : 0x97
     return [
-      ...both(`${type.toUpperCase()} reason code 0, no properties: 2-byte body (MQTT 5.0 §3.4.2.1)`, { type, pid: 7, reasonCode: 0, properties: {} }, Uint8Array.of(first, 2, 0, 7)),
+      ...both(
+        `${type.toUpperCase()} reason code 0, no properties: 2-byte body (MQTT 5.0 §3.4.2.1)`,
+        { type, pid: 7, reasonCode: 0, properties: {} },
+        Uint8Array.of(first, 2, 0, 7),
+      ),
       ...both(
         `${type.toUpperCase()} reason code 0x${refusal.toString(16)}, no properties: 3-byte body`,
         { type, pid: 7, reasonCode: refusal, properties: {} },
@@ -364,7 +386,11 @@ export const handWritten: FixtureV5[] = [
     packet: { type: 'unsuback', pid: 11, reasonCodes: [0, 0x11, 0x80, 0x83, 0x87, 0x8f, 0x91], properties: {} },
     bytes: hex('b0 0a 00 0b 00 00 11 80 83 87 8f 91'),
   },
-  ...both('DISCONNECT reason code 0, no properties: 0-byte body (MQTT 5.0 §3.14.2.1)', { type: 'disconnect', reasonCode: 0, properties: {} }, hex('e0 00')),
+  ...both(
+    'DISCONNECT reason code 0, no properties: 0-byte body (MQTT 5.0 §3.14.2.1)',
+    { type: 'disconnect', reasonCode: 0, properties: {} },
+    hex('e0 00'),
+  ),
   {
     name: 'DISCONNECT 0x04 (with will message), reason code only',
     direction: 'client',
@@ -389,7 +415,11 @@ export const handWritten: FixtureV5[] = [
     packet: { type: 'disconnect', reasonCode: 0x8e, properties: {} },
     bytes: hex('e0 01 8e'),
   },
-  ...both('AUTH reason code 0, no properties: 0-byte body (MQTT 5.0 §3.15.2.1)', { type: 'auth', reasonCode: 0, properties: {} }, hex('f0 00')),
+  ...both(
+    'AUTH reason code 0, no properties: 0-byte body (MQTT 5.0 §3.15.2.1)',
+    { type: 'auth', reasonCode: 0, properties: {} },
+    hex('f0 00'),
+  ),
   ...both(
     'AUTH 0x18 (continue) with method and data',
     { type: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'M', authenticationData: Uint8Array.of(1) } },

@@ -42,4 +42,5 @@ export const SPEC: ReadonlyArray<[id: number, name: keyof Properties, type: stri
 ]
 
 /** The properties the standard lets `packet` carry. */
-export const allowedIn = (packet: PropertyPacket): Array<keyof Properties> => SPEC.filter(([, , , where]) => where.includes(packet)).map(([, name]) => name)
+export const allowedIn = (packet: PropertyPacket): Array<keyof Properties> =>
+  SPEC.filter(([, , , where]) => where.includes(packet)).map(([, name]) => name)
