@@ -12,9 +12,9 @@ const RULES_V5: ReadonlyArray<[v311: string, v5: string]> = [
 /**
  * PacketDecoder for MQTT 5.0 (with `fromServerV5` or `fromClientV5`): every error it throws
  * carries `reasonCode`, the code of the DISCONNECT the receiver sends before closing: Packet Too
- * Large (0x95) for a packet over `maxPacketBytes` [MQTT-3.1.2-25], Protocol Error (0x82) for a
- * packet the sender may not send, Malformed Packet (0x81) otherwise, unless the body's decoder
- * chose another.
+ * Large (0x95) for a packet over `maxPacketBytes` [MQTT-3.1.2-24] [MQTT-3.2.2-15], Protocol
+ * Error (0x82) for a packet the sender may not send, Malformed Packet (0x81) otherwise, unless
+ * the body's decoder chose another.
  */
 export class PacketDecoderV5<P> extends PacketDecoder<P> {
   override *push(chunk: Uint8Array): Generator<P, void, undefined> {

@@ -30,7 +30,7 @@ function empty<T extends EmptyType>(type: T): BodyDecoder<EmptyPacket<T>> {
 /**
  * What a client receives on MQTT 5.0, for `PacketDecoder` (or `PacketDecoderV5`, which also puts
  * a reason code on the errors of the fixed header). No PUBLISH is skipped: one over the size
- * limit is EOVERSIZE, a Packet Too Large (0x95) on MQTT 5.0 [MQTT-3.1.2-25].
+ * limit is EOVERSIZE, a Packet Too Large (0x95) on MQTT 5.0 [MQTT-3.1.2-24].
  */
 export const fromServerV5: Direction<ServerPacketV5> = {
   sender: 'broker',

@@ -33,10 +33,13 @@ export class ReaderV5 extends Reader {
     return super.bytes(n)
   }
 
-  /** A non-zero packet identifier [MQTT-2.2.1-3]. */
+  /**
+   * A non-zero packet identifier: a client assigns one [MQTT-2.2.1-3], a server too
+   * [MQTT-2.2.1-4], and an acknowledgement carries the one it acknowledges [MQTT-2.2.1-5].
+   */
   override pid(): number {
     const pid = this.u16()
-    if (!pid) throw this.error('packet identifier 0 [MQTT-2.2.1-3]')
+    if (!pid) throw this.error('packet identifier 0 [MQTT-2.2.1-3] [MQTT-2.2.1-4]')
     return pid
   }
 

@@ -178,10 +178,10 @@ describe('what a client receives', () => {
     { name: 'PUBLISH with a wildcard topic [MQTT-3.3.2-2]', bytes: whole(0x30, str('a/+'), '00'), reasonCode: P, rule: '[MQTT-3.3.2-2]' },
     { name: 'PUBLISH with an empty topic and no Topic Alias', bytes: whole(0x30, '00 00 00'), reasonCode: P, rule: '§3.3.2.3.4' },
     {
-      name: 'PUBLISH QoS 1 with packet id 0 [MQTT-2.2.1-3]',
+      name: 'PUBLISH QoS 1 with packet id 0 [MQTT-2.2.1-4]',
       bytes: whole(0x32, str('t'), '00 00 00'),
       reasonCode: M,
-      rule: '[MQTT-2.2.1-3]',
+      rule: '[MQTT-2.2.1-4]',
     },
     { name: 'PUBLISH without a property length', bytes: whole(0x30, str('t')), reasonCode: M, rule: 'runs past', code: 'EREADLEN' },
     { name: 'PUBLISH topic of ill-formed UTF-8', bytes: whole(0x30, '00 01 ff 00'), reasonCode: M, rule: '[MQTT-1.5.4-1]' },
@@ -275,7 +275,7 @@ describe('what a client receives', () => {
     { name: 'reserved packet type 0', bytes: hex('00 00'), reasonCode: M, rule: '§2.1.2' },
     { name: 'a Remaining Length over 4 bytes', bytes: hex('30 ff ff ff ff 7f'), reasonCode: M, rule: '§1.5.5' },
     {
-      name: 'a PUBLISH over maxPacketBytes: Packet Too Large [MQTT-3.1.2-25]',
+      name: 'a PUBLISH over maxPacketBytes: Packet Too Large [MQTT-3.1.2-24]',
       bytes: hex('30 80 20'),
       reasonCode: 0x95,
       rule: '4096',
