@@ -151,6 +151,25 @@ describe('@x/robust offline, through the mosquitto daemon', () => {
     expect(got).toEqual([[0], [1], [2], [3], [4]]) // was [4] five times
   })
 
+  test.each([0, 1, 2] as const)(
+    'online, QoS %i: one buffer reused right after each call, the first passing straight to the socket, the rest waiting',
+    async (qos) => {
+      const topic = uid('reuse-online')
+      const { publisher, got } = await pair(topic)
+      await publisher.connect()
+      const buffer = new Uint8Array(1)
+      const sent: Array<Promise<void>> = []
+      for (let i = 0; i < 5; i++) {
+        buffer[0] = i
+        sent.push(publisher.publish(topic, buffer, { qos }))
+      }
+      buffer[0] = 99
+      await withDeadline(Promise.all(sent), 5000, 'the publishes')
+      await waitFor(() => got.length === 5, 'five messages')
+      expect(got).toEqual([[0], [1], [2], [3], [4]])
+    },
+  )
+
   test('a buffer transferred after publish() while offline: that message and the one behind it are delivered', async () => {
     const topic = uid('transfer')
     const { publisher, got } = await pair(topic)

@@ -19,6 +19,8 @@ export interface PublishOp extends Settles<void> {
   readonly message: Message
   /** Topic and payload bytes: what counts against `queue.maxBytes`. */
   readonly bytes: number
+  /** Taken from the queue to be sent (the simple client has encoded it, bytes and all). */
+  handed: boolean
 }
 
 /** A subscription change. One the client makes itself, to bring a session in line with the calls, has no caller: `renewal` is set. */
@@ -87,7 +89,7 @@ export class Outbox {
 
   /** A new message from publish(), registered as open. (Object literals of one shape: this runs per message.) */
   message(message: Message, bytes: number, resolve: () => void, reject: (error: unknown) => void): PublishOp {
-    const op: PublishOp = { kind: 'publish', message, bytes, seq: ++this.#seq, sentAt: 0, settled: false, resolve, reject }
+    const op: PublishOp = { kind: 'publish', message, bytes, seq: ++this.#seq, sentAt: 0, settled: false, handed: false, resolve, reject }
     this.#open.add(op)
     return op
   }
@@ -135,6 +137,7 @@ export class Outbox {
     const head = this.#queue.peek()
     if (!head || (head.message.qos && !this.#fits(window))) return undefined
     this.#queuedAcked -= head.message.qos ? 1 : 0
+    head.handed = true
     return this.#queue.shift()
   }
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3'
-import { MqttClient, MqttError, ownBytesOf, qosOf, topicOf, utf8Length, type Payload, type QoS, type Session } from '@x/simple'
+import { MqttClient, MqttError, bytesOf, qosOf, topicOf, utf8Length, type Payload, type QoS, type Session } from '@x/simple'
 import { acknowledge } from './acknowledgements.js'
 import { connectFirst, reconnect, type AttemptHooks } from './connection.js'
 import { errorOf, warn, type Message, type RobustEvents } from './events.js'
@@ -207,8 +207,8 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     return settled((resolve, reject) => {
       const message: Message = {
         topic: topicOf(topic, false, 'publish to'),
-        // A copy: the message may wait in the queue, and the caller may reuse or transfer its buffer meanwhile.
-        payload: ownBytesOf(payload, 'publish'),
+        // A view of the caller's bytes for now; below, a copy wherever they are needed later.
+        payload: bytesOf(payload, 'publish'),
         qos: qosOf(qos, 'publish'),
         retain,
       }
@@ -228,6 +228,10 @@ export class RobustClient extends EventEmitter<RobustEvents> {
         outbox.settle(dropped, queueError(this.#o.queue, held, dropped, op))
       }
       this.#sender.kick()
+      // The bytes as they are at this call, whatever the caller does with its buffer next: a QoS 0
+      // message that passed straight to the socket is written already; one that waits, or QoS 1/2
+      // (sent again as new if a session is lost), keeps a copy of its own.
+      if (typeof payload !== 'string' && !(passing && op.handed && !message.qos)) message.payload = message.payload.slice()
     })
   }
 

@@ -1,4 +1,12 @@
-import { MqttError, isRetryable, printableUrl, type MessageCallback, type OversizeCallback, type Session, type StatusCallback } from '@x/simple'
+import {
+  MqttError,
+  isRetryable,
+  printableUrl,
+  type MessageCallback,
+  type OversizeCallback,
+  type Session,
+  type StatusCallback,
+} from '@x/simple'
 import type { SimpleClient } from './options.js'
 
 type Will = Parameters<SimpleClient['setLastWill']>

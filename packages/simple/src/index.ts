@@ -13,4 +13,4 @@ export { webSocketTransport, type WebSocketLike, type OpenWebSocket, type Explai
 export { tracedTransport, type TraceLog } from './transport/traced.js'
 export * from './codec/index.js'
 export * from '@x/errno'
-export { topicOf, qosOf, bytesOf, ownBytesOf, type Payload } from './client/arguments.js'
+export { topicOf, qosOf, bytesOf, type Payload } from './client/arguments.js'

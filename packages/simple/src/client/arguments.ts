@@ -25,7 +25,7 @@ export function qosOf(qos: unknown, operation: string): QoS {
 /**
  * The payload as bytes (text as UTF-8, a view or buffer as the bytes it holds); otherwise
  * EPAYLOAD, also for a buffer already transferred away (detached). A view of the caller's memory,
- * not a copy: use it before the call returns, or take `ownBytesOf()`.
+ * not a copy: use it before the call returns, or copy it (`slice()`).
  */
 export function bytesOf(payload: unknown, operation: string): Uint8Array {
   if (typeof payload === 'string') return utf8(payload)
@@ -48,13 +48,6 @@ export function bytesOf(payload: unknown, operation: string): Uint8Array {
     operation,
   )
 }
-
-/**
- * The payload's bytes as they are now, in memory of their own: for a payload kept beyond the
- * call (a last will, a queued message), so that the caller may reuse or transfer its buffer.
- */
-export const ownBytesOf = (payload: unknown, operation: string): Uint8Array =>
-  typeof payload === 'string' ? utf8(payload) : bytesOf(payload, operation).slice()
 
 /** The topic name (or filter) when valid; otherwise ETOPIC (EFILTER) naming the rule it breaks. */
 export function topicOf(topic: unknown, filter: boolean, operation: string): string {
