@@ -5,22 +5,18 @@
  */
 import { describe, expect, test } from 'vitest'
 import { encodeV5, fromClientV5, fromServerV5, PacketDecoderV5, PROPERTIES, type PacketV5 } from '@x/simple'
-import { comparable, fingerprint } from '../comparable.js'
-import { byteDifference, cat } from '../hex.js'
-import { Prng, randomChunks } from '@x/test-support/prng.js'
+import { fingerprint } from '../comparable.js'
+import { cat } from '../hex.js'
+import { decodeAll, decodesAsOneStream, describeRoundTrips, type Codec } from '../round-trips.js'
 import { handWritten, propertyFixtures, type FixtureV5 } from './fixtures-v5.js'
 import { allowedIn, SPEC } from './spec-table.js'
 
 const fixtures = [...handWritten, ...propertyFixtures(allowedIn)]
 const from = (direction: FixtureV5['direction']) => fixtures.filter((f) => f.direction === direction)
-const decoderFor = (direction: FixtureV5['direction']) =>
-  new PacketDecoderV5<PacketV5>(direction === 'server' ? fromServerV5 : fromClientV5)
-
-function decodeAll(direction: FixtureV5['direction'], chunks: Iterable<Uint8Array>): { packets: PacketV5[]; pending: boolean } {
-  const decoder = decoderFor(direction)
-  const packets: PacketV5[] = []
-  for (const chunk of chunks) packets.push(...decoder.push(chunk))
-  return { packets, pending: decoder.pending }
+const codec: Codec<PacketV5> = {
+  encodeName: 'encodeV5',
+  encode: encodeV5,
+  decoderFor: (direction) => new PacketDecoderV5<PacketV5>(direction === 'server' ? fromServerV5 : fromClientV5),
 }
 
 test("the codec's property table is the standard's (MQTT 5.0 §2.2.2.2)", () => {
@@ -84,64 +80,16 @@ test('the fixtures cover every v5 packet type in every direction it travels, eac
   expect(expected.filter((pair) => !pairs.has(pair))).toEqual([])
 })
 
-for (const f of fixtures) {
-  describe(f.name, () => {
-    test('encodeV5() gives the bytes of the standard', () => {
-      expect(byteDifference(encodeV5(f.packet), f.bytes)).toBeUndefined()
-    })
-
-    test('decodes whole to exactly the packet', () => {
-      const { packets, pending } = decodeAll(f.direction, [f.bytes])
-      expect(comparable(packets)).toStrictEqual(comparable([f.packet]))
-      expect(pending).toBe(false)
-    })
-
-    test('decodes fed one byte at a time, yielding only on the last byte', () => {
-      const decoder = decoderFor(f.direction)
-      const packets: PacketV5[] = []
-      for (let i = 0; i < f.bytes.length; i++) {
-        packets.push(...decoder.push(f.bytes.subarray(i, i + 1)))
-        if (i < f.bytes.length - 1) {
-          expect(packets, `yielded before the last byte, at ${i}`).toEqual([])
-          expect(decoder.pending).toBe(true)
-        }
-      }
-      expect(comparable(packets)).toStrictEqual(comparable([f.packet]))
-      expect(decoder.pending).toBe(false)
-    })
-
-    test('decodes split in two at every offset', () => {
-      const want = fingerprint([f.packet])
-      const failures: string[] = []
-      for (let at = 0; at <= f.bytes.length; at++) {
-        const decoder = decoderFor(f.direction)
-        const first = [...decoder.push(f.bytes.subarray(0, at))]
-        const second = [...decoder.push(f.bytes.subarray(at))]
-        if (first.length !== (at === f.bytes.length ? 1 : 0) || fingerprint([...first, ...second]) !== want || decoder.pending) {
-          failures.push(`split at ${at}: ${fingerprint([first, second])}`)
-        }
-      }
-      expect(failures.slice(0, 5)).toEqual([])
-    })
-  })
-}
+describeRoundTrips(codec, fixtures)
 
 describe.each(['server', 'client'] as const)('every v5 %s fixture in one stream', (direction) => {
   test.each([1, 2, 3, 7, 64, 1500])('decodes in random chunks of 1..%i bytes', (maxChunk) => {
-    const rng = new Prng(maxChunk * 7919 + 5)
-    const list = from(direction)
-    for (let i = list.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1)
-      ;[list[i], list[j]] = [list[j] as FixtureV5, list[i] as FixtureV5]
-    }
-    const { packets, pending } = decodeAll(direction, randomChunks(cat(...list.map((f) => f.bytes)), rng, maxChunk))
-    expect(packets.map(fingerprint)).toEqual(list.map((f) => fingerprint(f.packet)))
-    expect(pending).toBe(false)
+    decodesAsOneStream(codec, fixtures, direction, maxChunk, maxChunk * 7919 + 5)
   })
 
   test('decodes from a Node Buffer into plain Uint8Arrays', () => {
     const list = from(direction)
-    const { packets } = decodeAll(direction, [Buffer.from(cat(...list.map((f) => f.bytes)))])
+    const { packets } = decodeAll(codec, direction, [Buffer.from(cat(...list.map((f) => f.bytes)))])
     expect(packets.map(fingerprint)).toEqual(list.map((f) => fingerprint(f.packet)))
   })
 })
