@@ -172,7 +172,7 @@ describe.each([
   ['a session per node', false],
   ['a cluster sharing its sessions', true],
 ])('[A, B], %s', (_name, shared) => {
-  test.each(SEEDS)('seed %i: every promise settles, every message arrives (QoS 2 once), subscriptions as asked', (seed) =>
+  test.each(SEEDS)('seed %i: every promise settles, every message arrives (QoS 2 once per session), subscriptions as asked', (seed) =>
     run(seed, shared),
   )
 })
