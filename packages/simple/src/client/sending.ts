@@ -8,6 +8,8 @@ import { connOf, type Conn } from './state.js'
 /** A call waiting for room in the socket: what it sends when its turn comes, and how it settles. */
 export interface Turn {
   readonly operation: string
+  /** The connection it waits for: a call is never sent on a later one (another session, maybe). */
+  readonly conn: Conn
   readonly send: (conn: Conn) => unknown
   readonly resolve: (value: never) => void
   readonly reject: (error: unknown) => void
@@ -24,9 +26,9 @@ export function whenWritable<T>(core: Core, operation: string, send: (conn: Conn
   const state = core.state
   // The usual case, with no promise made: connected, the socket has room and nobody waits for it.
   if (state.name === 'online' && !state.conn.blocked && !core.waiting.length) return send(state.conn)
-  online(core, operation)
+  const conn = online(core, operation)
   return new Promise<T>((resolve, reject) => {
-    if (core.waiting.push({ operation, send, resolve: resolve as (value: never) => void, reject }) === 1) void takeTurns(core)
+    if (core.waiting.push({ operation, conn, send, resolve: resolve as (value: never) => void, reject }) === 1) void takeTurns(core)
   })
 }
 
@@ -36,6 +38,7 @@ async function takeTurns(core: Core): Promise<void> {
   for (let turn = waiting[0]; turn; turn = waiting[0]) {
     try {
       const conn = online(core, turn.operation)
+      if (conn !== turn.conn) throw fail('ECONNOT', `Cannot ${turn.operation}: the connection it waited for was closed`, turn.operation)
       if (conn.blocked) {
         await room(core, conn, turn.operation)
         continue
@@ -43,7 +46,8 @@ async function takeTurns(core: Core): Promise<void> {
       waiting.shift()
       turn.resolve(turn.send(conn) as never)
     } catch (error) {
-      // No connection: this call learns why (the failure, once), each later one ECONNOT. Or its send threw, once out of line.
+      // No connection, or another one: this call learns why (the failure, once), each later one
+      // ECONNOT. Or its send threw, once out of line.
       if (waiting[0] === turn) waiting.shift()
       turn.reject(error)
     }

@@ -181,3 +181,24 @@ test('every publish waiting for room ends with the link: the first with the fail
   expect(outcomes.map((o) => (o as PromiseRejectedResult).reason.code)).toEqual(['ECONCLOSE', ...Array(99).fill('ECONNOT')])
   expect(conn.sent('publish')).toHaveLength(1)
 })
+
+test('a call waiting for room when the client disconnects and connects again is not sent on the new connection', async () => {
+  const { client, broker } = recordingClient()
+  await client.connect()
+  const first = broker.last
+  first.full = true
+  await client.publish('t', 'fills')
+  const waiting = client.publish('t', 'waited', { qos: 1 }).then(
+    () => 'sent',
+    (error: { code?: string }) => error.code,
+  )
+  // The old link ends slowly (its broker has yet to close its side): it drains only then.
+  let finishEnd = (): void => {}
+  first.link.end = () => new Promise<void>((resolve) => (finishEnd = () => (first.drain(), resolve())))
+  const disconnecting = client.disconnect()
+  await client.connect()
+  finishEnd()
+  expect(await waiting).toBe('ECONNOT')
+  expect(broker.last.sent('publish')).toEqual([])
+  await disconnecting
+})
