@@ -16,9 +16,10 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   cleanSession: '-c',
 }
 
-const NAMES = new RegExp(`\\b(${Object.keys(FLAG_OF).join('|')})\\b`, 'g')
+// A quoted part (a topic, a client id the user typed) is left as it is: it may hold the same word.
+const NAMES = new RegExp(`"(?:[^"\\\\]|\\\\.)*"|\\b(${Object.keys(FLAG_OF).join('|')})\\b`, 'g')
 
 /** `text` with the library's option names replaced by the CLI's flags: "(socketTimeoutMs)" → "(-W, 5 s at most)". */
 export function inCliTerms(text: string): string {
-  return text.replace(NAMES, (name) => FLAG_OF[name] as string)
+  return text.replace(NAMES, (match, name: string | undefined) => (name ? (FLAG_OF[name] as string) : match))
 }

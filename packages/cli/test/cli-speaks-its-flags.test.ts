@@ -78,3 +78,12 @@ test('every option the CLI sets is named by its flag in a failure message: -W, -
     'Invalid option -k: 70000 is out of 0..65535; -i, -c',
   )
 })
+
+test("a topic the user typed stays as typed, even when it holds an option's name", async () => {
+  expect(inCliTerms('Cannot publish to "devices/clientId/#" (clientId): wildcards')).toBe(
+    'Cannot publish to "devices/clientId/#" (-i): wildcards',
+  )
+  const result = await mqtt(['pub', ...at, '-t', 'devices/clientId/#', '-m', 'x']).done
+  expect(result.code, result.stderr).not.toBe(0)
+  expect(result.stderr).toContain('"devices/clientId/#"')
+})
