@@ -135,21 +135,27 @@ describe('@x/robust offline, through the mosquitto daemon', () => {
     return { publisher, got }
   }
 
-  test('one buffer reused across publishes while offline: the subscriber receives each message as it was at its call', async () => {
-    const topic = uid('reuse')
-    const { publisher, got } = await pair(topic)
-    const buffer = new Uint8Array(1)
-    const sent: Array<Promise<void>> = []
-    for (let i = 0; i < 5; i++) {
-      buffer[0] = i
-      sent.push(publisher.publish(topic, buffer, { qos: 1 }))
-    }
-    expect(publisher.queued).toBe(5)
-    await publisher.connect()
-    await withDeadline(Promise.all(sent), 5000, 'the queued publishes')
-    await waitFor(() => got.length === 5, 'five messages')
-    expect(got).toEqual([[0], [1], [2], [3], [4]]) // was [4] five times
-  })
+  test.each([
+    ['a Uint8Array', () => new Uint8Array(1)],
+    ['a Node Buffer (whose slice() is a view)', () => Buffer.alloc(1)],
+  ])(
+    'one buffer reused across publishes while offline, %s: the subscriber receives each message as it was at its call',
+    async (_kind, make) => {
+      const topic = uid('reuse')
+      const { publisher, got } = await pair(topic)
+      const buffer = make()
+      const sent: Array<Promise<void>> = []
+      for (let i = 0; i < 5; i++) {
+        buffer[0] = i
+        sent.push(publisher.publish(topic, buffer, { qos: 1 }))
+      }
+      expect(publisher.queued).toBe(5)
+      await publisher.connect()
+      await withDeadline(Promise.all(sent), 5000, 'the queued publishes')
+      await waitFor(() => got.length === 5, 'five messages')
+      expect(got).toEqual([[0], [1], [2], [3], [4]]) // was [4] five times
+    },
+  )
 
   test.each([0, 1, 2] as const)(
     'online, QoS %i: one buffer reused right after each call, the first passing straight to the socket, the rest waiting',

@@ -231,7 +231,8 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       // The bytes as they are at this call, whatever the caller does with its buffer next: a QoS 0
       // message that passed straight to the socket is written already; one that waits, or QoS 1/2
       // (sent again as new if a session is lost), keeps a copy of its own.
-      if (typeof payload !== 'string' && !(passing && op.handed && !message.qos)) message.payload = message.payload.slice()
+      // (A copy made by Uint8Array's constructor: a Node Buffer's slice() is a view of the same memory.)
+      if (typeof payload !== 'string' && !(passing && op.handed && !message.qos)) message.payload = new Uint8Array(message.payload)
     })
   }
 

@@ -25,7 +25,8 @@ export function qosOf(qos: unknown, operation: string): QoS {
 /**
  * The payload as bytes (text as UTF-8, a view or buffer as the bytes it holds); otherwise
  * EPAYLOAD, also for a buffer already transferred away (detached). A view of the caller's memory,
- * not a copy: use it before the call returns, or copy it (`slice()`).
+ * not a copy: use it before the call returns, or copy it (`new Uint8Array(view)`: a Buffer's
+ * `slice()` is a view too).
  */
 export function bytesOf(payload: unknown, operation: string): Uint8Array {
   if (typeof payload === 'string') return utf8(payload)

@@ -76,8 +76,8 @@ export class MqttClient {
   /** Sets the message the broker publishes if this client vanishes without DISCONNECT. Call before `connect()`. */
   setLastWill(topic: string, payload: Payload, { qos = 0, retain = false }: { qos?: QoS; retain?: boolean } = {}): void {
     const op = 'set the last will on'
-    // A copy: the will goes out at each connect(), and the caller may reuse its buffer before.
-    this.#core.will = { topic: topicOf(topic, false, op), payload: bytesOf(payload, op).slice(), qos: qosOf(qos, op), retain }
+    // A copy (a Node Buffer's slice() would be a view): the will goes out at each connect(), and the caller may reuse its buffer before.
+    this.#core.will = { topic: topicOf(topic, false, op), payload: new Uint8Array(bytesOf(payload, op)), qos: qosOf(qos, op), retain }
   }
 
   clearLastWill(): void {

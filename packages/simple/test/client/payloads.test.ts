@@ -81,9 +81,12 @@ test('a publish() waiting for room on a full socket sends the bytes as they were
   await client.disconnect()
 })
 
-test('the last will keeps the bytes it was set with', async () => {
+test.each([
+  ['a Uint8Array', () => Uint8Array.of(1, 2)],
+  ['a Node Buffer (whose slice() is a view, not a copy)', () => Buffer.from([1, 2])],
+])('the last will keeps the bytes it was set with, from %s', async (_kind, make) => {
   const { client, broker } = recordingClient()
-  const buffer = Uint8Array.of(1, 2)
+  const buffer = make()
   client.setLastWill('will', buffer)
   buffer.set([9, 9])
   await client.connect()
