@@ -16,7 +16,11 @@ import { uid } from './support/test-clients.js'
 import { inspect, sleep, waitFor } from './support/wait.js'
 
 const cleanup: Array<() => Promise<unknown>> = []
+let testTopic = ''
+/** A topic prefix of this test's own. */
+const base = (): string => (testTopic ||= uid('moves/base'))
 afterEach(async () => {
+  testTopic = ''
   for (const step of cleanup.splice(0).reverse()) await step()
 })
 
@@ -203,4 +207,87 @@ test('two mosquitto daemons with a session each: a QoS 2 message B acknowledged 
   await waitFor(() => total() > 0, 'the message at A or B', 3000)
   await sleep(200)
   expect(counters.map((c) => c.counts.get('once') ?? 0)).toEqual([1, 0])
+})
+
+test('a renewal one node refuses does not take the subscription away from the node that holds it', async () => {
+  const a = await broker()
+  const b = await broker()
+  // B refuses every subscription under r/ (SUBACK 0x80).
+  const refusing = b.broker as unknown as {
+    authorizeSubscribe: (c: unknown, s: { topic: string }, cb: (e: null, s: unknown) => void) => void
+  }
+  refusing.authorizeSubscribe = (_client, sub, done) => done(null, sub.topic.startsWith(`${base()}/`) ? null : sub)
+  const toA = await proxyTo(a)
+  const toB = await proxyTo(b)
+  const { client, connects } = robust([toA.url, toB.url])
+  const errors: string[] = []
+  client.on('error', (error) => errors.push((error as { code?: string }).code ?? error.message))
+  const heard: string[] = []
+  client.on('message', (topic) => heard.push(topic))
+  await client.connect()
+  await client.subscribe(`${base()}/#`, { qos: 1 })
+  await toA.refuse()
+  toA.cut()
+  await waitFor(() => errors.includes('ESUBACKFAIL'), 'the renewal refused on B')
+  await toA.accept()
+  await toB.refuse()
+  toB.cut()
+  await waitFor(() => connects.length === 3, 'the move back to A')
+  await client.publish(`${base()}-marker`, 'x', { qos: 1 })
+  const other = new RobustClient({ clientId: uid('other'), server: a.url })
+  cleanup.push(() => other.close())
+  await other.connect()
+  await other.publish(`${base()}/1`, 'hello', { qos: 1 })
+  await waitFor(() => heard.includes(`${base()}/1`), 'the message on A')
+})
+
+test('resubscribe: false still takes an unsubscribe made elsewhere to the node that kept the filter', async () => {
+  const a = await broker()
+  const b = await broker()
+  const toA = await proxyTo(a)
+  const toB = await proxyTo(b)
+  const { client, connects } = robust([toA.url, toB.url], { resubscribe: false })
+  const heard: string[] = []
+  client.on('message', (topic) => heard.push(topic))
+  await client.connect()
+  await client.subscribe(`${base()}/#`, { qos: 1 })
+  await toA.refuse()
+  toA.cut()
+  await waitFor(() => connects.length === 2, 'the move to B')
+  await client.unsubscribe(`${base()}/#`)
+  await toA.accept()
+  await toB.refuse()
+  toB.cut()
+  await waitFor(() => connects.length === 3, 'the move back to A')
+  await client.publish(`${base()}-marker`, 'x', { qos: 1 })
+  const other = new RobustClient({ clientId: uid('other'), server: a.url })
+  cleanup.push(() => other.close())
+  await other.connect()
+  await other.publish(`${base()}/1`, 'hello', { qos: 1 })
+  await sleep(300)
+  expect(heard).toEqual([])
+})
+
+test('a cluster sharing its sessions: a move to a node never seen subscribes nothing again, so retained messages come once', async () => {
+  const cluster = await startEmbeddedCluster(2)
+  cleanup.push(() => cluster.close())
+  const [a, b] = cluster.nodes as [EmbeddedBroker, EmbeddedBroker]
+  const retainer = new RobustClient({ clientId: uid('retainer'), server: a.url })
+  cleanup.push(() => retainer.close())
+  await retainer.connect()
+  await retainer.publish(`${base()}/x`, 'retained', { qos: 1, retain: true })
+  const toA = await proxyTo(a)
+  const { client, connects } = robust([toA.url, b.url])
+  const heard: string[] = []
+  client.on('message', (topic, _payload, { retained }) => heard.push(`${topic} ${retained}`))
+  await client.connect()
+  await client.subscribe(`${base()}/#`, { qos: 1 })
+  await waitFor(() => heard.length === 1, 'the retained message')
+  await toA.refuse()
+  toA.cut()
+  await waitFor(() => connects.length === 2, 'the move to B')
+  await client.publish(`${base()}-marker`, 'x', { qos: 1 })
+  await sleep(200)
+  expect(connects.map(([, present]) => present)).toEqual([false, true])
+  expect(heard).toEqual([`${base()}/x true`])
 })

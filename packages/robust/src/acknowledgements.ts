@@ -27,7 +27,7 @@ export function acknowledge(
     subscriptions.granted(server, op.filter, op.qos, op.seq)
     outbox.settle(op, undefined, granted as QoS)
   } else {
-    subscriptions.refused(server, op.filter)
+    subscriptions.refused(server, op.filter, op.renewal)
     const error = new MqttError('ESUBACKFAIL', `The broker refused the subscription to "${op.filter}" (SUBACK 0x80)`, {
       topic: op.filter,
       pid,

@@ -82,6 +82,8 @@ function withAttempts(reason: object, attempts: number, last: MqttError | undefi
   const add = (name: string, value: unknown): unknown =>
     Object.defineProperty(reason, name, { value, writable: true, configurable: true, enumerable: false })
   try {
+    // A reason shared with other waits keeps what the first wrote.
+    if ((reason as { attempts?: unknown }).attempts !== undefined) return reason
     if (last && (reason as { cause?: unknown }).cause === undefined) add('cause', last)
     add('attempts', attempts)
   } catch {

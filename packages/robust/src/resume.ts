@@ -7,15 +7,13 @@ import type { Subscriptions } from './subscriptions.js'
  * in flight is unknown to the broker: it goes back to the front of the queues, in order (their
  * packet ids come back as SLOST, which finds nothing). Either way, ahead of everything, the
  * subscription changes that make the server's session hold what the calls asked for: all of them
- * after a lost session, the difference after a move to a session kept elsewhere, none otherwise.
+ * after a lost session, the difference on a server whose session the client last saw before
+ * changes made elsewhere, none otherwise (without `resubscribe`, only the unsubscribes).
  */
 export function resume(outbox: Outbox, subscriptions: Subscriptions, server: string, sessionPresent: boolean, resubscribe: boolean): void {
   if (sessionPresent) outbox.resumed(Date.now())
-  else {
-    outbox.requeueInFlight()
-    subscriptions.fresh(server)
-  }
-  if (!resubscribe) return
-  const changes = subscriptions.changesFor(server, outbox.pendingFilters())
+  else outbox.requeueInFlight()
+  subscriptions.connected(server, sessionPresent)
+  const changes = subscriptions.changesFor(server, outbox.pendingFilters(), resubscribe)
   outbox.controlFirst(changes.map(({ kind, filter, qos }) => outbox.control(kind, filter, qos)))
 }

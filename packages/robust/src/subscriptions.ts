@@ -10,11 +10,13 @@ export interface Change {
 /**
  * The filters the user asked for, and what each server's session holds as far as its
  * acknowledgements told: what to send when a connection finds a session that is not as the calls
- * asked. A server that kept no session holds nothing (every filter is subscribed again); one that
- * kept a session the client last saw elsewhere, or never saw (a node of a cluster, one the client
- * comes back to after changes made on another), is told the difference. Requests are numbered,
- * so an acknowledgement that arrives after a later unsubscribe (of the same filter) does not bring
- * the filter back.
+ * asked. A server that kept no session holds nothing (every filter is subscribed again); one the
+ * client comes back to, whose session it last saw before changes made elsewhere, is told the
+ * difference (a session each, as bridged brokers keep). A server never seen that says it has the
+ * session is taken to share it with the one before (a cluster that shares sessions), so nothing is
+ * subscribed again there (a broker sends retained messages again on each subscription). Requests
+ * are numbered, so an acknowledgement that arrives after a later unsubscribe (of the same filter)
+ * does not bring the filter back.
  */
 export class Subscriptions {
   // Made at the first subscription change: a client that only publishes holds none of them.
@@ -32,22 +34,40 @@ export class Subscriptions {
     return at
   }
 
+  /** The server connected to last, whose session a server never seen before shares. */
+  #last: string | undefined
+  /** Per server: the filters it refused to renew (not asked again there, until the user subscribes anew). */
+  #refusedAt: Map<string, Set<string>> | undefined
+
   /** `server` granted a subscription requested as number `seq`. */
   granted(server: string, filter: string, qos: QoS, seq: number): void {
     this.#at(server).set(filter, qos)
     if (seq > (this.#unsubscribedAt?.get(filter) ?? 0)) (this.#wanted ??= new Map()).set(filter, qos)
+    this.#forgive(filter)
   }
 
-  /** `server` refused it (SUBACK 0x80): not to be renewed, and not held there. */
-  refused(server: string, filter: string): void {
+  /** The user asked anew: every server may be asked again. */
+  #forgive(filter: string): void {
+    for (const refused of this.#refusedAt?.values() ?? []) refused.delete(filter)
+  }
+
+  /**
+   * `server` refused it (SUBACK 0x80): not held there. The user's own subscribe is not remembered;
+   * a renewal is not asked of that server again, but stays wanted elsewhere (another server may
+   * hold it).
+   */
+  refused(server: string, filter: string, renewal: boolean): void {
     this.#at(server).delete(filter)
-    this.#wanted?.delete(filter)
+    if (!renewal) return void this.#wanted?.delete(filter)
+    const refused = (this.#refusedAt ??= new Map())
+    refused.set(server, (refused.get(server) ?? new Set()).add(filter))
   }
 
   /** The caller unsubscribed, as request number `seq`: forgotten at once. */
   unsubscribed(filter: string, seq: number): void {
     this.#wanted?.delete(filter)
     ;(this.#unsubscribedAt ??= new Map()).set(filter, seq)
+    this.#forgive(filter)
   }
 
   /** `server` acknowledged an unsubscribe: its session no longer holds the filter. */
@@ -55,25 +75,27 @@ export class Subscriptions {
     this.#held?.get(server)?.delete(filter)
   }
 
-  /** `server` kept no session: it holds nothing. */
-  fresh(server: string): void {
-    this.#held?.delete(server)
-    this.#at(server)
+  /** Connected to `server`: with no session it holds nothing; a server never seen shares the last one's session. */
+  connected(server: string, sessionPresent: boolean): void {
+    const held = (this.#held ??= new Map())
+    if (!sessionPresent) held.set(server, new Map())
+    else if (!held.has(server)) held.set(server, new Map(this.#last === undefined ? [] : held.get(this.#last)))
+    this.#last = server
   }
 
   /**
-   * What `server` must be told for its session to hold what the calls asked, but for the filters
-   * with a change already pending: the difference from what it held, or, for a session the client
-   * knows nothing of, every filter wanted and every filter ever unsubscribed.
+   * What `server` must be told for its session to hold what the calls asked (the difference from
+   * what it holds), but for the filters with a change already pending. Subscriptions only with
+   * `resubscribe`; unsubscribes always (the user's call resolved: the filter must go everywhere).
    */
-  changesFor(server: string, pending: ReadonlySet<string>): Change[] {
-    const held = this.#held?.get(server)
+  changesFor(server: string, pending: ReadonlySet<string>, resubscribe: boolean): Change[] {
+    const held = this.#at(server)
+    const refused = this.#refusedAt?.get(server)
     const changes: Change[] = []
-    for (const [filter, qos] of this.#wanted ?? []) {
-      if (!pending.has(filter) && held?.get(filter) !== qos) changes.push({ kind: 'subscribe', filter, qos })
+    for (const [filter, qos] of resubscribe ? (this.#wanted ?? []) : []) {
+      if (!pending.has(filter) && held.get(filter) !== qos && !refused?.has(filter)) changes.push({ kind: 'subscribe', filter, qos })
     }
-    const stale = held ? held.keys() : (this.#unsubscribedAt?.keys() ?? [])
-    for (const filter of stale) {
+    for (const filter of held.keys()) {
       if (!pending.has(filter) && !this.#wanted?.has(filter)) changes.push({ kind: 'unsubscribe', filter, qos: 0 })
     }
     return changes
