@@ -169,6 +169,26 @@ describe('outbound frames', () => {
     expect(Math.max(...frames)).toBeLessThanOrEqual(FRAME_CAP + payload.length + 20)
   }, 60_000)
 
+  test('one packet larger than a frame goes out in several frames of at most 64 KiB, and arrives whole', async () => {
+    const frames: number[] = []
+    fake.onConnection = async (c) => {
+      c.ws?.on('message', (data: Buffer) => frames.push(data.length))
+      await c.next('connect')
+      c.send({ type: 'connack', sessionPresent: false, returnCode: 0 })
+    }
+    const r = pool.make({ clientId: uid('ws-big'), server: fake.url })
+    await r.client.connect()
+    const conn = await fake.connection()
+    frames.length = 0
+    const big = new Uint8Array(300 * 1024).fill(3)
+    await r.client.publish('big/one', big, { qos: 1 })
+    await waitFor(() => conn.received.some((p) => p.type === 'publish') || conn.isClosed, 'the publish', 10_000)
+    const got = conn.received.find((p) => p.type === 'publish')
+    expect(got && got.type === 'publish' && got.payload.length).toBe(big.length)
+    expect(Math.max(...frames)).toBeLessThanOrEqual(FRAME_CAP)
+    expect(frames.length).toBeGreaterThanOrEqual(5)
+  })
+
   describe('to aedes over ws://', () => {
     let broker: EmbeddedBroker
     beforeAll(async () => {

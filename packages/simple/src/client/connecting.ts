@@ -116,7 +116,8 @@ function accept(core: Core, state: Extract<State, { name: 'connecting' }>, p: Co
   conn.timer = undefined
   conn.abort = undefined
   const timeout = o.messageTimeoutMs
-  const again = core.session.resume(outcome, (pid) => encodeAck('pubrel', pid), timeout ? Date.now() + timeout : Infinity, core.where)
+  const deadline = timeout ? Date.now() + timeout : Infinity
+  const again = core.session.resume(outcome, (pid) => encodeAck('pubrel', pid), deadline, core.where, cleanSession)
   conn.liveness = new Liveness(
     o.keepaliveSec * 1000,
     o.socketTimeoutMs,

@@ -70,16 +70,17 @@ export class Session {
    * `deadline`; without one, nothing, and every pending packet id becomes lost.
    *
    * A session carried to another broker (a client moving between the nodes of a cluster) is the
-   * same session where the nodes share it. Where one of them has already answered "no session",
-   * they keep one each, and a node that says it has one holds an older one: a QoS 2 message past
+   * same session where the nodes share it. Where one of them has already answered "no session" to
+   * a connect that asked for one, they keep one each, and a node that says it has one holds an older one: a QoS 2 message past
    * PUBREC then goes again as PUBLISH, for the node that sent PUBREC may never pass it on, and the
    * inbound ids held are another node's.
    */
-  resume(present: boolean, pubrel: (pid: number) => Uint8Array, deadline: number, where: string): Uint8Array[] {
+  resume(present: boolean, pubrel: (pid: number) => Uint8Array, deadline: number, where: string, cleanSession: boolean): Uint8Array[] {
     const moved = this.#where !== undefined && this.#where !== where
     this.#where = where
     if (!present) {
-      this.#perNode ||= moved
+      // Only a session asked for and not found says so: a clean one is never found.
+      this.#perNode ||= moved && !cleanSession
       for (const pid of this.pending.keys()) this.lost.push(pid)
       this.pending.clear()
       this.held.clear()
@@ -98,10 +99,12 @@ export class Session {
 }
 
 /**
- * A packet sent again: a PUBLISH with DUP [MQTT-3.3.1-1]. Set on the kept packet itself: the link
- * that had it first is closed by now.
+ * A packet sent again: a PUBLISH with DUP [MQTT-3.3.1-1], on a copy (the link that had it first
+ * may still be sending it: a connect() leaves the earlier link to end by itself).
  */
 function resent(packet: Uint8Array): Uint8Array {
-  if ((packet[0] as number) >> 4 === 3) packet[0] = (packet[0] as number) | 8
-  return packet
+  if ((packet[0] as number) >> 4 !== 3) return packet
+  const again = packet.slice()
+  again[0] = (again[0] as number) | 8
+  return again
 }

@@ -159,7 +159,7 @@ class WebSocketLink implements Link {
 
   /**
    * What was written in this turn goes out in frames of about FRAME_BYTES: the packets gathered
-   * into one frame while it has room, a packet larger than that alone. (Copied together: a client
+   * into one frame while it has room, a packet larger than that in frames of its own. (Copied together: a client
    * frame is masked, so a copy is made anyway [RFC 6455 5.3].)
    */
   #flush(): void {
@@ -174,7 +174,10 @@ class WebSocketLink implements Link {
       let size = (unsent[first] as Uint8Array).length
       let end = first + 1
       while (end < unsent.length && size + (unsent[end] as Uint8Array).length <= FRAME_BYTES) size += (unsent[end++] as Uint8Array).length
-      this.#socket.send(end - first === 1 ? (unsent[first] as Uint8Array) : gather(unsent, first, end, size))
+      const frame = end - first === 1 ? (unsent[first] as Uint8Array) : gather(unsent, first, end, size)
+      // A packet larger than a frame goes in several (a packet may span frames [MQTT-6.0.0-2]): a
+      // broker refuses a frame past its limit (the ws package's: 100 MiB), however legal the packet.
+      for (let at = 0; at < frame.length; at += FRAME_BYTES) this.#socket.send(frame.subarray(at, at + FRAME_BYTES))
       first = end
     }
   }

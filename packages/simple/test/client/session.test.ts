@@ -4,6 +4,7 @@
  */
 import { expect, test } from 'vitest'
 import { SDELIVERED, SLOST, SUNKNOWNPID } from '@x/simple'
+import { Session } from '../../src/client/session.js'
 import { recordingClient } from '../support/recording-client.js'
 
 test('a lost link is ECONCLOSE from the next call, once; then ECONNOT until connect()', async () => {
@@ -115,4 +116,35 @@ test('disconnect() sends DISCONNECT, closes the link, and is idempotent', async 
   expect(broker.last.received.map((p) => p.type)).toEqual(['connect', 'disconnect'])
   expect(broker.last.closed).toBe(true)
   expect(client.isConnected).toBe(false)
+})
+
+test('a resumed session resends a copy with DUP set, never the bytes an earlier link may still be sending', async () => {
+  const { client, broker } = recordingClient()
+  broker.autoConnack = { sessionPresent: true, returnCode: 0 }
+  await client.connect({ cleanSession: false })
+  const first = broker.last
+  const handed: Uint8Array[] = []
+  const write = first.link.write
+  first.link.write = (bytes) => (handed.push(bytes), write(bytes))
+  // Over 8 KiB: the packet is not cut from the codec's shared block, so the one kept is the one handed over.
+  await client.publish('t', new Uint8Array(10_000), { qos: 1 })
+  await client.connect({ cleanSession: false })
+  expect(handed[0]?.[0]).toBe(0x32) // as first sent: QoS 1, no DUP
+  expect(broker.last.sent('publish').map((p) => p.dup)).toEqual([true])
+  await client.disconnect()
+})
+
+test('only a session asked for and not found teaches the session that nodes keep one each: clean connects do not', () => {
+  const session = new Session()
+  const pubrel = (): Uint8Array => new Uint8Array(4)
+  session.resume(false, pubrel, Infinity, 'node-a:1883', true)
+  session.resume(false, pubrel, Infinity, 'node-b:1883', true) // a clean connect elsewhere: no session, as asked
+  session.held.add(5)
+  session.resume(true, pubrel, Infinity, 'node-a:1883', false)
+  // Nodes sharing the session keep the inbound QoS 2 id held: the PUBLISH sent again is not delivered twice.
+  expect([...session.held]).toEqual([5])
+  session.resume(false, pubrel, Infinity, 'node-b:1883', false) // asked, not found: a session each
+  session.held.add(7)
+  session.resume(true, pubrel, Infinity, 'node-a:1883', false)
+  expect([...session.held]).toEqual([])
 })
