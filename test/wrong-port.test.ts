@@ -54,6 +54,7 @@ const CASES: ReadonlyArray<readonly [name: string, url: () => string, code: stri
   ['mqtt:// to a WebSocket port', () => `mqtt://127.0.0.1:${plain.wsPort}`, 'EWRONGPORT', /it is an HTTP port.*ws:\/\//],
   ['wss:// to a ws:// port', () => `wss://localhost:${plain.wsPort}/mqtt`, 'ETLS', /does not speak TLS.*ws:\/\//],
   ['ws:// to a wss:// port', () => `ws://localhost:${secure.wsPort}/mqtt`, 'ETLS', /it is a TLS port; connect with wss:\/\//],
+  ['wss:// to a plain MQTT port', () => `wss://localhost:${plain.port}/mqtt`, 'ETLS', /it is a plain MQTT port; connect with mqtt:\/\//],
   [
     'wss:// to an MQTT over TLS port',
     () => `wss://localhost:${secure.port}/mqtt`,

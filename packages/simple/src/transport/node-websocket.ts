@@ -96,15 +96,26 @@ function probingWrongPort(transport: Transport): Transport {
       const cause = error.cause as SocketError | undefined
       if (error.code !== 'ENOCON' || signal?.aborted || !(cause?.code === 'ECONNRESET' || cause?.code === 'EPIPE')) throw error
       const { host, port, tls, timeoutMs } = target
-      const [mqtt, tlsPort] = await Promise.all([
+      const [mqtt, plainMqtt, tlsPort] = await Promise.all([
         answersMqtt(host, port, timeoutMs, signal, !!tls),
+        // wss:// to a plain MQTT port: the broker hangs up on the TLS handshake.
+        !!tls && answersMqtt(host, port, timeoutMs, signal, false),
         !tls && answersTls(host, port, timeoutMs, signal),
       ])
-      if (!mqtt && !tlsPort) throw error
+      if (!mqtt && !plainMqtt && !tlsPort) throw error
+      const address = addressOf(host, port)
+      const it = mqtt
+        ? `an MQTT${tls ? ' over TLS' : ''} port; connect with mqtt${tls ? 's' : ''}://${address}`
+        : plainMqtt
+          ? `a plain MQTT port; connect with mqtt://${address}`
+          : 'a TLS port; connect with wss://'
       throw new MqttError(
         mqtt ? 'EWRONGPORT' : 'ETLS',
-        `Cannot connect to ${whereOf({ ...target, path: target.path ?? '/mqtt' })}: it is ${mqtt ? `an MQTT${tls ? ' over TLS' : ''} port; connect with mqtt${tls ? 's' : ''}://${addressOf(host, port)}` : 'a TLS port; connect with wss://'}`,
-        { cause: error, operation: 'connect' },
+        `Cannot connect to ${whereOf({ ...target, path: target.path ?? '/mqtt' })}: it is ${it}`,
+        {
+          cause: error,
+          operation: 'connect',
+        },
       )
     })
 }
