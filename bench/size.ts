@@ -39,9 +39,12 @@ export const BUDGET = 4096
  * message past PUBREC sent again as PUBLISH where the nodes keep a session each), disconnect()
  * cutting links still ending, no password in any message (33 / 35 B, priced by size:costs); and,
  * in Node only, WebSocket frames bounded both ways and the wrong-port proof over WebSocket (181 B,
- * priced by size:costs), which a TCP-only program carries with the WebSocket link.
+ * priced by size:costs), which a TCP-only program carries with the WebSocket link. Then by 110 B
+ * and 70 B for what a review of those fixes found: a call waiting for room never sent on a later
+ * connection, a DUP resend on a copy, a packet larger than a WebSocket frame cut into frames, a
+ * clean connect not taken for a node without the session, wss:// to a plain MQTT port proved.
  */
-export const CEILING: Record<Platform, number> = { node: 13_490, browser: 11_240 }
+export const CEILING: Record<Platform, number> = { node: 13_600, browser: 11_310 }
 
 export type Platform = 'node' | 'browser'
 
