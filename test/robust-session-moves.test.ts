@@ -53,6 +53,27 @@ function robust(server: string[], options: Partial<RobustOptions> = {}) {
   return { client, connects }
 }
 
+/** The link to `from` goes down for good (refused, cut): the client moves on, to its `n`th connection. */
+async function leave(from: FaultProxy, connects: unknown[], n: number, what: string): Promise<void> {
+  await from.refuse()
+  from.cut()
+  await waitFor(() => connects.length === n, what)
+}
+
+/** Back from B to A: A accepts again, B goes down; the client's `n`th connection is to A. */
+async function backTo(a: FaultProxy, b: FaultProxy, connects: unknown[], n: number): Promise<void> {
+  await a.accept()
+  await leave(b, connects, n, 'the move back to A')
+}
+
+/** Publishes to `topic` from a client of its own, straight to the broker at `url`. */
+async function publishFrom(url: string, topic: string, payload = 'x'): Promise<void> {
+  const other = new RobustClient({ clientId: uid('other'), server: url })
+  cleanup.push(() => other.close())
+  await other.connect()
+  await other.publish(topic, payload, { qos: 1 })
+}
+
 /**
  * Publishes three QoS 1 messages into a black-holed link, so they are in flight and unknown to
  * the broker, then cuts it: the next connection must send them again.
@@ -143,16 +164,11 @@ test('[A, B] with a session on each node: back on A, A subscribes what was subsc
   await client.connect()
   await client.subscribe(`${base}/old`, { qos: 1 })
   // A goes away: on B (no session there) the client renews fs/old, then changes its mind.
-  await toA.refuse()
-  toA.cut()
-  await waitFor(() => connects.length === 2, 'the move to B')
+  await leave(toA, connects, 2, 'the move to B')
   await client.subscribe(`${base}/new`, { qos: 1 })
   await client.unsubscribe(`${base}/old`)
   // B goes away; A, which kept its session (fs/old only), takes the client back.
-  await toA.accept()
-  await toB.refuse()
-  toB.cut()
-  await waitFor(() => connects.length === 3, 'the move back to A')
+  await backTo(toA, toB, connects, 3)
   expect(connects.map(([at, present]) => [at, present])).toEqual([
     [toA.url, false],
     [toB.url, false],
@@ -189,9 +205,7 @@ test('two mosquitto daemons with a session each: a QoS 2 message B acknowledged 
   const { client, connects } = robust([toA.url, toB.url])
   await client.connect()
   // A goes away: B has no session, so the nodes keep one each.
-  await toA.refuse()
-  toA.cut()
-  await waitFor(() => connects.length === 2, 'the move to B')
+  await leave(toA, connects, 2, 'the move to B')
   // Slow B's link, so that the PUBREL answering B's PUBREC is still in the proxy when B is cut.
   toB.delay(300)
   const before = toB.stats.bytesToClient
@@ -226,18 +240,11 @@ test('a renewal one node refuses does not take the subscription away from the no
   client.on('message', (topic) => heard.push(topic))
   await client.connect()
   await client.subscribe(`${base()}/#`, { qos: 1 })
-  await toA.refuse()
-  toA.cut()
+  await leave(toA, connects, 2, 'the move to B')
   await waitFor(() => errors.includes('ESUBACKFAIL'), 'the renewal refused on B')
-  await toA.accept()
-  await toB.refuse()
-  toB.cut()
-  await waitFor(() => connects.length === 3, 'the move back to A')
+  await backTo(toA, toB, connects, 3)
   await client.publish(`${base()}-marker`, 'x', { qos: 1 })
-  const other = new RobustClient({ clientId: uid('other'), server: a.url })
-  cleanup.push(() => other.close())
-  await other.connect()
-  await other.publish(`${base()}/1`, 'hello', { qos: 1 })
+  await publishFrom(a.url, `${base()}/1`)
   await waitFor(() => heard.includes(`${base()}/1`), 'the message on A')
 })
 
@@ -251,19 +258,11 @@ test('resubscribe: false still takes an unsubscribe made elsewhere to the node t
   client.on('message', (topic) => heard.push(topic))
   await client.connect()
   await client.subscribe(`${base()}/#`, { qos: 1 })
-  await toA.refuse()
-  toA.cut()
-  await waitFor(() => connects.length === 2, 'the move to B')
+  await leave(toA, connects, 2, 'the move to B')
   await client.unsubscribe(`${base()}/#`)
-  await toA.accept()
-  await toB.refuse()
-  toB.cut()
-  await waitFor(() => connects.length === 3, 'the move back to A')
+  await backTo(toA, toB, connects, 3)
   await client.publish(`${base()}-marker`, 'x', { qos: 1 })
-  const other = new RobustClient({ clientId: uid('other'), server: a.url })
-  cleanup.push(() => other.close())
-  await other.connect()
-  await other.publish(`${base()}/1`, 'hello', { qos: 1 })
+  await publishFrom(a.url, `${base()}/1`)
   await sleep(300)
   expect(heard).toEqual([])
 })
@@ -283,9 +282,7 @@ test('a cluster sharing its sessions: a move to a node never seen subscribes not
   await client.connect()
   await client.subscribe(`${base()}/#`, { qos: 1 })
   await waitFor(() => heard.length === 1, 'the retained message')
-  await toA.refuse()
-  toA.cut()
-  await waitFor(() => connects.length === 2, 'the move to B')
+  await leave(toA, connects, 2, 'the move to B')
   await client.publish(`${base()}-marker`, 'x', { qos: 1 })
   await sleep(200)
   expect(connects.map(([, present]) => present)).toEqual([false, true])
