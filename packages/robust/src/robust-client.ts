@@ -131,8 +131,8 @@ export class RobustClient extends EventEmitter<RobustEvents> {
    * one it cannot (bad credentials, not authorized, protocol, identifier rejected, TLS), with
    * ECLOSED when `close()` is called, or with the signal's reason when `signal` aborts, even
    * mid-handshake (a deadline's TimeoutError then carries `attempts`, how many were made, and as
-   * `cause` what the last met). Without a signal it retries for ever: each retry
-   * is a `'reconnecting'` event naming the server and the error. Resolves whether the broker kept a
+   * `cause` what the last met). Without a signal it retries for ever: each retry is a
+   * `'reconnecting'` event naming the server and the error. Resolves whether the broker kept a
    * session. From then on the client stays connected until `close()`; `signal` only governs this
    * first connection.
    */

@@ -27,6 +27,8 @@ type Will = Parameters<SimpleClient['setLastWill']>
  */
 export class ServerList implements SimpleClient {
   readonly #servers: readonly string[]
+  /** The servers as they may be printed (no password), made once: `server` is read on every acknowledgement. */
+  readonly #shown: readonly string[]
   readonly #make: (server: string, session?: Session) => SimpleClient
   #client: SimpleClient
   /** Clients left for another server, still ending their links. */
@@ -40,13 +42,14 @@ export class ServerList implements SimpleClient {
 
   constructor(servers: readonly string[], make: (server: string, session?: Session) => SimpleClient) {
     this.#servers = servers
+    this.#shown = servers.map(printableUrl)
     this.#make = make
     this.#client = make(servers[0] as string)
   }
 
   /** The server of the current (or last) connection, as it may be printed (no password). */
   get server(): string {
-    return printableUrl(this.#servers[this.#at] as string)
+    return this.#shown[this.#at] as string
   }
 
   get isConnected(): boolean {
@@ -83,8 +86,10 @@ export class ServerList implements SimpleClient {
   #moveTo(index: number): void {
     const left = this.#client
     this.#leaving.add(left)
-    // No callback runs once disconnect() is called; the link's polite end is not waited for.
-    void left.disconnect().finally(() => this.#leaving.delete(left))
+    // No callback runs once disconnect() is called; the link's polite end is not waited for (and
+    // a custom client's failing disconnect() must not become an unhandled rejection).
+    const forget = (): void => void this.#leaving.delete(left)
+    left.disconnect().then(forget, forget)
     this.#at = index
     const client = (this.#client = this.#make(this.#servers[index] as string, left.session))
     if (this.#message) client.setCallback(this.#message)

@@ -9,7 +9,7 @@ export interface Pending {
    * with DUP set), never the caller's buffer encoded anew, which it may have reused or transferred
    * since.
    */
-  packet: Uint8Array | undefined
+  packet: Uint8Array
   /** PUBREC has arrived for this QoS 2 message: from then on PUBREL is what goes again [MQTT-4.3.3-1]. */
   released?: boolean
   /** When STIMEOUT is due (ms since the epoch); Infinity when message timeouts are off. */
@@ -71,9 +71,9 @@ export class Session {
    *
    * A session carried to another broker (a client moving between the nodes of a cluster) is the
    * same session where the nodes share it. Where one of them has already answered "no session" to
-   * a connect that asked for one, they keep one each, and a node that says it has one holds an older one: a QoS 2 message past
-   * PUBREC then goes again as PUBLISH, for the node that sent PUBREC may never pass it on, and the
-   * inbound ids held are another node's.
+   * a connect that asked for one, they keep one each, and a node that says it has one holds an
+   * older one: a QoS 2 message past PUBREC then goes again as PUBLISH, for the node that sent
+   * PUBREC may never pass it on, and the inbound ids held are another node's.
    */
   resume(present: boolean, pubrel: (pid: number) => Uint8Array, deadline: number, where: string, cleanSession: boolean): Uint8Array[] {
     const moved = this.#where !== undefined && this.#where !== where
@@ -91,7 +91,7 @@ export class Session {
     const again: Uint8Array[] = []
     for (const [pid, entry] of this.pending) {
       if (stale) entry.released = false
-      again.push(entry.released || !entry.packet ? pubrel(pid) : resent(entry.packet))
+      again.push(entry.released ? pubrel(pid) : resent(entry.packet))
       if (entry.deadline < Infinity) entry.deadline = deadline
     }
     return again

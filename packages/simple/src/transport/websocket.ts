@@ -159,8 +159,8 @@ class WebSocketLink implements Link {
 
   /**
    * What was written in this turn goes out in frames of about FRAME_BYTES: the packets gathered
-   * into one frame while it has room, a packet larger than that in frames of its own. (Copied together: a client
-   * frame is masked, so a copy is made anyway [RFC 6455 5.3].)
+   * into one frame while it has room, a packet larger than that in frames of its own. (Copied
+   * together: a client frame is masked, so a copy is made anyway [RFC 6455 5.3].)
    */
   #flush(): void {
     const unsent = this.#unsent
