@@ -1,12 +1,10 @@
 import { packet } from '../bytes.js'
-import { PROTOCOL_ERROR } from './errors.js'
+import { hex, PROTOCOL_ERROR, UNSUPPORTED_PROTOCOL_VERSION } from './errors.js'
 import type { ConnackPacketV5 } from './packet.js'
 import { decodeProperties, encodeProperties } from './properties.js'
-import { checkReasonCode, hex } from './reason.js'
+import { checkReasonCode } from './reason.js'
 import type { ReaderV5 } from './reader.js'
 import { REASON_CODES } from './reason-codes.js'
-
-const UNSUPPORTED_PROTOCOL_VERSION = 0x84
 
 /** CONNACK (MQTT 5.0 §3.2), as a broker sends it. */
 export function encodeConnackV5(p: ConnackPacketV5): Uint8Array {

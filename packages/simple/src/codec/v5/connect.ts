@@ -1,6 +1,6 @@
 import { packet, u16 } from '../bytes.js'
 import type { QoS } from '../packet.js'
-import { PROTOCOL_ERROR, MALFORMED } from './errors.js'
+import { MALFORMED, PROTOCOL_ERROR, UNSUPPORTED_PROTOCOL_VERSION } from './errors.js'
 import type { ConnectPacketV5 } from './packet.js'
 import { decodeProperties, encodeProperties } from './properties.js'
 import type { ReaderV5 } from './reader.js'
@@ -8,7 +8,6 @@ import { binary, string } from './write.js'
 
 // Protocol name "MQTT" and version 5 [MQTT-3.1.2-1] [MQTT-3.1.2-2].
 const PROTOCOL = Uint8Array.of(0, 4, 77, 81, 84, 84, 5)
-const UNSUPPORTED_PROTOCOL_VERSION = 0x84
 
 /** CONNECT (MQTT 5.0 §3.1): the properties after the keepalive, the will's before its topic. */
 export function encodeConnectV5(p: ConnectPacketV5): Uint8Array {

@@ -12,11 +12,11 @@ export function encodeDisconnectV5(p: DisconnectPacketV5): Uint8Array {
 /** A DISCONNECT decoder for what `sender` sends: a broker may not send a Session Expiry Interval [MQTT-3.14.2-2]. */
 export function disconnectDecoderV5(sender: 'broker' | 'client'): (r: ReaderV5) => DisconnectPacketV5 {
   return (r) => {
-    const p: DisconnectPacketV5 = { type: 'disconnect', ...decodeReason(r, 'disconnect') }
-    if (sender === 'broker' && p.properties?.sessionExpiryInterval !== undefined) {
+    const { reasonCode, properties } = decodeReason(r, 'disconnect')
+    if (sender === 'broker' && properties.sessionExpiryInterval !== undefined) {
       throw r.error('a Session Expiry Interval from the broker [MQTT-3.14.2-2]', PROTOCOL_ERROR)
     }
-    return p
+    return { type: 'disconnect', reasonCode, properties }
   }
 }
 
@@ -31,9 +31,9 @@ export function encodeAuthV5(p: AuthPacketV5): Uint8Array {
  * exchange began with: the client checks that, not the codec.
  */
 export function decodeAuthV5(r: ReaderV5): AuthPacketV5 {
-  const p: AuthPacketV5 = { type: 'auth', ...decodeReason(r, 'auth') }
-  if (Object.keys(p.properties ?? {}).length && p.properties?.authenticationMethod === undefined) {
+  const { reasonCode, properties } = decodeReason(r, 'auth')
+  if (properties.authenticationMethod === undefined && Object.keys(properties).length) {
     throw r.error('properties without an Authentication Method (MQTT 5.0 §3.15.2.2.2)', PROTOCOL_ERROR)
   }
-  return p
+  return { type: 'auth', reasonCode, properties }
 }

@@ -3,8 +3,12 @@ import { MqttError, type ErrorCode } from '@x/errno'
 /** The reason codes a receiver closes an MQTT 5.0 link with after bad input [MQTT-4.13]. */
 export const MALFORMED = 0x81
 export const PROTOCOL_ERROR = 0x82
+export const UNSUPPORTED_PROTOCOL_VERSION = 0x84
 export const TOPIC_ALIAS_INVALID = 0x94
 export const PACKET_TOO_LARGE = 0x95
+
+/** A reason code or property identifier as messages print it: `0x8f`. */
+export const hex = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`
 
 /** An MqttError that also says which reason code the DISCONNECT answering it must carry. */
 export type MqttErrorV5 = MqttError & { readonly reasonCode: number }

@@ -3,7 +3,7 @@
  * empty object when none came) and, where the packet has one, `reasonCode` (0 when the packet
  * left it out); to encode, both may be left out.
  */
-import type { EmptyPacket, QoS } from '../packet.js'
+import type { AckPacket, EmptyPacket, PublishPacket, Subscription, UnsubscribePacket, Will } from '../packet.js'
 import type { PropertiesOf } from './properties.js'
 
 export type ConnectProperties = PropertiesOf<'connect'>
@@ -19,11 +19,7 @@ export type UnsubackProperties = PropertiesOf<'unsuback'>
 export type DisconnectProperties = PropertiesOf<'disconnect'>
 export type AuthProperties = PropertiesOf<'auth'>
 
-export interface WillV5 {
-  topic: string
-  payload: Uint8Array
-  qos: QoS
-  retain: boolean
+export interface WillV5 extends Will {
   properties?: WillProperties
 }
 
@@ -46,32 +42,22 @@ export interface ConnackPacketV5 {
   properties?: ConnackProperties
 }
 
-export interface PublishPacketV5 {
-  type: 'publish'
+/** The 3.1.1 PUBLISH (never `oversize`: no v5 PUBLISH is skipped) with properties. */
+export interface PublishPacketV5 extends Omit<PublishPacket, 'oversize'> {
   /** May be empty when `properties.topicAlias` stands for it (MQTT 5.0 §3.3.2.3.4). */
   topic: string
-  payload: Uint8Array
-  qos: QoS
-  retain: boolean
-  dup: boolean
-  /** Present exactly when qos > 0. */
-  pid?: number
   properties?: PublishProperties
 }
 
 export type AckTypeV5 = 'puback' | 'pubrec' | 'pubrel' | 'pubcomp'
 
 /** PUBACK, PUBREC, PUBREL, PUBCOMP: a packet id, a reason code, properties. */
-export interface AckPacketV5<T extends AckTypeV5 = AckTypeV5> {
-  type: T
-  pid: number
+export interface AckPacketV5<T extends AckTypeV5 = AckTypeV5> extends AckPacket<T> {
   reasonCode?: number
   properties?: AckProperties
 }
 
-export interface SubscriptionV5 {
-  filter: string
-  qos: QoS
+export interface SubscriptionV5 extends Subscription {
   /** Not sent back to this client's own subscriptions [MQTT-3.8.3-3]. */
   noLocal?: boolean
   retainAsPublished?: boolean
@@ -94,10 +80,7 @@ export interface SubackPacketV5 {
   properties?: SubackProperties
 }
 
-export interface UnsubscribePacketV5 {
-  type: 'unsubscribe'
-  pid: number
-  filters: string[]
+export interface UnsubscribePacketV5 extends UnsubscribePacket {
   properties?: UnsubscribeProperties
 }
 

@@ -5,8 +5,9 @@
  * MQTT.js and mqtt-packet spell them.
  */
 import { MqttError } from '@x/errno'
+import { u16 } from '../bytes.js'
 import { topicNameShapeProblem } from '../topic.js'
-import { PROTOCOL_ERROR, TOPIC_ALIAS_INVALID } from './errors.js'
+import { hex, PROTOCOL_ERROR, TOPIC_ALIAS_INVALID } from './errors.js'
 import { ReaderV5 } from './reader.js'
 import { binary, MAX_VARINT, string, u32, varint } from './write.js'
 
@@ -166,12 +167,12 @@ interface Property {
   readonly invalid?: number
 }
 
+// Without a prototype, so that a name such as "toString" or "__proto__" finds no row.
 const ROWS: readonly Property[] = PROPERTIES
-const BY_ID: Record<number, Property> = {}
-const BY_NAME: Record<string, Property> = {}
+const BY_ID: Record<number, Property | undefined> = Object.create(null)
+const BY_NAME: Record<string, Property | undefined> = Object.create(null)
 for (const row of ROWS) BY_ID[row.id] = BY_NAME[row.name] = row
 
-const hex = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`
 const where = (packet: PropertyPacket): string => (packet === 'will' ? 'the Will Properties' : `a ${packet.toUpperCase()}`)
 
 // The largest value of each integer type.
@@ -205,7 +206,7 @@ function encodeValue(row: Property, value: unknown, parts: Uint8Array[]): void {
       parts.push(Uint8Array.of(value as number))
       break
     case 'u16':
-      parts.push(Uint8Array.of((value as number) >> 8, (value as number) & 255))
+      parts.push(u16(value as number))
       break
     case 'u32':
       parts.push(u32(value as number))
@@ -259,7 +260,7 @@ export function encodeProperties(props: object | undefined, packet: PropertyPack
     for (const [name, value] of Object.entries(props)) {
       if (value === undefined) continue
       const row = BY_NAME[name]
-      if (!row || !Object.hasOwn(BY_NAME, name)) {
+      if (!row) {
         throw new MqttError('EOPTION', `Unknown MQTT 5.0 property ${JSON.stringify(name)} (MQTT 5.0 §2.2.2.2)`)
       }
       if (!row.in.includes(packet)) {
@@ -319,11 +320,12 @@ function decodeValue(p: ReaderV5, row: Property): unknown {
 export function decodeProperties(r: ReaderV5, packet: PropertyPacket): Properties {
   const length = r.varint()
   if (length > r.left) throw r.error(`property length ${length} runs past the end of the packet (${r.left} bytes left) (MQTT 5.0 §2.2.2.1)`)
+  if (!length) return {} // the usual case: no reader of its own needed
   const p = new ReaderV5(r.bytes(length), `${r.name}${packet === 'will' ? ' will' : ''} properties`, r.code)
   const out: Record<string, unknown> = {}
   while (p.left) {
     const id = p.varint()
-    const row = Object.hasOwn(BY_ID, id) ? BY_ID[id] : undefined
+    const row = BY_ID[id]
     if (!row) throw p.error(`unknown property identifier ${hex(id)} (MQTT 5.0 §2.2.2.2)`)
     if (!row.in.includes(packet)) throw p.error(`property ${row.name} (${hex(id)}) may not appear in ${where(packet)} (MQTT 5.0 §2.2.2.2)`)
     const value = decodeValue(p, row)

@@ -1,6 +1,7 @@
 import { MqttError } from '@x/errno'
 import { packet, u16 } from '../bytes.js'
 import type { QoS } from '../packet.js'
+import { topicNameShapeProblem } from '../topic.js'
 import { PROTOCOL_ERROR } from './errors.js'
 import type { PublishPacketV5 } from './packet.js'
 import { decodeProperties, encodeProperties } from './properties.js'
@@ -32,8 +33,9 @@ export function publishDecoderV5(sender: 'broker' | 'client'): (r: ReaderV5, fir
     const qos = (first >> 1) & 3
     if (qos > 2) throw r.error('QoS 3 [MQTT-3.3.1-4]')
     const topic = r.string()
-    if (/[+#]/.test(topic))
-      throw r.error(`topic ${JSON.stringify(topic)}: wildcards are not allowed in topic names [MQTT-3.3.2-2]`, PROTOCOL_ERROR)
+    // An empty topic is checked below, once the properties say whether a Topic Alias stands for it.
+    const problem = topic ? topicNameShapeProblem(topic) : undefined
+    if (problem) throw r.error(`topic ${JSON.stringify(topic)}: ${problem}`, PROTOCOL_ERROR)
     const pid = qos ? r.pid() : undefined
     const properties = decodeProperties(r, 'publish')
     if (!topic && properties.topicAlias === undefined) {

@@ -1,10 +1,8 @@
 import { MqttError } from '@x/errno'
-import { MALFORMED, PROTOCOL_ERROR } from './errors.js'
+import { hex, MALFORMED, PROTOCOL_ERROR } from './errors.js'
 import { decodeProperties, encodeProperties, type Properties } from './properties.js'
 import type { ReaderV5 } from './reader.js'
 import { REASON_CODES, type ReasonPacket } from './reason-codes.js'
-
-export const hex = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`
 
 /** Refuses, before a byte is sent, a reason code the standard does not define for `packet`. */
 export function checkReasonCode(packet: ReasonPacket, code: number): void {

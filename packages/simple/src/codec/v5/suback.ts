@@ -1,8 +1,8 @@
 import { packet, u16 } from '../bytes.js'
-import { PROTOCOL_ERROR } from './errors.js'
+import { hex, PROTOCOL_ERROR } from './errors.js'
 import type { SubackPacketV5, UnsubackPacketV5 } from './packet.js'
 import { decodeProperties, encodeProperties } from './properties.js'
-import { checkReasonCode, hex } from './reason.js'
+import { checkReasonCode } from './reason.js'
 import type { ReaderV5 } from './reader.js'
 import { REASON_CODES } from './reason-codes.js'
 

@@ -1,8 +1,8 @@
 import { MqttError, type ErrorCode } from '@x/errno'
-import { u16, utf8 } from '../bytes.js'
+import { MAX_REMAINING_LENGTH, u16, utf8 } from '../bytes.js'
 
-/** The largest value of a Variable Byte Integer [MQTT-1.5.5]. */
-export const MAX_VARINT = 268_435_455
+/** The largest value of a Variable Byte Integer [MQTT-1.5.5]: the Remaining Length is one. */
+export const MAX_VARINT = MAX_REMAINING_LENGTH
 
 /** A Variable Byte Integer [MQTT-1.5.5], in the fewest bytes [MQTT-1.5.5-1]. */
 export function varint(n: number): Uint8Array {
