@@ -9,7 +9,7 @@ import { afterEach, expect, test } from 'vitest'
 import { RobustClient, type RobustOptions } from '@x/robust'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedded-broker.js'
 import { startEmbeddedCluster } from '../examples/lib/cluster.js'
-import { startCounter } from './support/counter.js'
+import { startCounter, type Counter } from './support/counter.js'
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
 import { startMosquitto } from './support/mosquitto.js'
 import { uid } from './support/test-clients.js'
@@ -34,6 +34,20 @@ async function proxyTo(b: { port: number }): Promise<FaultProxy> {
   const proxy = await startFaultProxy({ targetPort: b.port })
   cleanup.push(() => proxy.close())
   return proxy
+}
+
+/** Two independent aedes brokers (a session each), each behind a fault proxy. */
+async function twoNodes(): Promise<{ a: EmbeddedBroker; b: EmbeddedBroker; toA: FaultProxy; toB: FaultProxy }> {
+  const a = await broker()
+  const b = await broker()
+  return { a, b, toA: await proxyTo(a), toB: await proxyTo(b) }
+}
+
+/** A client straight to the broker at `url` counting what arrives on `topic` (stopped after the test). */
+async function counted(url: string, topic: string, qos: 1 | 2 = 1): Promise<Counter> {
+  const counter = await startCounter(url, topic, qos, uid('counter'))
+  cleanup.push(() => counter.stop())
+  return counter
 }
 
 function robust(server: string[], options: Partial<RobustOptions> = {}) {
@@ -91,8 +105,7 @@ test('[u, u]: a move to the same broker, which kept the session, sends what was 
   const b = await broker()
   const proxy = await proxyTo(b)
   const topic = uid('moves/same')
-  const counter = await startCounter(b.url, topic, 1, uid('counter'))
-  cleanup.push(() => counter.stop())
+  const counter = await counted(b.url, topic)
   const { client, connects } = robust([proxy.url, proxy.url])
   await client.connect()
   const sent = await strandThree(client, proxy, topic)
@@ -108,13 +121,9 @@ test('[u, u]: a move to the same broker, which kept the session, sends what was 
 })
 
 test('[A, B] back to A: B is down, A kept the session, and what was in flight goes again', async () => {
-  const a = await broker()
-  const b = await broker()
-  const toA = await proxyTo(a)
-  const toB = await proxyTo(b)
+  const { a, toA, toB } = await twoNodes()
   const topic = uid('moves/back')
-  const counter = await startCounter(a.url, topic, 1, uid('counter'))
-  cleanup.push(() => counter.stop())
+  const counter = await counted(a.url, topic)
   const { client, connects } = robust([toA.url, toB.url])
   await client.connect()
   await toB.refuse()
@@ -135,8 +144,7 @@ test('a cluster sharing its sessions: the node the client moves to resends what 
   const [a, b] = cluster.nodes as [EmbeddedBroker, EmbeddedBroker]
   const toA = await proxyTo(a)
   const topic = uid('moves/cluster')
-  const counter = await startCounter(b.url, topic, 1, uid('counter'))
-  cleanup.push(() => counter.stop())
+  const counter = await counted(b.url, topic)
   const { client, connects } = robust([toA.url, b.url])
   await client.connect()
   const sent = await strandThree(client, toA, topic)
@@ -153,10 +161,7 @@ test('a cluster sharing its sessions: the node the client moves to resends what 
 })
 
 test('[A, B] with a session on each node: back on A, A subscribes what was subscribed on B and drops what was unsubscribed there', async () => {
-  const a = await broker()
-  const b = await broker()
-  const toA = await proxyTo(a)
-  const toB = await proxyTo(b)
+  const { a, toA, toB } = await twoNodes()
   const base = uid('fs')
   const heard: string[] = []
   const { client, connects } = robust([toA.url, toB.url])
@@ -200,8 +205,7 @@ test('two mosquitto daemons with a session each: a QoS 2 message B acknowledged 
   const toA = await proxyTo({ port: a.ports.plain })
   const toB = await proxyTo({ port: b.ports.plain })
   const topic = uid('moves/released')
-  const counters = [await startCounter(a.urls.plain, topic, 2, uid('at-a')), await startCounter(b.urls.plain, topic, 2, uid('at-b'))]
-  for (const counter of counters) cleanup.push(() => counter.stop())
+  const counters = [await counted(a.urls.plain, topic, 2), await counted(b.urls.plain, topic, 2)]
   const { client, connects } = robust([toA.url, toB.url])
   await client.connect()
   // A goes away: B has no session, so the nodes keep one each.
@@ -224,15 +228,12 @@ test('two mosquitto daemons with a session each: a QoS 2 message B acknowledged 
 })
 
 test('a renewal one node refuses does not take the subscription away from the node that holds it', async () => {
-  const a = await broker()
-  const b = await broker()
+  const { a, b, toA, toB } = await twoNodes()
   // B refuses every subscription under r/ (SUBACK 0x80).
   const refusing = b.broker as unknown as {
     authorizeSubscribe: (c: unknown, s: { topic: string }, cb: (e: null, s: unknown) => void) => void
   }
   refusing.authorizeSubscribe = (_client, sub, done) => done(null, sub.topic.startsWith(`${base()}/`) ? null : sub)
-  const toA = await proxyTo(a)
-  const toB = await proxyTo(b)
   const { client, connects } = robust([toA.url, toB.url])
   const errors: string[] = []
   client.on('error', (error) => errors.push((error as { code?: string }).code ?? error.message))
@@ -249,10 +250,7 @@ test('a renewal one node refuses does not take the subscription away from the no
 })
 
 test('resubscribe: false still takes an unsubscribe made elsewhere to the node that kept the filter', async () => {
-  const a = await broker()
-  const b = await broker()
-  const toA = await proxyTo(a)
-  const toB = await proxyTo(b)
+  const { a, toA, toB } = await twoNodes()
   const { client, connects } = robust([toA.url, toB.url], { resubscribe: false })
   const heard: string[] = []
   client.on('message', (topic) => heard.push(topic))

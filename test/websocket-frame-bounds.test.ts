@@ -58,10 +58,17 @@ function publishHeader(topic: string, size: number): Uint8Array {
 const sent = (conn: FakeConnection, frame: Uint8Array): Promise<void> =>
   new Promise((resolve, reject) => conn.ws?.send(frame, { binary: true }, (error) => (error ? reject(error) : resolve())))
 
-/** A client connected to the fake broker over ws://, with the broker's side of its connection and the oversize PUBLISHes it skipped. */
-async function connected(name: string): Promise<{ r: Recorder; c: FakeConnection; skipped: Array<{ topic: string; bytes: number }> }> {
+/**
+ * A client connected to the fake broker over ws://, with the broker's side of its connection, the
+ * oversize PUBLISHes it skipped, and the size of every frame the broker received from it.
+ */
+async function connected(
+  name: string,
+): Promise<{ r: Recorder; c: FakeConnection; skipped: Array<{ topic: string; bytes: number }>; frames: number[] }> {
   let conn: FakeConnection | undefined
+  const frames: number[] = []
   fake.onConnection = async (c) => {
+    c.ws?.on('message', (data: Buffer) => frames.push(data.length))
     await c.next('connect')
     c.send({ type: 'connack', sessionPresent: false, returnCode: 0 })
     conn = c
@@ -71,7 +78,7 @@ async function connected(name: string): Promise<{ r: Recorder; c: FakeConnection
   r.client.setCallbackOversize((topic, bytes) => skipped.push({ topic, bytes }))
   await r.client.connect()
   await waitFor(() => conn !== undefined, 'the connection')
-  return { r, c: conn as FakeConnection, skipped }
+  return { r, c: conn as FakeConnection, skipped, frames }
 }
 
 /** A small QoS 0 PUBLISH from the broker, the one that must still arrive after an oversize one. */
@@ -152,15 +159,7 @@ describe('outbound frames', () => {
   const payload = new Uint8Array(4000).fill(7)
 
   test(`${PUBLISHES} concurrent publishes go out in frames of at most 64 KiB plus one packet, every one whole`, async () => {
-    const frames: number[] = []
-    fake.onConnection = async (c) => {
-      c.ws?.on('message', (data: Buffer) => frames.push(data.length))
-      await c.next('connect')
-      c.send({ type: 'connack', sessionPresent: false, returnCode: 0 })
-    }
-    const r = pool.make({ clientId: uid('ws-burst'), server: fake.url })
-    await r.client.connect()
-    const conn = await fake.connection()
+    const { r, c: conn, frames } = await connected('ws-burst')
     const calls = Array.from({ length: PUBLISHES }, (_, i) => r.client.publish(`burst/${i % 10}`, payload))
     await Promise.all(calls)
     await waitFor(() => conn.received.filter((p) => p.type === 'publish').length === PUBLISHES || conn.isClosed, 'every publish', 30_000)
@@ -170,15 +169,7 @@ describe('outbound frames', () => {
   }, 60_000)
 
   test('one packet larger than a frame goes out in several frames of at most 64 KiB, and arrives whole', async () => {
-    const frames: number[] = []
-    fake.onConnection = async (c) => {
-      c.ws?.on('message', (data: Buffer) => frames.push(data.length))
-      await c.next('connect')
-      c.send({ type: 'connack', sessionPresent: false, returnCode: 0 })
-    }
-    const r = pool.make({ clientId: uid('ws-big'), server: fake.url })
-    await r.client.connect()
-    const conn = await fake.connection()
+    const { r, c: conn, frames } = await connected('ws-big')
     frames.length = 0
     const big = new Uint8Array(300 * 1024).fill(3)
     await r.client.publish('big/one', big, { qos: 1 })
