@@ -37,7 +37,6 @@ test('the fixtures cover every packet type in every direction it travels', () =>
 describeRoundTrips(codec, fixtures)
 
 describe.each(['server', 'client'] as const)('every %s fixture in one stream', (direction) => {
-  // Seeded: a failure names its chunk size, and the same cut comes back on the next run.
   test.each([1, 2, 3, 7, 64, 1500, 65_536])('decodes in random chunks of 1..%i bytes', (maxChunk) => {
     // Seeded: a failure names its chunk size, and the same cut comes back on the next run.
     decodesAsOneStream(codec, fixtures, direction, maxChunk, maxChunk * 7919)

@@ -10,6 +10,7 @@ import { expect, test } from 'vitest'
 import { encode, fromClient, fromServer, isMqttError, PacketDecoder, type ErrorCode, type Packet } from '@x/simple'
 import { fixtures, type Fixture } from './fixtures.js'
 import { cat, toHex } from './hex.js'
+import { decodeUntilError } from './round-trips.js'
 import { Prng, randomChunks } from '@x/test-support/prng.js'
 
 const SEED = 20_240_611
@@ -37,16 +38,12 @@ interface Result {
 
 function decode(direction: Direction, chunks: readonly Uint8Array[], cap?: number): Result {
   const decoder = new PacketDecoder<Packet>(direction === 'server' ? fromServer : fromClient, cap)
-  const packets: Packet[] = []
-  try {
-    for (const chunk of chunks) for (const p of decoder.push(chunk)) packets.push(p)
-  } catch (error) {
-    if (!isMqttError(error)) return { packets, problem: `threw ${String(error)}` }
-    if (!DECODE_CODES.has(error.code)) return { packets, problem: `threw an MqttError with code ${error.code}: ${error.message}` }
-    if (!error.message) return { packets, problem: `threw ${error.code} with an empty message` }
-    return { packets, code: error.code }
-  }
-  return { packets }
+  const { packets, error } = decodeUntilError(decoder, chunks)
+  if (error === undefined) return { packets }
+  if (!isMqttError(error)) return { packets, problem: `threw ${String(error)}` }
+  if (!DECODE_CODES.has(error.code)) return { packets, problem: `threw an MqttError with code ${error.code}: ${error.message}` }
+  if (!error.message) return { packets, problem: `threw ${error.code} with an empty message` }
+  return { packets, code: error.code }
 }
 
 /** A random input: mostly fixtures with a few mutations, sometimes plain random bytes. */

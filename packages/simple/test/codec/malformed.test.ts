@@ -8,6 +8,7 @@ import { fromClient, fromServer, isMqttError, MqttPayload, PacketDecoder, type E
 import { fingerprint } from './comparable.js'
 import { fixturesFrom, type Fixture } from './fixtures.js'
 import { ascii, cat, hex, pattern, toHex } from './hex.js'
+import { bytewise, decodeUntilError } from './round-trips.js'
 
 interface Case {
   name: string
@@ -28,18 +29,8 @@ interface Outcome {
   error: unknown
 }
 
-function run(direction: Fixture['direction'], chunks: Uint8Array[], maxPacketBytes?: number): Outcome {
-  const decoder = new PacketDecoder<Packet>(direction === 'server' ? fromServer : fromClient, maxPacketBytes)
-  const packets: Packet[] = []
-  try {
-    for (const chunk of chunks) for (const p of decoder.push(chunk)) packets.push(p)
-  } catch (error) {
-    return { packets, error }
-  }
-  return { packets, error: undefined }
-}
-
-const bytewise = (bytes: Uint8Array) => Array.from(bytes, (b) => Uint8Array.of(b))
+const run = (direction: Fixture['direction'], chunks: Uint8Array[], maxPacketBytes?: number): Outcome =>
+  decodeUntilError(new PacketDecoder<Packet>(direction === 'server' ? fromServer : fromClient, maxPacketBytes), chunks)
 
 /** Checks an outcome against a case: an MqttError of the right code citing the rule. */
 function expectRefused(outcome: Outcome, c: Case): void {

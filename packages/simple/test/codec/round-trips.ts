@@ -35,6 +35,23 @@ export function decodeAll<P>(codec: Codec<P>, direction: Direction, chunks: Iter
   return { packets, pending: decoder.pending }
 }
 
+/** Every packet the chunks yield until the decoder throws, and what it threw (`undefined` if nothing). */
+export function decodeUntilError<P>(
+  decoder: { push(chunk: Uint8Array): Iterable<P> },
+  chunks: Iterable<Uint8Array>,
+): { packets: P[]; error: unknown } {
+  const packets: P[] = []
+  try {
+    for (const chunk of chunks) for (const p of decoder.push(chunk)) packets.push(p)
+  } catch (error) {
+    return { packets, error }
+  }
+  return { packets, error: undefined }
+}
+
+/** The bytes one chunk each, as a slow link delivers them. */
+export const bytewise = (bytes: Uint8Array): Uint8Array[] => Array.from(bytes, (b) => Uint8Array.of(b))
+
 /**
  * Where to split a fixture in two: every offset (0 and the full length included, so empty chunks
  * are covered too), or for a large fixture the first and last 32 offsets (the headers and the end)

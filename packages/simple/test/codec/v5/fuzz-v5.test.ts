@@ -6,6 +6,7 @@
 import { expect, test } from 'vitest'
 import { fromClientV5, fromServerV5, isMqttError, PacketDecoderV5, type PacketV5 } from '@x/simple'
 import { fingerprint } from '../comparable.js'
+import { decodeUntilError } from '../round-trips.js'
 import { Prng, randomChunks } from '@x/test-support/prng.js'
 import { handWritten, propertyFixtures, type FixtureV5 } from './fixtures-v5.js'
 import { allowedIn } from './spec-table.js'
@@ -17,16 +18,12 @@ const fixtures = [...handWritten, ...propertyFixtures(allowedIn)]
 
 function decode(direction: FixtureV5['direction'], chunks: Iterable<Uint8Array>): string {
   const decoder = new PacketDecoderV5<PacketV5>(direction === 'server' ? fromServerV5 : fromClientV5, 4096)
-  const packets: PacketV5[] = []
-  try {
-    for (const chunk of chunks) for (const p of decoder.push(chunk)) packets.push(p)
-  } catch (error) {
-    if (!isMqttError(error)) return `PROBLEM threw ${String(error)}`
-    const reasonCode = (error as { reasonCode?: number }).reasonCode
-    if (reasonCode === undefined || !REASONS.has(reasonCode)) return `PROBLEM ${error.code} without a reason code: ${error.message}`
-    return `${fingerprint(packets)} then ${error.code} ${reasonCode}`
-  }
-  return fingerprint(packets)
+  const { packets, error } = decodeUntilError(decoder, chunks)
+  if (error === undefined) return fingerprint(packets)
+  if (!isMqttError(error)) return `PROBLEM threw ${String(error)}`
+  const reasonCode = (error as { reasonCode?: number }).reasonCode
+  if (reasonCode === undefined || !REASONS.has(reasonCode)) return `PROBLEM ${error.code} without a reason code: ${error.message}`
+  return `${fingerprint(packets)} then ${error.code} ${reasonCode}`
 }
 
 test(`${MAX_INPUTS} mutated v5 packets: typed errors with a reason code, the same in any chunking`, () => {

@@ -7,6 +7,7 @@
 import { describe, expect, test } from 'vitest'
 import { fromClientV5, fromServerV5, isMqttError, PacketDecoderV5, type ErrorCode, type PacketV5 } from '@x/simple'
 import { cat, hex } from '../hex.js'
+import { bytewise, decodeUntilError } from '../round-trips.js'
 import { MQTT5, props, str, whole } from './fixtures-v5.js'
 
 interface Case {
@@ -19,16 +20,8 @@ interface Case {
   maxPacketBytes?: number
 }
 
-function run(direction: 'server' | 'client', chunks: Uint8Array[], maxPacketBytes?: number): { packets: PacketV5[]; error: unknown } {
-  const decoder = new PacketDecoderV5<PacketV5>(direction === 'server' ? fromServerV5 : fromClientV5, maxPacketBytes)
-  const packets: PacketV5[] = []
-  try {
-    for (const chunk of chunks) for (const p of decoder.push(chunk)) packets.push(p)
-  } catch (error) {
-    return { packets, error }
-  }
-  return { packets, error: undefined }
-}
+const run = (direction: 'server' | 'client', chunks: Uint8Array[], maxPacketBytes?: number) =>
+  decodeUntilError(new PacketDecoderV5<PacketV5>(direction === 'server' ? fromServerV5 : fromClientV5, maxPacketBytes), chunks)
 
 function expectRefused(error: unknown, c: Case): void {
   expect(isMqttError(error), `not an MqttError: ${String(error)}`).toBe(true)
@@ -45,14 +38,7 @@ function checkCases(direction: 'server' | 'client', cases: Case[]): void {
       const once = run(direction, [c.bytes], c.maxPacketBytes)
       expectRefused(once.error, c)
       expect(once.packets).toEqual([])
-      expectRefused(
-        run(
-          direction,
-          Array.from(c.bytes, (b) => Uint8Array.of(b)),
-          c.maxPacketBytes,
-        ).error,
-        c,
-      )
+      expectRefused(run(direction, bytewise(c.bytes), c.maxPacketBytes).error, c)
       const after = run(direction, [cat(good, c.bytes)], c.maxPacketBytes)
       expectRefused(after.error, c)
       expect(after.packets).toHaveLength(1)
