@@ -52,6 +52,20 @@ export const Errno = {
   // @x/robust's offline queue.
   EQUEUEFULL: 90,
   EDROPPED: 91,
+  // MQTT 5.0: what a broker's reason code says (the code itself is the error's `reasonCode`).
+  EDISCONNECT: 100,
+  EREFUSED: 101,
+  EBANNED: 102,
+  ESERVERBUSY: 103,
+  EBADAUTHMETHOD: 104,
+  EQUOTA: 105,
+  ERATELIMIT: 106,
+  EUSESERVER: 107,
+  ESERVERMOVED: 108,
+  ESESSIONTAKEN: 109,
+  ESHUTDOWN: 110,
+  // MQTT 5.0: asked for what the broker's CONNACK said it does not offer.
+  ENOTSUPPORTED: 111,
 } as const
 
 /** The symbol of an error, such as `'ECONNOT'`. */

@@ -56,6 +56,18 @@ const meanings: Record<ErrorCode, readonly [kind: number, meaning: string]> = {
   EACKTIMEOUT: [RETRYABLE, 'No acknowledgement arrived within messageTimeoutMs while connected: the link is suspect'],
   EQUEUEFULL: [0, 'The queue of messages waiting to be sent is full'],
   EDROPPED: [0, 'The message was dropped from the queue of messages waiting to be sent'],
+  EDISCONNECT: [RETRYABLE, 'MQTT 5: the broker closed the connection with a DISCONNECT; its reasonCode and reasonString say why'],
+  EREFUSED: [0, 'MQTT 5: the broker refused the connection with a reason code no other error names (see reasonCode)'],
+  EBANNED: [0, 'MQTT 5: connection refused: this client is banned (CONNACK 0x8A)'],
+  ESERVERBUSY: [RETRYABLE, 'MQTT 5: the broker is busy (0x89): try again later'],
+  EBADAUTHMETHOD: [0, 'MQTT 5: connection refused: the authentication method is not supported (CONNACK 0x8C)'],
+  EQUOTA: [RETRYABLE, 'MQTT 5: a quota of the broker is exceeded (0x97): try again later'],
+  ERATELIMIT: [RETRYABLE, 'MQTT 5: connecting or publishing too often (0x9F connection rate, 0x96 message rate): try again later'],
+  EUSESERVER: [RETRYABLE, 'MQTT 5: the broker asks the client to use another server (0x9C), named by serverReference if given'],
+  ESERVERMOVED: [RETRYABLE, 'MQTT 5: the server has moved (0x9D) to serverReference'],
+  ESESSIONTAKEN: [RETRYABLE, 'MQTT 5: another connection with the same client identifier took the session over (DISCONNECT 0x8E)'],
+  ESHUTDOWN: [RETRYABLE, 'MQTT 5: the broker is shutting down (DISCONNECT 0x8B)'],
+  ENOTSUPPORTED: [INPUT, "MQTT 5: the broker's CONNACK says it does not offer this (a QoS, retain, wildcards, shared subscriptions, subscription identifiers)"],
 }
 
 const byNumber = new Map<number, ErrorCode>(Object.entries(Errno).map(([code, errno]) => [errno, code as ErrorCode]))

@@ -16,6 +16,12 @@ export interface MqttErrorDetails {
   topic?: string
   /** The operation that failed: `'connect'`, `'publish'`, `'subscribe'`, … */
   operation?: string
+  /** MQTT 5: the reason code of the CONNACK or DISCONNECT behind the error, or of the DISCONNECT the client sent. */
+  reasonCode?: number
+  /** MQTT 5: the broker's Reason String, when it sent one. */
+  reasonString?: string
+  /** MQTT 5: the broker's Server Reference (another server to use), when it sent one. */
+  serverReference?: string
 }
 
 /**
@@ -31,6 +37,9 @@ export class MqttError extends Error {
   declare readonly pid?: number
   declare readonly topic?: string
   declare readonly operation?: string
+  declare readonly reasonCode?: number
+  declare readonly reasonString?: string
+  declare readonly serverReference?: string
 
   constructor(code: ErrorCode, message: string, details: MqttErrorDetails = {}) {
     const { cause, ...context } = details
