@@ -18,10 +18,11 @@ export type PropertySets = Partial<Record<PropertyCommand, Record<string, unknow
 /** The words of one -D: command, identifier, value (user-property: name and value). */
 export type PropertyWords = readonly string[]
 
-/** The packets each command sends, so the ones it takes -D for (mosquitto's lists, man pages). */
+/** The packets each command sends, so the ones it takes -D for (mosquitto's lists, man pages; no -U, so no UNSUBSCRIBE). */
 const TAKES: Record<Command, readonly PropertyCommand[]> = {
   pub: ['connect', 'publish', 'will', 'disconnect'],
-  sub: ['connect', 'subscribe', 'will', 'disconnect'],
+  // Not DISCONNECT: sub ends through @x/robust's close(), which sends a DISCONNECT without properties.
+  sub: ['connect', 'subscribe', 'will'],
 }
 
 /** Every packet name mosquitto knows for -D: a known one this command does not send gets its own message. */

@@ -34,10 +34,10 @@ export async function sub(cfg: Config, io: Io): Promise<void> {
     finish(how)
   }
 
-  client.on('message', (topic, payload, { qos, retained }) => {
+  client.on('message', (topic, payload, { qos, retained, properties }) => {
     if (over || (retained && cfg.skipRetained)) return
     received++
-    io.stdout.write(cfg.print({ topic, payload, qos, retained }))
+    io.stdout.write(cfg.print({ topic, payload, qos, retained, properties }))
     if (wanted !== undefined && received >= wanted) end({ ok: true })
   })
   client.on('disconnect', (error) => debug(`lost the link: ${inCliTerms(error.message)}; reconnecting`))
@@ -76,7 +76,8 @@ export async function sub(cfg: Config, io: Io): Promise<void> {
       }, cfg.timeoutMs)
     }
     for (const filter of cfg.topics) {
-      client.subscribe(filter, { qos: cfg.qos }).then(
+      const properties = cfg.properties.subscribe
+      client.subscribe(filter, { qos: cfg.qos, ...(properties && { properties }) }).then(
         (granted) => debug(`subscribed to ${filter} (QoS ${granted} granted)`),
         (error: unknown) => end({ ok: false, error }),
       )

@@ -127,9 +127,10 @@ describe('-D command identifier value', () => {
       [
         'sub',
         ['-D', 'publish', 'content-type', 'a'],
-        'mqtt sub sets no properties on PUBLISH; mqtt sub takes -D for connect, subscribe, will, disconnect',
+        'mqtt sub sets no properties on PUBLISH; mqtt sub takes -D for connect, subscribe, will',
       ],
       ['sub', ['-D', 'unsubscribe', 'user-property', 'a', 'b'], 'mqtt sub sets no properties on UNSUBSCRIBE'],
+      ['sub', ['-D', 'disconnect', 'user-property', 'a', 'b'], 'mqtt sub sets no properties on DISCONNECT'],
       [
         'pub',
         ['-D', 'publish', 'bogus', '1'],
