@@ -34,7 +34,10 @@ export async function sub(cfg: Config, io: Io): Promise<void> {
     finish(how)
   }
 
-  client.on('message', (topic, payload, { qos, retained, properties }) => {
+  client.on('message', (topic, payload, info) => {
+    const { qos, retained } = info
+    // MQTT 5: the PUBLISH's properties, once @x/robust passes them on (CONTRACT §6).
+    const { properties } = info as { properties?: Record<string, unknown> }
     if (over || (retained && cfg.skipRetained)) return
     received++
     io.stdout.write(cfg.print({ topic, payload, qos, retained, properties }))
