@@ -53,14 +53,26 @@ export const BUDGET = 4096
  * and 70 B for what a review of those fixes found: a call waiting for room never sent on a later
  * connection, a DUP resend on a copy, a packet larger than a WebSocket frame cut into frames, a
  * clean connect not taken for a node without the session, wss:// to a plain MQTT port proved.
+ *
+ * Raised for MQTT 5 (the contract's §2 allows it 3,000 B of the v4 program), by 1,810 B (node) and
+ * 1,700 B (browser), measured with the v5 codec out of the loaded chunks (as the guard below
+ * requires; see the note on `export *` in bench/README.md): the codes 100–111 and their meanings
+ * in @x/errno (125 / 127 B, priced by size:costs); the v5 hooks in the 3.1.1 client (its options,
+ * the import() at connect(), reason codes and properties passed to the callbacks: 613 / 623 B,
+ * the one-file program with client/v5 stubbed out, less the one before them); and the chunk
+ * boundary itself (about 1,080 / 955 B): the code the v5 chunk shares with the v4 client is a
+ * chunk of its own, gzipped apart from the entry chunk, and every name that crosses between them
+ * is an export and an import.
  */
-export const CEILING: Record<Platform, number> = { node: 13_600, browser: 11_310 }
+export const CEILING: Record<Platform, number> = { node: 15_410, browser: 13_010 }
 
 /**
  * The most the MQTT 5 footprint program with @x/simple may load, gzipped, lazy chunks included:
- * the figures first measured, plus about 2 % for the mends a first release of MQTT 5 will need.
+ * the figures first measured (25,047 B node, 22,649 B browser, at 4b06bd4), plus 2 % for the
+ * mends a first release of MQTT 5 will need; that also covers moving the v5 codec out of the v4
+ * program's chunks (25,426 / 23,020 B measured so: a chunk boundary costs a little).
  */
-export const CEILING_V5: Record<Platform, number> = { node: 0, browser: 0 }
+export const CEILING_V5: Record<Platform, number> = { node: 25_550, browser: 23_100 }
 
 export type Platform = 'node' | 'browser'
 export type Version = 4 | 5
