@@ -62,9 +62,11 @@ export const BUDGET = 4096
  * the one-file program with client/v5 stubbed out, less the one before them); and the chunk
  * boundary itself (about 1,080 / 955 B): the code the v5 chunk shares with the v4 client is a
  * chunk of its own, gzipped apart from the entry chunk, and every name that crosses between them
- * is an export and an import.
+ * is an export and an import. Then by 10 B: reading is not paused (1,000 packets unread by
+ * checkMsg()) while a publish waits for a Receive Maximum slot, which only an acknowledgement read
+ * can free (without it such a publish waited for ever).
  */
-export const CEILING: Record<Platform, number> = { node: 15_410, browser: 13_010 }
+export const CEILING: Record<Platform, number> = { node: 15_420, browser: 13_020 }
 
 /**
  * The most the MQTT 5 footprint program with @x/simple may load, gzipped, lazy chunks included:
