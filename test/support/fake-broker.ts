@@ -21,6 +21,7 @@ import {
   PacketDecoderV5,
   type ClientPacket,
   type ClientPacketV5,
+  type ConnackPacketV5,
   type Packet,
   type PacketV5,
 } from '@x/simple/codec'
@@ -274,5 +275,22 @@ export class FakeBroker<V extends Version = 4> {
     this.#wss?.close()
     if ('closeAllConnections' in this.#server) this.#server.closeAllConnections()
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+}
+
+/**
+ * An `onConnection` for a broker started with `{ protocolVersion: 5 }`: answers CONNECT with this
+ * CONNACK (accepting, without a session or properties, unless given), or with these exact bytes.
+ */
+export function answerWith(
+  connack: Omit<Partial<ConnackPacketV5>, 'type'> | Uint8Array | number[] = {},
+): (conn: FakeConnection<5>) => Promise<void> {
+  return async (conn) => {
+    await conn.next('connect')
+    conn.send(
+      connack instanceof Uint8Array || Array.isArray(connack)
+        ? connack
+        : { type: 'connack', sessionPresent: false, reasonCode: 0, ...connack },
+    )
   }
 }
