@@ -166,6 +166,15 @@ describe('enhanced authentication (MQTT 5.0 §4.12)', () => {
     expect(challenges).toEqual([])
   })
 
+  test('a successful CONNACK with another Authentication Method than the CONNECT’s is a protocol error (0x82) [MQTT-4.12.0-5]', async () => {
+    broker.onConnection = async (conn) => {
+      await conn.next('connect')
+      conn.send({ type: 'connack', sessionPresent: false, reasonCode: 0, properties: { authenticationMethod: 'OTHER' } })
+    }
+    const error = await failedConnect(authClient(() => Uint8Array.of(0)))
+    expect(error.reasonCode).toBe(0x82)
+  })
+
   test('an AUTH when CONNECT had no Authentication Method: connect() rejects, DISCONNECT 0x82 [MQTT-4.12.0-6]', async () => {
     let conn: FakeConnection<5> | undefined
     broker.onConnection = async (c) => {

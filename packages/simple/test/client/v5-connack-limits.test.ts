@@ -229,6 +229,14 @@ describe('Server Keep Alive replaces keepaliveSec [MQTT-3.2.2-21]', () => {
     conn.send([0xd0, 0])
   })
 
+  test('keepaliveSec 1, Server Keep Alive 3: no PINGREQ at the client’s own cadence', async () => {
+    const conn = await connectedWith({ serverKeepAlive: 3 }, { keepaliveSec: 1 })
+    await sleep(1800)
+    expect(conn.log.filter((p) => p.type === 'pingreq')).toEqual([])
+    await conn.next('pingreq', 3000)
+    conn.send([0xd0, 0])
+  })
+
   test('keepaliveSec 1, Server Keep Alive 0: keepalive off, no PINGREQ', async () => {
     const conn = await connectedWith({ serverKeepAlive: 0 }, { keepaliveSec: 1 })
     await sleep(2200)

@@ -183,6 +183,18 @@ describe('hostile input: DISCONNECT with the right reason code, socket closed, t
     await closedWith(conn, 0x82, whole(0xf0, '18', props('15', str('M'))))
   })
 
+  test('the same malformed PUBLISH arriving one byte per write: 0x81, no hang', async () => {
+    const conn = await connected()
+    const bytes = hex('30 06 00 01 61 05 01 01')
+    // All but the last byte, one at a time: each leaves a partial packet that checkMsg() passes over.
+    for (const b of bytes.subarray(0, -1)) {
+      conn.send([b])
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(client.checkMsg(), 'a partial packet blocked or was processed').toBe(0)
+    }
+    await closedWith(conn, 0x81, bytes.subarray(bytes.length - 1))
+  })
+
   test('a malformed PUBLISH after good ones: the good ones are delivered first', async () => {
     const conn = await connected()
     await closedWith(conn, 0x81, cat(whole(0x30, str('ok'), '00', '61'), hex('30 06 00 01 61 05 01 01')))

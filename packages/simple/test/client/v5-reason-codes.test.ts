@@ -88,6 +88,17 @@ describe('reason codes in statuses', () => {
     expect(statuses.map((s) => s.slice(0, 3))).toEqual([[pid, SDELIVERED, 0]])
   })
 
+  test('PUBCOMP 0x92 (packet identifier not found) is SREFUSED with code 0x92', async () => {
+    const conn = await connected()
+    const pid = (await client.publish('t', 'x', { qos: 2 })) as number
+    await conn.next('publish')
+    conn.send({ type: 'pubrec', pid })
+    await conn.next('pubrel')
+    conn.send({ type: 'pubcomp', pid, reasonCode: 0x92, properties: { reasonString: 'lost it' } })
+    await statusesUntil(1)
+    expect(statuses[0]).toEqual([pid, SREFUSED, 0x92, { reasonString: 'lost it' }])
+  })
+
   test('SUBACK 0x01 is granted QoS 1: delivered with code 1', async () => {
     const conn = await connected()
     const pid = await client.subscribe('a', { qos: 2 })
