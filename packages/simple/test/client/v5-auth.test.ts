@@ -148,6 +148,21 @@ describe('enhanced authentication (MQTT 5.0 §4.12)', () => {
     expect(conn.log.filter((p) => p.type === 'auth')).toEqual([])
   })
 
+  test('a failing onAuth: any DISCONNECT the client sends carries a code a client may send (not 0x87, a server’s) [MQTT-3.14.2-1]', async () => {
+    broker.onConnection = async (conn) => {
+      await conn.next('connect')
+      conn.send(challenge([1]))
+    }
+    const c = authClient(() => {
+      throw new Error('no credentials here')
+    })
+    await failedConnect(c)
+    // MQTT 5.0 §3.14.2.1, table 3-10: the reason codes whose "Sent by" includes the Client.
+    const CLIENT_MAY_SEND = [0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99]
+    const sent = (broker.connections[0] as FakeConnection<5>).log.filter((p) => p.type === 'disconnect').map((p) => p.reasonCode ?? 0)
+    for (const code of sent) expect(CLIENT_MAY_SEND, `DISCONNECT 0x${code.toString(16)}`).toContain(code)
+  })
+
   test('onAuth rejecting (async) rejects connect() and closes the socket', async () => {
     broker.onConnection = async (conn) => {
       await conn.next('connect')

@@ -209,6 +209,20 @@ describe('what the broker does not offer is refused before sending, never silent
     expect(await the().subscribe('a')).toBe(1)
   })
 
+  test.each<[string, ConnackProperties, () => Promise<unknown>]>([
+    ['§3.2.2.3.11', { wildcardSubscriptionAvailable: false }, () => the().subscribe('a/#')],
+    [
+      '§3.2.2.3.12',
+      { subscriptionIdentifiersAvailable: false },
+      () => the().subscribe('a', { properties: { subscriptionIdentifier: 5 } } as never),
+    ],
+    ['§3.2.2.3.13', { sharedSubscriptionAvailable: false }, () => the().subscribe('$share/g/a')],
+  ])('the refusal cites the section of its CONNACK property (MQTT 5.0 %s)', async (section, properties, request) => {
+    const conn = await connectedWith(properties)
+    const error = await refusedBeforeSending(conn, request, 'ENOTSUPPORTED')
+    expect(error.message).toContain(section)
+  })
+
   test('with every feature offered (the properties absent), the same requests go out', async () => {
     const conn = await connectedWith({})
     await the().publish('t', 'x', { qos: 2, retain: true })

@@ -57,6 +57,17 @@ describe('a refused publish takes no alias', () => {
   })
 })
 
+describe('an alias never pushes a packet past Maximum Packet Size [MQTT-3.2.2-15]', () => {
+  test('a PUBLISH of exactly the limit, published again: sent without a new alias rather than 3 bytes over', async () => {
+    // QoS 1 to "t" with 42 bytes of payload: 50 bytes; with a new alias (23 00 01) it would be 53.
+    const conn = await connected({ topicAliasMaximum: 2, maximumPacketSize: 50 })
+    for (let i = 0; i < 3; i++) await the().publish('t', new Uint8Array(42), { qos: 1 })
+    const sizes = []
+    for (let i = 0; i < 3; i++) sizes.push((await conn.nextBytes('publish'))[1].length)
+    for (const size of sizes) expect(size, `a PUBLISH of ${size} bytes against a limit of 50`).toBeLessThanOrEqual(50)
+  })
+})
+
 describe('caller-chosen and automatic aliases', () => {
   test('a topic published with an explicit alias is left alone, and automatic aliases do not reuse that number', async () => {
     const conn = await connected({ topicAliasMaximum: 2 })
