@@ -132,6 +132,14 @@ describe('disconnect() from the client: exact bytes (MQTT 5.0 §3.14)', () => {
     same(await disconnectBytes({ properties: { reasonString: 'bye' } }), 'e0 08 00 06 1f 00 03 62 79 65')
   })
 
+  test('a Session Expiry Interval in DISCONNECT when CONNECT set none: EOPTION, nothing sent [MQTT-3.14.2-2]', async () => {
+    const conn = await connected()
+    const error = await thrown(() => client.disconnect({ properties: { sessionExpiryInterval: 10 } }))
+    expect(error).toMatchObject({ code: 'EOPTION' })
+    expect((error as MqttError).message).toContain('MQTT-3.14.2-2')
+    expect(conn.log.filter((p) => p.type === 'disconnect')).toEqual([])
+  })
+
   test.each<[string, number]>([
     ['not a DISCONNECT reason code at all', 0x05],
     ['Session taken over, sent only by a server (MQTT 5.0 §3.14.2.1, table 3-10)', 0x8e],

@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { MqttClient, MqttError, type ClientOptions, type PublishPacketV5 } from '@x/simple'
 import { answerWith, FakeBroker, type FakeConnection } from '@x/test-support/fake-broker.js'
-import { sleep } from '@x/test-support/wait.js'
+import { sleep, withDeadline } from '@x/test-support/wait.js'
 import { thrown } from '../support/recording-client.js'
 
 let broker: FakeBroker<5>
@@ -102,6 +102,41 @@ describe('Receive Maximum after a reconnect [MQTT-3.3.4-7] (MQTT 5.0 §4.9: the 
     expect((await conn.next('publish')).pid).toBe(2)
     conn.send({ type: 'puback', pid: 2 })
     expect((await conn.next('publish')).pid).toBe(3)
+  })
+})
+
+describe('only the acknowledgement that ends an exchange frees its Receive Maximum slot [MQTT-3.3.4-7]', () => {
+  test.each<[string, 1 | 2, 'puback' | 'pubcomp']>([
+    ['a PUBACK for a QoS 2 message', 2, 'puback'],
+    ['a PUBCOMP for a QoS 1 message', 1, 'pubcomp'],
+  ])('%s does not let a waiting publish go', async (_name, qos, wrongAck) => {
+    const conn = await connected({ receiveMaximum: 1 })
+    const pid = (await the().publish('t', '1', { qos })) as number
+    await conn.next('publish')
+    const second = the().publish('t', '2', { qos })
+    second.catch(() => {})
+    conn.send({ type: wrongAck, pid })
+    await sleep(200)
+    const open = !conn.isClosed
+    const publishes = conn.log.filter((p) => p.type === 'publish').length
+    // Either the client keeps waiting, or it calls the broker's error and closes: never two in flight.
+    if (open) expect(publishes, 'a second PUBLISH while the first is unacknowledged').toBe(1)
+    else expect(publishes).toBe(1)
+  })
+
+  test('a DISCONNECT from the broker ends a publish waiting for a slot', async () => {
+    const conn = await connected({ receiveMaximum: 1 })
+    await the().publish('t', '1', { qos: 1 })
+    const second = the().publish('t', '2', { qos: 1 })
+    second.catch(() => {})
+    await sleep(20)
+    conn.send({ type: 'disconnect', reasonCode: 0x8b })
+    const error = await withDeadline(
+      thrown(() => second),
+      2000,
+      'the waiting publish to end',
+    )
+    expect(error).toBeInstanceOf(MqttError)
   })
 })
 

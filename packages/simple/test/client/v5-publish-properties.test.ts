@@ -147,6 +147,34 @@ describe('PUBLISH properties refused before sending: nothing written, no packet 
   })
 })
 
+describe('CONNECT and will properties checked before sending', () => {
+  test('a property CONNECT may not carry (topicAlias) is EOPTION naming it, before a CONNECT is sent', async () => {
+    const b = (broker = await FakeBroker.start({ protocolVersion: 5 }))
+    b.onConnection = answerWith({})
+    const error = await thrown(async () => {
+      client = new MqttClient({ clientId: 'c1', server: b.url, protocolVersion: 5, properties: { topicAlias: 1 } } as never)
+      await client.connect()
+    })
+    expect(error).toMatchObject({ code: 'EOPTION', message: expect.stringContaining('topicAlias') })
+    await sleep(50)
+    expect(b.connections.flatMap((conn) => conn.log.filter((p) => p.type === 'connect'))).toEqual([])
+  })
+
+  test('a will with payloadFormatIndicator true and a payload that is not UTF-8: refused, no CONNECT sent', async () => {
+    const b = (broker = await FakeBroker.start({ protocolVersion: 5 }))
+    b.onConnection = answerWith({})
+    client = new MqttClient({ clientId: 'c1', server: b.url, protocolVersion: 5, socketTimeoutMs: 2000 } as ClientOptions)
+    const c = client
+    const error = await thrown(async () => {
+      c.setLastWill('w', Uint8Array.of(0xff, 0xfe), { properties: { payloadFormatIndicator: true } } as never)
+      await c.connect()
+    })
+    expect(error).toBeInstanceOf(MqttError)
+    await sleep(50)
+    expect(b.connections.flatMap((conn) => conn.log.filter((p) => p.type === 'connect'))).toEqual([])
+  })
+})
+
 describe('properties on MQTT 3.1.1 are an EOPTION naming `properties`', () => {
   test('the CONNECT properties option with protocolVersion 4 is refused by the constructor', () => {
     const make = () =>
