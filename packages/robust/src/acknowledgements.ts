@@ -1,4 +1,5 @@
-import { MqttError, SLOST, SREFUSED, SUNKNOWNPID, reasonName, type AckProperties, type QoS } from '@x/simple'
+import { MqttError, SLOST, SREFUSED, SUNKNOWNPID, type AckProperties, type QoS } from '@x/simple'
+import { reasonName } from '@x/simple/codec'
 import type { Outbox } from './outbox.js'
 import type { Subscriptions } from './subscriptions.js'
 

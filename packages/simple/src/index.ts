@@ -22,6 +22,5 @@ export { webSocketTransport, type WebSocketLike, type OpenWebSocket, type Explai
 export { tracedTransport, type TraceLog } from './transport/traced.js'
 export * from './codec/v4.js'
 export type * from './codec/v5/index.js'
-export { reasonName } from './codec/v5/reason-names.js'
 export * from '@x/errno'
 export { topicOf, qosOf, bytesOf, type Payload } from './client/arguments.js'
