@@ -40,6 +40,9 @@ describe('session taken over on mosquitto 2.0.11 (MQTT 5)', () => {
       })(),
     )
     expect(isMqttError(error)).toBe(true)
+    // The link spoke MQTT 5 (the proxy decodes it as such).
+    expect(wire.errors).toEqual([])
+    expect(wire.sent('connect').length).toBeGreaterThan(0)
     // What mosquitto 2.0.11 does: the socket closed, no DISCONNECT packet before it.
     expect(wire.received('disconnect')).toEqual([])
     expect(error.code).toBe('ECONCLOSE')
