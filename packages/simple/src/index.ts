@@ -2,8 +2,17 @@
  * @x/simple: a minimal MQTT 3.1.1 client with umqtt.simple2's semantics for async/await,
  * plus the pure codec it is built on.
  */
-export { MqttClient, type MessageCallback, type StatusCallback, type OversizeCallback, type PacketCallback } from './client/client.js'
-export type { ClientOptions } from './client/options.js'
+export {
+  MqttClient,
+  type MessageCallback,
+  type StatusCallback,
+  type OversizeCallback,
+  type PacketCallback,
+  type AckProperties,
+  type PublishOptions,
+  type SubscribeOptions,
+} from './client/client.js'
+export type { ClientOptions, AuthChallenge } from './client/options.js'
 export type { Session } from './client/session.js'
 export { printableUrl } from './client/printable.js'
 export type { Link, LinkHandlers, Target, TlsOptions, Transport } from './transport/link.js'

@@ -7,7 +7,7 @@ import { fromServer } from '../codec/from-server.js'
 import type { ConnackPacket } from '../codec/packet.js'
 import { bytesOf, fail } from './arguments.js'
 import { endLeft } from './ending.js'
-import { enter, leave, linkFailed, write, type Core } from './core.js'
+import { aborted, enter, leave, linkFailed, write, type Core } from './core.js'
 import { connackOutcome, notConnack } from './handshake.js'
 import { INBOX_LIMIT } from './inbox.js'
 import { Liveness } from './liveness.js'
@@ -22,26 +22,31 @@ export async function connect(core: Core, cleanSession: boolean, signal: AbortSi
   if (!(o.clientId || cleanSession)) {
     throw fail('ECLIENTID', 'Cannot connect: an empty clientId needs cleanSession true [MQTT-3.1.3-7]', 'connect')
   }
-  const connectPacket = encodeConnect({
-    type: 'connect',
-    clientId: o.clientId,
-    cleanSession,
-    keepaliveSec: o.keepaliveSec,
-    ...(o.user === undefined ? {} : { username: o.user }),
-    ...(o.password === undefined ? {} : { password: bytesOf(o.password, 'connect') }),
-    ...(core.will ? { will: core.will } : {}),
-  })
+  // MQTT 5 is a module of its own, loaded by the first connect() that speaks it: a 3.1.1 program never loads it.
+  const v5 = o.protocolVersion > 4 ? await loadV5(core) : undefined
+  const connectPacket = v5
+    ? v5.connectPacket(core, cleanSession)
+    : encodeConnect({
+        type: 'connect',
+        clientId: o.clientId,
+        cleanSession,
+        keepaliveSec: o.keepaliveSec,
+        ...(o.user === undefined ? {} : { username: o.user }),
+        ...(o.password === undefined ? {} : { password: bytesOf(o.password, 'connect') }),
+        ...(core.will ? { will: core.will } : {}),
+      })
   signal?.throwIfAborted()
   const earlier = leave(core)
   if (earlier) void endLeft(core, earlier)
   const conn: Conn = {
     link: undefined,
-    decoder: new PacketDecoder(fromServer, o.maxPacketBytes),
+    decoder: v5 ? v5.decoderOf(o) : new PacketDecoder(fromServer, o.maxPacketBytes),
     liveness: undefined,
     blocked: false,
     abort: new AbortController(),
     timer: undefined,
   }
+  if (v5) conn.v5 = v5.connV5()
   let settle = (_: boolean | MqttError): void => {}
   const answer = new Promise<boolean | MqttError>((resolve) => (settle = resolve))
   enter(core, { name: 'connecting', conn, cleanSession, settle })
@@ -73,6 +78,14 @@ export async function connect(core: Core, cleanSession: boolean, signal: AbortSi
   return outcome
 }
 
+/** The MQTT 5 module; a disconnect() or connect() while it loads ends this connect() (ECLOSED). */
+async function loadV5(core: Core): Promise<NonNullable<Core['v5']>> {
+  const left = core.left
+  const v5 = (core.v5 ??= await import('./v5/protocol.js'))
+  if (core.left !== left) throw aborted()
+  return v5
+}
+
 /** Bytes arrived: frame them into packets; the first is CONNACK, the rest go to the inbox. */
 function receive(core: Core, conn: Conn, chunk: Uint8Array): void {
   const state = core.state
@@ -81,17 +94,22 @@ function receive(core: Core, conn: Conn, chunk: Uint8Array): void {
   conn.liveness?.received(now)
   const inbox = core.inbox
   try {
-    const wrong = state.name === 'connecting' && !conn.decoder.pending ? notConnack(chunk, core.where) : undefined
+    const v5 = conn.v5 && core.v5
+    const wrong = state.name === 'connecting' && !conn.decoder.pending ? notConnack(chunk, core.where, !!v5) : undefined
     if (wrong) throw wrong
     for (const packet of conn.decoder.push(chunk)) {
       const current = core.state
       if (connOf(current) !== conn) return // refused: the rest of the chunk is moot
-      // notConnack() checked the first byte, so the first packet is a CONNACK.
-      if (current.name === 'connecting') accept(core, current, packet as ConnackPacket)
-      else inbox.push(packet)
+      // notConnack() checked the first byte, so the first packet is a CONNACK (or, on MQTT 5, an AUTH).
+      if (current.name === 'connecting') {
+        if (v5) v5.handshake(core, current, packet)
+        else accept(core, current, connackOutcome(packet as ConnackPacket, current.cleanSession, core.where))
+      } else if (!v5 || v5.arrived(core, conn, packet)) inbox.push(packet)
     }
   } catch (error) {
-    linkFailed(core, conn, error instanceof MqttError ? error : new MqttError('EUNKNOWN', String(error), { cause: error }))
+    const failure = error instanceof MqttError ? error : new MqttError('EUNKNOWN', String(error), { cause: error })
+    core.v5?.refuse(core, conn, failure)
+    linkFailed(core, conn, failure)
   }
   const liveness = conn.liveness
   if (inbox.length >= INBOX_LIMIT && liveness && !liveness.paused) {
@@ -103,12 +121,11 @@ function receive(core: Core, conn: Conn, chunk: Uint8Array): void {
 }
 
 /**
- * The first packet: refuse, or go online and resume the session. Runs on arrival, so packets
+ * What CONNACK said: refuse, or go online and resume the session. Runs on arrival, so packets
  * behind CONNACK in the same chunk find the client online.
  */
-function accept(core: Core, state: Extract<State, { name: 'connecting' }>, p: ConnackPacket): void {
+export function accept(core: Core, state: Extract<State, { name: 'connecting' }>, outcome: boolean | MqttError): void {
   const { conn, cleanSession } = state
-  const outcome = connackOutcome(p, cleanSession, core.where)
   if (typeof outcome !== 'boolean') return enter(core, { name: 'offline', after: outcome }, outcome)
   const o = core.o
   // What only the opening needed goes: an idle connection holds as little as it can.
@@ -119,7 +136,7 @@ function accept(core: Core, state: Extract<State, { name: 'connecting' }>, p: Co
   const deadline = timeout ? Date.now() + timeout : Infinity
   const again = core.session.resume(outcome, (pid) => encodeAck('pubrel', pid), deadline, core.where, cleanSession)
   conn.liveness = new Liveness(
-    o.keepaliveSec * 1000,
+    (conn.v5?.keepaliveSec ?? o.keepaliveSec) * 1000,
     o.socketTimeoutMs,
     () => ping(core, conn),
     (reason) => linkFailed(core, conn, fail('EKEEPALIVE', `The broker stopped answering: ${reason}`)),

@@ -1,6 +1,7 @@
 import { MqttError, type DeliveryStatus } from '@x/errno'
 import { DISCONNECT } from '../codec/empty.js'
-import type { QoS, ServerPacket, Will } from '../codec/packet.js'
+import type { QoS, ServerPacket } from '../codec/packet.js'
+import type { ConnackPacketV5, PublishProperties, WillV5 } from '../codec/v5/packet.js'
 import type { MqttPayload } from '../codec/payload.js'
 import { whereOf, type Link, type Transport } from '../transport/link.js'
 import { fail } from './arguments.js'
@@ -15,12 +16,28 @@ import { connOf, OFFLINE, type Conn, type State } from './state.js'
  * Receives each application message, inside `checkMsg()` / `waitMsg()`. The payload is a
  * Uint8Array whose `toString()` is its text (UTF-8).
  */
-export type MessageCallback = (topic: string, payload: MqttPayload, retained: boolean, dup: boolean, qos: QoS) => void
+export type MessageCallback = (
+  topic: string,
+  payload: MqttPayload,
+  retained: boolean,
+  dup: boolean,
+  qos: QoS,
+  /** MQTT 5: the PUBLISH's properties as received; `undefined` on MQTT 3.1.1. */
+  properties?: PublishProperties,
+) => void
 /**
  * Receives each delivery status (`STIMEOUT`, `SDELIVERED`, `SUNKNOWNPID`, `SREFUSED`, `SLOST`);
- * `granted` is the SUBACK return code (0, 1, 2 or 0x80) for a SUBACK.
+ * `code` is the SUBACK return code (0, 1, 2 or 0x80) for a SUBACK; on MQTT 5 the reason code of
+ * the PUBACK, PUBREC, PUBCOMP, SUBACK or UNSUBACK that ended the pid (≥ 0x80: `SREFUSED`), and
+ * `properties` its `reasonString` and `userProperties` when the broker sent them.
  */
-export type StatusCallback = (pid: number, status: DeliveryStatus, granted?: number) => void
+export type StatusCallback = (pid: number, status: DeliveryStatus, code?: number, properties?: AckProperties) => void
+
+/** MQTT 5: the properties an acknowledgement may carry. */
+export interface AckProperties {
+  reasonString?: string
+  userProperties?: Record<string, string | string[]>
+}
 /**
  * Hears of each PUBLISH from the broker larger than `maxPacketBytes`: skipped unread, but
  * acknowledged, so the broker stops sending it and the link stays up.
@@ -45,7 +62,15 @@ export interface Core {
   readAt: number
   /** A pending check, after one round of I/O, of deadlines that passed while nothing was read. */
   verify: IoRound | undefined
-  will: Will | undefined
+  will: WillV5 | undefined
+  /** MQTT 5: the protocol module, loaded by the first connect() with protocolVersion 5. */
+  v5: typeof import('./v5/protocol.js') | undefined
+  /** MQTT 5: the last CONNACK accepted. */
+  connack: ConnackPacketV5 | undefined
+  /** The client identifier in use: the option's, or the one the broker assigned (MQTT 5). */
+  clientId: string
+  /** Counts `leave()` calls: a connect() that waited for something learns whether it was cut meanwhile. */
+  left: number
   /** Calls waiting, in order, for room in the socket (see `whenWritable()`). */
   readonly waiting: Turn[]
   onMessage: MessageCallback | undefined
@@ -66,6 +91,10 @@ export function createCore(o: Settings, transport: Transport, session = new Sess
     readAt: 0,
     verify: undefined,
     will: undefined,
+    v5: undefined,
+    connack: undefined,
+    clientId: o.clientId,
+    left: 0,
     waiting: [],
     onMessage: undefined,
     onStatus: undefined,
@@ -90,6 +119,7 @@ export function enter(core: Core, next: State, reason: unknown = aborted()): voi
     conn.liveness?.stop()
     conn.abort?.abort()
     conn.link?.destroy()
+    conn.v5?.flow.end()
   }
   if (prev.name === 'connecting' && next.name !== 'online') {
     prev.settle(reason instanceof MqttError ? reason : fail('ECLOSED', `Connect aborted: ${String(reason)}`, 'connect'))
@@ -135,12 +165,13 @@ export function online(core: Core, operation: string): Conn {
   throw new MqttError('ECONNOT', `Cannot ${operation}: ${why}`, after ? { operation, cause: after } : { operation })
 }
 
-/** Goes offline, sending DISCONNECT first when online; returns the link, to be ended gracefully. */
-export function leave(core: Core): Link | undefined {
+/** Goes offline, sending DISCONNECT (`goodbye`) first when online; returns the link, to be ended gracefully. */
+export function leave(core: Core, goodbye: Uint8Array = DISCONNECT): Link | undefined {
   const state = core.state
   let link: Link | undefined
+  core.left++
   if (state.name === 'online') {
-    write(state.conn, DISCONNECT)
+    write(state.conn, goodbye)
     link = state.conn.link
     state.conn.link = undefined
   }

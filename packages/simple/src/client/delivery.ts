@@ -1,5 +1,6 @@
 import { SLOST, STIMEOUT } from '@x/errno'
-import type { ServerPacket } from '../codec/packet.js'
+import type { PublishPacket, ServerPacket } from '../codec/packet.js'
+import type { PublishProperties } from '../codec/v5/packet.js'
 import type { MqttPayload } from '../codec/payload.js'
 import { linkFailed, online, write, type Core } from './core.js'
 import { INBOX_LIMIT } from './inbox.js'
@@ -38,20 +39,26 @@ export function checkMsg(core: Core): number {
   return done
 }
 
+/** A message as either version decodes it (an MQTT 5 one has properties, a 3.1.1 one may be a skipped oversize). */
+type PublishPacketV5 = PublishPacket & { properties?: PublishProperties }
+
 /** Acts on one received packet: acknowledgement first, then the callback. */
 function handle(core: Core, conn: Conn | undefined, p: ServerPacket): void {
   core.onPacket?.(p)
-  const r = react(core.session, p)
+  const r = core.v5 ? core.v5.react(core, conn, p) : react(core.session, p)
   // Acknowledged before the callback runs: in 3.1.1 the broker sends nothing again on this
   // connection, so a callback that throws must not leave the message stuck in flight.
   if (r.reply && conn?.link) write(conn, r.reply)
-  if (r.error && conn) return linkFailed(core, conn, r.error)
-  const m = r.message
+  if (r.error && conn) {
+    core.v5?.refuse(core, conn, r.error)
+    return linkFailed(core, conn, r.error)
+  }
+  const m = r.message as PublishPacketV5 | undefined
   if (m?.oversize !== undefined) core.onOversize?.(m.topic, m.oversize, m.qos, m.retain)
   // Decoded by the codec, the payload is an MqttPayload.
-  else if (m) core.onMessage?.(m.topic, m.payload as MqttPayload, m.retain, m.dup, m.qos)
+  else if (m) core.onMessage?.(m.topic, m.payload as MqttPayload, m.retain, m.dup, m.qos, m.properties)
   const s = r.status
-  if (s) core.onStatus?.(s.pid, s.status, s.granted)
+  if (s) core.onStatus?.(s.pid, s.status, s.granted, s.properties)
 }
 
 /**

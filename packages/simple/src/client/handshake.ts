@@ -18,9 +18,10 @@ const connectError = (code: ErrorCode, message: string, returnCode?: number): Mq
  * so an HTTP or TLS answer is reported as such, not as a malformed packet of some other type. An
  * answer in TLS or HTTP proves the wrong kind of port (no network makes one up): not retryable.
  */
-export function notConnack(chunk: Uint8Array, where: string): MqttError | undefined {
+export function notConnack(chunk: Uint8Array, where: string, auth: boolean): MqttError | undefined {
   const byte = chunk[0] as number
-  if (byte === 0x20) return undefined
+  // MQTT 5's enhanced authentication may come first: AUTH.
+  if (byte === 0x20 || (auth && byte === 0xf0)) return undefined
   // A TLS record: an alert (21) or handshake (22) answering our CONNECT.
   if (byte === 0x15 || byte === 0x16) {
     return connectError('ETLS', `${where} answered in TLS: it is a TLS port, connect with mqtts:// (or the tls option)`)

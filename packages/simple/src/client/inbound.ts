@@ -1,6 +1,7 @@
 import { MqttError, SDELIVERED, SREFUSED, SUNKNOWNPID, type DeliveryStatus } from '@x/errno'
 import { encodeAck } from '../codec/ack.js'
 import type { PublishPacket, ServerPacket } from '../codec/packet.js'
+import type { AckProperties } from './core.js'
 import type { Session } from './session.js'
 
 /** What one received packet asks of the client; every field is optional. */
@@ -9,8 +10,8 @@ export interface Reaction {
   reply?: Uint8Array
   /** A message for the user (delivered, or reported as skipped when `oversize` is set). */
   message?: PublishPacket
-  /** A final status for one of the client's packet ids, with the SUBACK return code. */
-  status?: { pid: number; status: DeliveryStatus; granted?: number }
+  /** A final status for one of the client's packet ids, with the SUBACK return code (MQTT 5: the reason code and the ack's properties). */
+  status?: { pid: number; status: DeliveryStatus; granted?: number; properties?: AckProperties }
   /** A broken rule that ends the link. */
   error?: MqttError
 }

@@ -1,4 +1,5 @@
 import { MqttError } from '@x/errno'
+import type { ConnectProperties } from '../codec/v5/packet.js'
 import type { TlsOptions, Transport } from '../transport/link.js'
 import { printableUrl } from './printable.js'
 import type { Session } from './session.js'
@@ -47,6 +48,33 @@ export interface ClientOptions {
    * @default a new one
    */
   session?: Session
+  /** The MQTT version spoken: 4 (MQTT 3.1.1) or 5 (MQTT 5.0). @default 4 */
+  protocolVersion?: 4 | 5
+  /**
+   * MQTT 5: the CONNECT properties (`sessionExpiryInterval`, `receiveMaximum`, `maximumPacketSize`,
+   * `topicAliasMaximum`, `requestResponseInformation`, `requestProblemInformation`,
+   * `userProperties`, `authenticationMethod`, `authenticationData`), sent in the order given.
+   */
+  properties?: ConnectProperties
+  /**
+   * MQTT 5: topic aliases for what this client publishes, up to the broker's Topic Alias Maximum:
+   * a topic's second PUBLISH sets an alias, later ones carry the alias alone. @default true
+   */
+  topicAliases?: boolean
+  /**
+   * MQTT 5: enhanced authentication (with `properties.authenticationMethod`): called for each AUTH
+   * the broker sends, with its method, data, reason code and properties; returns the data of the
+   * client's answer.
+   */
+  onAuth?: (challenge: AuthChallenge) => Uint8Array | Promise<Uint8Array>
+}
+
+/** MQTT 5: what an AUTH from the broker asks, for `onAuth`. */
+export interface AuthChallenge {
+  method: string
+  data: Uint8Array | undefined
+  reasonCode: number
+  properties: Record<string, unknown>
 }
 
 /** The options with defaults filled in and every value checked. */
@@ -63,6 +91,10 @@ export interface Settings {
   socketTimeoutMs: number
   messageTimeoutMs: number
   maxPacketBytes: number
+  protocolVersion: 4 | 5
+  properties: ConnectProperties | undefined
+  topicAliases: boolean
+  onAuth: ClientOptions['onAuth']
 }
 
 // URL schemes: 1 means TLS, 2 WebSocket (a table of pairs weighs more in the bundle).
@@ -108,8 +140,14 @@ export function settingsOf(o: ClientOptions): Settings {
     user ??= unescaped(url.username, 'user name', shown)
     password ??= unescaped(url.password, 'password', shown)
   }
-  if (password !== undefined && user === undefined)
-    throw optionError('password: MQTT 3.1.1 sends one only with a user name [MQTT-3.1.2-22]')
+  const version = o.protocolVersion ?? 4
+  if (version !== 4 && version !== 5) throw optionError(`protocolVersion: ${String(version)} is not 4 (MQTT 3.1.1) or 5 (MQTT 5.0)`)
+  if (version < 5) {
+    if (password !== undefined && user === undefined)
+      throw optionError('password: MQTT 3.1.1 sends one only with a user name [MQTT-3.1.2-22]')
+    for (const name of ['properties', 'onAuth'] as const)
+      if (o[name] !== undefined) throw optionError(`${name}: it is MQTT 5.0's; set protocolVersion: 5`)
+  }
   tls = tls === true ? {} : tls || undefined
   return {
     clientId: o.clientId,
@@ -123,5 +161,9 @@ export function settingsOf(o: ClientOptions): Settings {
     socketTimeoutMs: whole('socketTimeoutMs', o.socketTimeoutMs ?? 5000, 1, 2 ** 31 - 1),
     messageTimeoutMs: whole('messageTimeoutMs', o.messageTimeoutMs ?? 10_000, 0, 2 ** 31 - 1),
     maxPacketBytes: whole('maxPacketBytes', o.maxPacketBytes ?? 2 ** 24, 2, 268_435_460),
+    protocolVersion: version,
+    properties: o.properties,
+    topicAliases: o.topicAliases ?? true,
+    onAuth: o.onAuth,
   }
 }

@@ -78,8 +78,16 @@ async function room(core: Core, conn: Conn, operation: string): Promise<void> {
  * Sends a packet that takes a packet id, pending until its `ack` arrives, and returns the id.
  * The id is taken and the packet written in one step, so no status can come for it before the
  * caller has it. `encode(pid)` gives the packet; it is kept, as sent, for a resumed session.
+ * `wire(pid)`, when given, gives what this connection sends instead (MQTT 5: with a topic alias).
  */
-export function sendWithPid(core: Core, conn: Conn, operation: string, ack: Pending['ack'], encode: (pid: number) => Uint8Array): number {
+export function sendWithPid(
+  core: Core,
+  conn: Conn,
+  operation: string,
+  ack: Pending['ack'],
+  encode: (pid: number) => Uint8Array,
+  wire?: (pid: number) => Uint8Array,
+): number {
   const session = core.session
   const pid = session.nextPid(operation)
   const timeout = core.o.messageTimeoutMs
@@ -87,6 +95,6 @@ export function sendWithPid(core: Core, conn: Conn, operation: string, ack: Pend
   // A small packet is cut from the codec's shared slab: kept in bytes of its own, it holds no slab alive.
   const kept = packet.length < packet.buffer.byteLength ? packet.slice() : packet
   session.pending.set(pid, { ack, packet: kept, deadline: timeout ? Date.now() + timeout : Infinity })
-  write(conn, packet)
+  write(conn, wire ? wire(pid) : packet)
   return pid
 }

@@ -3,6 +3,7 @@ import type { PacketDecoder } from '../codec/decoder.js'
 import type { ServerPacket } from '../codec/packet.js'
 import type { Link } from '../transport/link.js'
 import type { Liveness } from './liveness.js'
+import type { ConnV5 } from './v5/conn.js'
 
 /** One connection, from the socket opening to its release. */
 export interface Conn {
@@ -17,6 +18,8 @@ export interface Conn {
   abort: AbortController | undefined
   /** The CONNACK deadline. */
   timer: ReturnType<typeof setTimeout> | undefined
+  /** MQTT 5: what this connection agreed with the broker (limits, topic aliases, slots in flight). */
+  v5?: ConnV5
 }
 
 /** What the client is doing. Everything a connection holds lives inside the state that has it. */

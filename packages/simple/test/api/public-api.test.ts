@@ -23,6 +23,14 @@ import {
   type OversizeCallback,
   type QoS,
   type StatusCallback,
+  type AckProperties,
+  type PublishOptions,
+  type SubscribeOptions,
+  type PublishProperties,
+  type WillProperties,
+  type ConnackPacketV5,
+  type DisconnectProperties,
+  type UnsubscribeProperties,
 } from '@x/simple'
 
 describe('MqttClient', () => {
@@ -31,7 +39,16 @@ describe('MqttClient', () => {
     expectTypeOf<MqttClient['connect']>().returns.toEqualTypeOf<Promise<boolean>>()
     expectTypeOf<MqttClient['connect']>().parameter(0).toEqualTypeOf<{ cleanSession?: boolean; signal?: AbortSignal } | undefined>()
     expectTypeOf<MqttClient['publish']>().returns.toEqualTypeOf<Promise<number | undefined>>()
-    expectTypeOf<MqttClient['publish']>().parameter(2).toEqualTypeOf<{ qos?: QoS; retain?: boolean; dup?: boolean } | undefined>()
+    expectTypeOf<MqttClient['publish']>().parameter(2).toEqualTypeOf<PublishOptions | undefined>()
+    expectTypeOf<PublishOptions>().toEqualTypeOf<{ qos?: QoS; retain?: boolean; dup?: boolean; properties?: PublishProperties }>()
+    expectTypeOf<MqttClient['subscribe']>().parameter(1).toEqualTypeOf<SubscribeOptions | undefined>()
+    expectTypeOf<SubscribeOptions>().toHaveProperty('noLocal')
+    expectTypeOf<SubscribeOptions>().toHaveProperty('retainAsPublished')
+    expectTypeOf<SubscribeOptions>().toHaveProperty('retainHandling')
+    expectTypeOf<MqttClient['unsubscribe']>().parameter(1).toEqualTypeOf<{ properties?: UnsubscribeProperties } | undefined>()
+    expectTypeOf<MqttClient['disconnect']>().parameter(0).toEqualTypeOf<{ reasonCode?: number; properties?: DisconnectProperties } | undefined>()
+    expectTypeOf<MqttClient['connack']>().toEqualTypeOf<ConnackPacketV5 | undefined>()
+    expectTypeOf<MqttClient['clientId']>().toEqualTypeOf<string>()
     expectTypeOf<MqttClient['subscribe']>().returns.toEqualTypeOf<Promise<number>>()
     expectTypeOf<MqttClient['unsubscribe']>().returns.toEqualTypeOf<Promise<number>>()
     expectTypeOf<MqttClient['checkMsg']>().returns.toEqualTypeOf<number>()
@@ -40,17 +57,21 @@ describe('MqttClient', () => {
     expectTypeOf<MqttClient['disconnect']>().returns.toEqualTypeOf<Promise<void>>()
     expectTypeOf<MqttClient['isConnected']>().toEqualTypeOf<boolean>()
     expectTypeOf<MqttClient['setLastWill']>().parameters.toEqualTypeOf<
-      [topic: string, payload: string | Uint8Array | ArrayBuffer | ArrayBufferView, options?: { qos?: QoS; retain?: boolean }]
+      [
+        topic: string,
+        payload: string | Uint8Array | ArrayBuffer | ArrayBufferView,
+        options?: { qos?: QoS; retain?: boolean; properties?: WillProperties },
+      ]
     >()
   })
 
   test('callbacks: the message callback gets the QoS, the status callback the SUBACK code', () => {
     expectTypeOf<MessageCallback>().parameters.toEqualTypeOf<
-      [topic: string, payload: MqttPayload, retained: boolean, dup: boolean, qos: QoS]
+      [topic: string, payload: MqttPayload, retained: boolean, dup: boolean, qos: QoS, properties?: PublishProperties]
     >()
     // The payload is a Uint8Array, as the contract says (whose toString() is its text).
     expectTypeOf<MqttPayload>().toExtend<Uint8Array>()
-    expectTypeOf<StatusCallback>().parameters.toEqualTypeOf<[pid: number, status: DeliveryStatus, granted?: number]>()
+    expectTypeOf<StatusCallback>().parameters.toEqualTypeOf<[pid: number, status: DeliveryStatus, code?: number, properties?: AckProperties]>()
     expectTypeOf<OversizeCallback>().parameters.toEqualTypeOf<[topic: string, bytes: number, qos: QoS, retained: boolean]>()
     expectTypeOf<MqttClient['setCallback']>().parameter(0).toEqualTypeOf<MessageCallback>()
     expectTypeOf<MqttClient['setCallbackStatus']>().parameter(0).toEqualTypeOf<StatusCallback>()
@@ -66,6 +87,10 @@ describe('MqttClient', () => {
     expectTypeOf<ClientOptions>().toHaveProperty('tls')
     expectTypeOf<ClientOptions>().toHaveProperty('user')
     expectTypeOf<ClientOptions>().toHaveProperty('password')
+    expectTypeOf<ClientOptions['protocolVersion']>().toEqualTypeOf<4 | 5 | undefined>()
+    expectTypeOf<ClientOptions>().toHaveProperty('properties')
+    expectTypeOf<ClientOptions>().toHaveProperty('topicAliases')
+    expectTypeOf<ClientOptions>().toHaveProperty('onAuth')
   })
 })
 

@@ -1,0 +1,100 @@
+/**
+ * MQTT 5.0 for MqttClient: what differs from 3.1.1, in one module the client loads with
+ * `import()` at the first connect() with `protocolVersion: 5`, so a 3.1.1 program never carries
+ * it. Everything here acts on the same Core, Conn and Session as the 3.1.1 path.
+ */
+import { encodeConnectV5 } from '../../codec/v5/connect.js'
+import { PacketDecoderV5 } from '../../codec/v5/decoder.js'
+import { fromServerV5 } from '../../codec/v5/direction.js'
+import { encodeDisconnectV5 } from '../../codec/v5/disconnect.js'
+import { inboundError, PROTOCOL_ERROR } from '../../codec/v5/errors.js'
+import type { ConnackPacketV5, DisconnectProperties, ServerPacketV5 } from '../../codec/v5/packet.js'
+import { decodeSkippedPublish } from '../../codec/publish.js'
+import type { PacketDecoder } from '../../codec/decoder.js'
+import type { ServerPacket } from '../../codec/packet.js'
+import { bytesOf, fail } from '../arguments.js'
+import { accept } from '../connecting.js'
+import type { Core } from '../core.js'
+import { connackOutcome } from '../handshake.js'
+import type { Settings } from '../options.js'
+import type { State } from '../state.js'
+import { OutboundAliases } from './aliases.js'
+import { authenticate } from './auth.js'
+import type { ConnV5 } from './conn.js'
+import { connackRefusal } from './refusal.js'
+
+export { connV5 } from './conn.js'
+export { arrived, react } from './inbound.js'
+export { publish, subscribe, unsubscribe } from './outbound.js'
+export { refuse } from './goodbye.js'
+
+/** CONNECT on MQTT 5: Clean Start for cleanSession, the `properties` option, the will's properties. */
+export function connectPacket(core: Core, cleanSession: boolean): Uint8Array {
+  const o = core.o
+  return encodeConnectV5({
+    type: 'connect',
+    clientId: o.clientId,
+    cleanStart: cleanSession,
+    keepaliveSec: o.keepaliveSec,
+    ...(o.user === undefined ? {} : { username: o.user }),
+    // MQTT 5.0 allows a password without a user name (MQTT 5.0 §3.1.2.9).
+    ...(o.password === undefined ? {} : { password: bytesOf(o.password, 'connect') }),
+    ...(core.will ? { will: core.will } : {}),
+    ...(o.properties ? { properties: o.properties } : {}),
+  })
+}
+
+/**
+ * The decoder of what the broker sends. With a `maximumPacketSize` of its own the client told
+ * the broker its limit: a larger packet breaks the rule (Packet Too Large, 0x95). Without one,
+ * a PUBLISH over `maxPacketBytes` is a poison message skipped and reported, as on 3.1.1.
+ */
+export function decoderOf(o: Settings): PacketDecoder<ServerPacket> {
+  const told = o.properties?.maximumPacketSize
+  const direction = told === undefined ? { ...fromServerV5, skipped: decodeSkippedPublish } : fromServerV5
+  return new PacketDecoderV5(direction, told ?? o.maxPacketBytes) as unknown as PacketDecoder<ServerPacket>
+}
+
+/**
+ * A packet before CONNACK: an AUTH of enhanced authentication, or the CONNACK, whose limits the
+ * connection keeps; then the client goes online as on 3.1.1.
+ */
+export function handshake(core: Core, state: Extract<State, { name: 'connecting' }>, packet: ServerPacket): void {
+  const p = packet as ServerPacketV5
+  const conn = state.conn
+  if (p.type === 'auth') return authenticate(core, conn, p)
+  if (p.type !== 'connack') throw inboundError(PROTOCOL_ERROR, `${p.type.toUpperCase()} before CONNACK [MQTT-3.2.0-1]`, 'ECONLENGTH')
+  if (p.reasonCode >= 0x80) return accept(core, state, connackRefusal(p, core.where))
+  const props = p.properties ?? {}
+  if (props.authenticationMethod !== undefined && core.o.properties?.authenticationMethod === undefined) {
+    throw inboundError(PROTOCOL_ERROR, 'A CONNACK with an Authentication Method, and CONNECT named none [MQTT-4.12.0-6]', 'ECONLENGTH')
+  }
+  const outcome = connackOutcome({ type: 'connack', sessionPresent: p.sessionPresent, returnCode: 0 }, state.cleanSession, core.where)
+  const v5 = conn.v5 as ConnV5
+  if (typeof outcome === 'boolean') agree(core, v5, p)
+  accept(core, state, outcome)
+  // Packets the resumed session sent again hold their slots until acknowledged.
+  for (const [pid, entry] of core.session.pending) if (entry.ack === 'puback' || entry.ack === 'pubcomp') v5.flow.resent(pid)
+  for (const pid of core.session.held) v5.inbound.add(pid)
+}
+
+/** What the CONNACK sets for this connection, and for the client. */
+function agree(core: Core, v5: ConnV5, p: ConnackPacketV5): void {
+  const props = p.properties ?? {}
+  v5.limits = props
+  v5.flow.max = props.receiveMaximum ?? 65_535
+  v5.keepaliveSec = props.serverKeepAlive
+  const aliases = props.topicAliasMaximum ?? 0
+  v5.aliasesOut = core.o.topicAliases && aliases ? new OutboundAliases(aliases) : undefined
+  if (props.assignedClientIdentifier !== undefined) core.clientId = props.assignedClientIdentifier
+  core.connack = p
+}
+
+/** The DISCONNECT of `disconnect({ reasonCode, properties })`; `undefined` for the plain one. */
+export function disconnectPacket(core: Core, reasonCode: number | undefined, properties: DisconnectProperties | undefined): Uint8Array | undefined {
+  if (reasonCode === undefined && properties === undefined) return undefined
+  if (properties?.sessionExpiryInterval && !core.o.properties?.sessionExpiryInterval) {
+    throw fail('EOPTION', 'Cannot disconnect: a Session Expiry Interval when CONNECT set none (0) [MQTT-3.14.2-2]', 'disconnect')
+  }
+  return encodeDisconnectV5({ type: 'disconnect', ...(reasonCode === undefined ? {} : { reasonCode }), ...(properties && { properties }) })
+}
