@@ -50,7 +50,14 @@ describe(`mosquitto 2.0.11 with max_inflight_messages ${WINDOW} (Receive Maximum
     }
     // The subscriber drains meanwhile; the publisher's program is busy elsewhere (no checkMsg()).
     const receiving = pump5(subscriber, () => subscriber.messages.length >= 2 * PER_QOS, 'every message at the subscriber', 60_000)
-    const pids = await withDeadline(Promise.all(calls), 60_000, 'every publish() handed to the socket')
+    receiving.catch(() => {}) // awaited below; not unhandled if the publishes fail first
+    const state = (): string =>
+      `${wire.sent('publish').length} PUBLISH, ${wire.received('puback').length} PUBACK, ${wire.received('pubrec').length} PUBREC, ` +
+      `${wire.sent('pubrel').length} PUBREL, ${wire.received('pubcomp').length} PUBCOMP on the wire, ${wire.unacked} unacknowledged ` +
+      `(at most ${wire.maxUnacked}); ${subscriber.messages.length} at the subscriber`
+    const pids = await withDeadline(Promise.all(calls), 30_000, 'every publish() handed to the socket').catch((error: Error) => {
+      throw new Error(`${error.message}: ${state()}`)
+    })
     await receiving
     await waitFor(() => wire.unacked === 0, 'the last acknowledgements on the wire', 10_000)
 
