@@ -98,4 +98,35 @@ describe('MQTT 5 topic aliases against mosquitto 2.0.11 (Topic Alias Maximum 10)
     expect(saved).toBeGreaterThanOrEqual(aliasSavings)
     expect(on.bytesUp).toBeLessThan(off.bytesUp * 0.6)
   }, 90_000)
+
+  test('12 topics through 10 aliases (least recently used reassigned): every message arrives under its own name, no alias above 10', async () => {
+    const pool = new Pool5()
+    const wire = await startWireProxy(mosquitto.ports.plain)
+    try {
+      const base = uid('aliases/lru')
+      const topics = Array.from({ length: 12 }, (_, i) => `${base}/device-${i}`)
+      const subscriber = pool.make({ clientId: uid('lru-sub'), server: mosquitto.urls.plain })
+      await subscriber.client.connect()
+      const pid = await subscriber.client.subscribe(`${base}/#`, { qos: 1 })
+      await pump5(subscriber, () => subscriber.statusOf(pid) !== undefined, 'SUBACK')
+      const publisher = pool.make({ clientId: uid('lru-pub'), server: wire.url })
+      await publisher.client.connect()
+      // A fixed, uneven order: some topics hot, some cold, so aliases are taken, reused and reassigned.
+      // Every third message walks all 12 topics in turn; the others go to the 4 first.
+      const order = Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? (i / 3) % 12 : i % 4))
+      for (const [i, k] of order.entries()) await publisher.client.publish(topics[k] as string, `${i}`, { qos: 1 })
+      await pump5(subscriber, () => subscriber.messages.length >= order.length, 'every message', 20_000)
+      for (const [k, topic] of topics.entries()) {
+        const expected = order.flatMap((t, i) => (t === k ? [String(i)] : []))
+        expect(subscriber.texts(topic)).toEqual(expected)
+      }
+      const aliases = wire.sent('publish').flatMap((p) => (p.properties?.topicAlias === undefined ? [] : [p.properties.topicAlias]))
+      expect(Math.max(...aliases)).toBeLessThanOrEqual(10)
+      expect(new Set(aliases).size).toBe(10) // all ten used
+      expect(wire.sent('publish').filter((p) => p.topic === '').length).toBeGreaterThan(order.length / 2)
+    } finally {
+      await pool.closeAll()
+      await wire.close()
+    }
+  }, 60_000)
 })
