@@ -1,21 +1,27 @@
 /**
  * What each guarantee costs the footprint program, gzipped: the program is bundled again with
  * one part of @x/simple stubbed out (as if the guarantee were dropped), and the difference is
- * its cost. The stubbed bundles are measured, never run: they exist to price a decision, e.g.
+ * its cost. Bundled and counted as `pnpm size` does (lib/split-bundle.ts): with splitting, the
+ * chunks the program loads, each gzipped; a lazy chunk (MQTT 5) is not part of its cost. The stubbed bundles are measured, never run: they exist to price a decision, e.g.
  * "the last kilobyte would cost the TLS hints and the wrong-port probe".
  *
  * A stub that no longer changes the bundle (the source it edits moved) is an error, not a 0.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { build, type Plugin } from 'esbuild'
 import type * as TypeScript from 'typescript'
+import { footprintOptions, reachable } from './lib/split-bundle.js'
 import type { Platform } from './size.js'
 
 const ts = createRequire(import.meta.url)('typescript') as typeof TypeScript
 
-/** Source edits, by file under `packages/simple/src/`, that take one guarantee out: the file's new text, or an edit of it. */
+/**
+ * Source edits, by file under `packages/simple/src/` (or `packages/` for a name that starts with
+ * `errno/`), that take one guarantee out: the file's new text, or an edit of it.
+ */
 type Edits = Record<string, string | ((source: string) => string)>
 
 /** Replaces what `pattern` matches, and fails if it matches nothing. */
@@ -75,6 +81,14 @@ const GUARANTEES: ReadonlyArray<{ name: string; edits: Edits; platforms: readonl
     },
   },
   {
+    name: 'MQTT 5 in the v4 program: the error codes 100–111 and their meanings (@x/errno)',
+    platforms: ['node', 'browser'],
+    edits: {
+      'errno/src/codes.ts': replacing(/\n  \/\/ MQTT 5\.0[^]*?ENOTSUPPORTED: 111,\n/, '\n'),
+      'errno/src/meanings.ts': replacing(/\n  EDISCONNECT: \[[^]*?\n  ENOTSUPPORTED: [^\n]*\n/, '\n'),
+    },
+  },
+  {
     name: 'checking topic names and filters before sending',
     platforms: ['node', 'browser'],
     edits: {
@@ -104,8 +118,10 @@ function editing(edits: Edits): Plugin {
   return {
     name: 'guarantee-off',
     setup(b) {
-      b.onLoad({ filter: /packages\/simple\/src\/.*\.ts$/ }, (args) => {
-        const file = Object.keys(edits).find((name) => args.path.endsWith(`simple/src/${name}`))
+      b.onLoad({ filter: /packages\/(simple|errno)\/src\/.*\.ts$/ }, (args) => {
+        const file = Object.keys(edits).find((name) =>
+          args.path.endsWith(name.startsWith('errno/') ? `packages/${name}` : `simple/src/${name}`),
+        )
         const edit = file === undefined ? undefined : edits[file]
         if (edit === undefined) return undefined
         return { contents: typeof edit === 'string' ? edit : edit(readFileSync(args.path, 'utf8')), loader: 'ts' }
@@ -153,41 +169,44 @@ export async function measureGuaranteeCosts(): Promise<{
   const costs: GuaranteeCost[] = []
   for (const platform of ['node', 'browser'] as const) {
     const entry = new URL(`footprint/simple-qos1${platform === 'browser' ? '-browser' : ''}.ts`, import.meta.url).pathname
-    const bundle = async (edits: Edits): Promise<string> => {
-      const result = await build({
-        entryPoints: [entry],
-        bundle: true,
-        minify: true,
-        platform,
-        ...(platform === 'browser' ? { format: 'esm' as const } : {}),
+    // The chunks the program loads (entry first, then what it imports statically), as text.
+    const bundle = async (edits: Edits): Promise<string[]> => {
+      const { outputFiles, metafile } = await build({
+        ...footprintOptions(entry, platform, true),
+        outdir: join(process.cwd(), 'unused'),
         write: false,
+        metafile: true,
         plugins: [editing(edits)],
-        logLevel: 'error',
       })
-      return result.outputFiles[0]?.text ?? ''
+      const first = Object.keys(metafile.outputs).find((o) => metafile.outputs[o]?.entryPoint !== undefined) ?? ''
+      const loaded = [...reachable(metafile, [first], new Set(['import-statement']))].map((o) => resolve(o))
+      return loaded.map((path) => outputFiles.find((file) => file.path === path)?.text ?? '')
     }
-    const code = await bundle({})
-    whole[platform] = gzipSync(code).length
+    const gzipped = (chunks: string[]): number => chunks.reduce((sum, code) => sum + gzipSync(code).length, 0)
+    const chunks = await bundle({})
+    whole[platform] = gzipped(chunks)
     for (const { name, edits, platforms } of GUARANTEES) {
       if (!platforms.includes(platform)) continue
-      const bytes = whole[platform] - gzipSync(await bundle(edits)).length
+      const bytes = whole[platform] - gzipped(await bundle(edits))
       if (bytes <= 0) throw new Error(`feature-costs: taking out "${name}" changed nothing for ${platform}: update the stub`)
       costs.push({ platform, name, bytes })
     }
     costs.push({
       platform,
       name: 'every message sentence (the codes kept)',
-      bytes: whole[platform] - gzipSync(withoutMessageText(code)).length,
+      bytes: whole[platform] - gzipped(chunks.map(withoutMessageText)),
     })
     const all = together(GUARANTEES.filter((g) => g.platforms.includes(platform)).map((g) => g.edits))
-    bare[platform] = gzipSync(withoutMessageText(await bundle(all))).length
+    bare[platform] = gzipped((await bundle(all)).map(withoutMessageText))
   }
   return { whole, costs, bare }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { whole, costs, bare } = await measureGuaranteeCosts()
-  console.log('what each guarantee costs the footprint program (esbuild --bundle --minify, gzipped), measured by taking it out')
+  console.log(
+    'what each guarantee costs the v4 footprint program (esbuild --bundle --minify --splitting, the chunks it loads, gzipped), measured by taking it out',
+  )
   for (const platform of ['node', 'browser'] as const) {
     const rows = costs.filter((c) => c.platform === platform)
     console.log(`${platform}: ${whole[platform]} B in all`)

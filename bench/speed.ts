@@ -7,11 +7,13 @@
  * each idle connected client holds (1,000 of them, a child process per library), and the codecs.
  * The WebSocket rows run the same way through aedes over `ws`, in a process of its own
  * (mosquitto's websockets listener does not start here), without the bare socket (TCP only).
+ * The MQTT 5 row runs @x/simple and MQTT.js with `protocolVersion: 5` through the same mosquitto
+ * daemon, as the MQTT 3.1.1 row it is printed under (aedes speaks only 3.1.1).
  *
  *   pnpm bench
  */
 import { startBenchBroker, type BenchBroker } from './lib/broker.js'
-import { bundledLibraries } from './lib/bundle.js'
+import { bundledLibraries, bundledLibrariesV5 } from './lib/bundle.js'
 import { idleHeap } from './heap/measure.js'
 import type { Library } from './lib/libraries.js'
 import { formatTable, type Row } from './lib/table.js'
@@ -33,6 +35,11 @@ const SCENARIOS: Array<Scenario & { label: string }> = [
   { label: 'QoS 1, 1 KiB, 100 in flight', qos: 1, size: 1024, window: 100, count: 70_000 },
   { label: 'QoS 0, 64 KiB, 100 in flight', qos: 0, size: 65_536, window: 100, count: 12_000 },
   { label: 'QoS 1, 64 KiB, 100 in flight', qos: 1, size: 65_536, window: 100, count: 8_000 },
+]
+
+// MQTT 5, beside the MQTT 3.1.1 row of the same label without the prefix (same size, window and count).
+const V5_SCENARIOS: Array<Scenario & { label: string }> = [
+  { label: 'MQTT 5: QoS 1, 64 B, 100 in flight', qos: 1, size: 64, window: 100, count: 80_000 },
 ]
 
 // Over WebSocket the broker (aedes) is slower than mosquitto: fewer messages keep a run near a second.
@@ -69,6 +76,15 @@ const rows: Row[] = []
 let wsBrokerName = ''
 try {
   rows.push(...(await measure(libraries, broker, SCENARIOS)))
+  if (broker.name.startsWith('mosquitto')) {
+    // Each MQTT 5 row right under its MQTT 3.1.1 row.
+    for (const row of await measure(await bundledLibrariesV5(), broker, V5_SCENARIOS)) {
+      const under = rows.findIndex((r) => `MQTT 5: ${r.measure}` === row.measure)
+      rows.splice(under < 0 ? rows.length : under + 1, 0, row)
+    }
+  } else {
+    console.error('  MQTT 5 rows: skipped (they need mosquitto; aedes speaks only MQTT 3.1.1)')
+  }
   const wsBroker = await startWebSocketBroker()
   wsBrokerName = wsBroker.name
   try {

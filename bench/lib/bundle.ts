@@ -10,12 +10,21 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import type { Library } from './libraries.js'
 
-type Bundle = { LIBRARIES: readonly Library[]; IDLE: Record<string, (url: string, clientId: string) => Promise<() => Promise<void>>> }
+type Bundle = {
+  LIBRARIES: readonly Library[]
+  LIBRARIES_V5: readonly Library[]
+  IDLE: Record<string, (url: string, clientId: string) => Promise<() => Promise<void>>>
+}
 
 let bundle: Promise<Bundle> | undefined
 
 export async function bundledLibraries(): Promise<readonly Library[]> {
   return (await (bundle ??= load())).LIBRARIES
+}
+
+/** The same clients speaking MQTT 5 (lib/libraries.ts's LIBRARIES_V5). */
+export async function bundledLibrariesV5(): Promise<readonly Library[]> {
+  return (await (bundle ??= load())).LIBRARIES_V5
 }
 
 /** The idle clients of the bundle (lib/libraries.ts's IDLE). */

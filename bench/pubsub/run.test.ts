@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../examples/lib/embedded-broker.js'
-import { LIBRARIES } from '../lib/libraries.js'
+import { startMosquitto } from '../../test/support/mosquitto.js'
+import { LIBRARIES, LIBRARIES_V5 } from '../lib/libraries.js'
 import { startWebSocketBroker } from '../lib/ws-broker.js'
 import { formatTable } from '../lib/table.js'
 import { pubsub } from './run.js'
@@ -27,6 +28,25 @@ describe.each(RUNS)('%s over %s', (_name, transport, library) => {
     expect(Number.isFinite(rate)).toBe(true)
   })
 })
+
+// The MQTT 5 row's clients, through the mosquitto daemon on its default configuration.
+test('MQTT 5: each client carries 300 QoS 1 messages with 20 in flight through mosquitto', async () => {
+  const mosquitto = await startMosquitto()
+  try {
+    expect(LIBRARIES_V5.map((l) => l.name)).toEqual(['MQTT.js', '@x/simple'])
+    for (const library of LIBRARIES_V5) {
+      expect(
+        await pubsub(library, mosquitto.urls.plain, { qos: 1, size: 64, window: 20, count: 300 }, 10_000),
+        library.name,
+      ).toBeGreaterThan(0)
+    }
+    // mosquitto logs each client's protocol: (p2, …) for 3.1.1, (p5, …) for 5. All four spoke 5.
+    const connected = mosquitto.log().match(/New client connected .* as \S+ \(p\d/g) ?? []
+    expect(connected.map((line) => line.slice(-2))).toEqual(['p5', 'p5', 'p5', 'p5'])
+  } finally {
+    await mosquitto.stop()
+  }
+}, 30_000)
 
 test('the WebSocket rows have their broker in a process of its own, and it stops when asked', async () => {
   const ws = await startWebSocketBroker()

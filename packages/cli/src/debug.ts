@@ -6,6 +6,7 @@
 import { defaultTransport, tracedTransport, type Transport } from '@x/simple'
 import type { Io } from './io.js'
 import type { Config } from './options.js'
+import { tracedTransportV5 } from './trace-v5.js'
 
 export interface Debug {
   /** Writes one line when -d is on. */
@@ -16,5 +17,6 @@ export interface Debug {
 
 export function debugOf(cfg: Config, io: Io): Debug {
   const log = (line: string): void => void (cfg.debug && io.stderr.write(`Client ${cfg.client.clientId} ${line}\n`))
-  return Object.assign(log, { transport: cfg.debug ? tracedTransport(defaultTransport, log) : undefined })
+  const traced = cfg.protocolVersion === 5 ? tracedTransportV5 : tracedTransport
+  return Object.assign(log, { transport: cfg.debug ? traced(defaultTransport, log) : undefined })
 }

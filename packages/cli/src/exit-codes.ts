@@ -5,6 +5,7 @@
  */
 import { describe, isMqttError, type ErrorCode, type MqttError } from '@x/simple'
 import { inCliTerms } from './cli-terms.js'
+import { reasonText } from './reason-codes.js'
 
 export const EXIT = {
   /** Done: published (and acknowledged, for QoS 1/2), or received -C messages. */
@@ -64,6 +65,18 @@ const BY_CODE: Partial<Record<ErrorCode, ExitCode>> = {
   ECONREJECT: EXIT.REFUSED,
   ECONUNKNOWN: EXIT.REFUSED,
   ECONLENGTH: EXIT.REFUSED,
+  // MQTT 5 CONNACK refusals.
+  EBANNED: EXIT.NOT_ALLOWED,
+  EBADAUTHMETHOD: EXIT.NOT_ALLOWED,
+  EREFUSED: EXIT.REFUSED,
+  ESERVERBUSY: EXIT.REFUSED,
+  EQUOTA: EXIT.REFUSED,
+  ERATELIMIT: EXIT.REFUSED,
+  EUSESERVER: EXIT.REFUSED,
+  ESERVERMOVED: EXIT.REFUSED,
+  ESHUTDOWN: EXIT.REFUSED,
+  // Asked for what the broker's CONNACK does not offer (QoS 2, retain, wildcards…).
+  ENOTSUPPORTED: EXIT.REFUSED,
 }
 
 /** What the user can do about it, by exit code. */
@@ -72,7 +85,7 @@ const HINTS: Partial<Record<ExitCode, string>> = {
   [EXIT.NOT_ALLOWED]: 'Check -u and -P, and what the broker allows this user.',
   [EXIT.TLS]:
     "Check --cafile (the CA that signed the broker's certificate), --cert/--key, and that -h is the name in the certificate (--insecure skips only that name check).",
-  [EXIT.REFUSED]: 'Check -i (client id) and that the broker speaks MQTT 3.1.1.',
+  [EXIT.REFUSED]: 'Check -i (client id), and -V: the MQTT version the broker speaks (311 or 5).',
 }
 
 /** The exit code and message for an error from the client (or a CliError as it is), in the CLI's flags. */
@@ -85,7 +98,13 @@ export function failureOf(error: unknown, where: string): CliError {
   // The meaning of the code, then what the system said (e.g. "connect ECONNREFUSED 127.0.0.1:1").
   const meaning = describe(e.errno).replace(/^./, (c) => c.toLowerCase())
   const detail = e.cause instanceof Error ? `${meaning}: ${e.cause.message}` : meaning
-  const refusal = meaning.replace(/^connection refused: /, '')
+  let refusal = meaning.replace(/^connection refused: /, '')
+  // MQTT 5: the broker's own reason code and reason string (and where it sends the client).
+  if (e.reasonCode !== undefined) {
+    const because = `reason code ${reasonText(e.reasonCode, e.reasonString)}${e.serverReference ? `, server reference ${JSON.stringify(e.serverReference)}` : ''}`
+    refusal = `${refusal}; ${because}`
+    if (e.code === 'ESUBACKFAIL' || e.code === 'EDISCONNECT' || code === EXIT.ERROR) what = `${what}; ${because}`
+  }
   // A very long topic is quoted in the message: shown shortened.
   if (code === EXIT.TOPIC) what = `invalid topic: ${e.message.replace(/"(?:[^"\\]|\\.){60,}"/g, (q) => `${q.slice(0, 41)}…"`)}`
   else if (code === EXIT.UNREACHABLE) what = `cannot reach the broker at ${where}: ${e.code === 'ECONTIMEOUT' ? e.message : detail}`

@@ -67,6 +67,31 @@ export function spelled(flag: Flag): string {
   return letter ? `-${letter} (--${flag})` : `--${flag}`
 }
 
+const BY_SHORT = new Map<string, Flag>()
+for (const [name, spec] of Object.entries(FLAGS) as Array<[Flag, Spec]>) if (spec.short) BY_SHORT.set(spec.short, name)
+
+const takesValue = (flag: Flag | undefined): boolean => flag !== undefined && FLAGS[flag].type === 'string'
+
+/**
+ * A command line word that the next word is the value of: `--message`, `-m`, or a group of known
+ * boolean flags ending in one that takes a value (`-rm`), as with getopt. Anything else is left
+ * for parseArgs to explain.
+ */
+function valueFlagOf(arg: string): { before: string; flag: Flag } | undefined {
+  if (arg.startsWith('--') && !arg.includes('='))
+    return takesValue(arg.slice(2) as Flag) ? { before: '', flag: arg.slice(2) as Flag } : undefined
+  if (!/^-[a-zA-Z]+$/.test(arg)) return undefined
+  const letters = arg.slice(1)
+  const last = BY_SHORT.get(letters.at(-1) as string)
+  const before = [...letters.slice(0, -1)].map((l) => BY_SHORT.get(l))
+  return takesValue(last) && before.every((f) => f !== undefined && !takesValue(f))
+    ? { before: letters.slice(0, -1), flag: last as Flag }
+    : undefined
+}
+
+/** Whether the word after `arg` is its value (`-m -D`: "-D" is the message). */
+export const takesNextWord = (arg: string): boolean => valueFlagOf(arg) !== undefined
+
 /**
  * The command line with every value of a string flag attached to it (`-m -5` → `--message=-5`):
  * parseArgs refuses a value that starts with `-` as ambiguous, but mosquitto_pub, MQTT.js and
@@ -74,11 +99,6 @@ export function spelled(flag: Flag): string {
  * short flags (`-rm hi`) work as with getopt: the last one may take the next word.
  */
 export function attachValues(argv: readonly string[]): string[] {
-  const byShort = new Map<string, Flag>()
-  for (const [name, spec] of Object.entries(FLAGS) as Array<[Flag, Spec]>) {
-    if (spec.short) byShort.set(spec.short, name)
-  }
-  const takesValue = (flag: Flag | undefined): boolean => flag !== undefined && FLAGS[flag].type === 'string'
   const out: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
@@ -87,20 +107,11 @@ export function attachValues(argv: readonly string[]): string[] {
       out.push(...argv.slice(i))
       break
     }
-    if (next !== undefined && arg.startsWith('--') && !arg.includes('=') && takesValue(arg.slice(2) as Flag)) {
-      out.push(`${arg}=${next}`)
+    const valueFlag = next === undefined ? undefined : valueFlagOf(arg)
+    if (valueFlag) {
+      if (valueFlag.before) out.push(`-${valueFlag.before}`)
+      out.push(`--${valueFlag.flag}=${next}`)
       i++
-    } else if (next !== undefined && /^-[a-zA-Z]+$/.test(arg)) {
-      const letters = arg.slice(1)
-      const last = byShort.get(letters.at(-1) as string)
-      const before = [...letters.slice(0, -1)].map((l) => byShort.get(l))
-      // Only a group of known boolean flags ending in one that takes a value: anything else is
-      // left for parseArgs to explain.
-      if (takesValue(last) && before.every((f) => f !== undefined && !takesValue(f))) {
-        if (before.length) out.push(`-${letters.slice(0, -1)}`)
-        out.push(`--${last}=${next}`)
-        i++
-      } else out.push(arg)
     } else out.push(arg)
   }
   return out

@@ -10,6 +10,8 @@ export interface Received {
   payload: Uint8Array
   qos: QoS
   retained: boolean
+  /** MQTT 5: the PUBLISH's properties as received (@x/simple's names). */
+  properties?: Readonly<Record<string, unknown>> | undefined
 }
 
 type Part = (m: Received) => string | Uint8Array
@@ -37,6 +39,26 @@ function json(m: Received, clientId: string): string {
 
 const hex = (m: Received): string => Buffer.from(m.payload).toString('hex')
 
+/** One MQTT 5 property of the message, as text (or bytes); nothing when it has none, as mosquitto_sub. */
+const property =
+  (name: string) =>
+  (m: Received): string | Uint8Array => {
+    const value = m.properties?.[name]
+    if (value === undefined) return ''
+    if (value instanceof Uint8Array) return value
+    // Several Subscription Identifiers (overlapping subscriptions): mosquitto_sub prints the first.
+    if (Array.isArray(value)) return String(value[0])
+    return typeof value === 'boolean' ? String(+value) : String(value)
+  }
+
+/** %P: every user property as name:value, space-separated, in order, as mosquitto_sub prints them. */
+function userProperties(m: Received): string {
+  const users = (m.properties?.['userProperties'] ?? {}) as Record<string, string | string[]>
+  return Object.entries(users)
+    .flatMap(([name, values]) => (Array.isArray(values) ? values : [values]).map((value) => `${name}:${value}`))
+    .join(' ')
+}
+
 /** The fields of -F, by the letter after `%`. */
 const FIELDS: Record<string, (m: Received, clientId: string) => string | Uint8Array> = {
   '%': () => '%',
@@ -51,6 +73,15 @@ const FIELDS: Record<string, (m: Received, clientId: string) => string | Uint8Ar
   I: () => new Date().toISOString(),
   U: () => (Date.now() / 1000).toFixed(3),
   j: json,
+  // MQTT 5 properties.
+  A: property('topicAlias'),
+  C: property('contentType'),
+  D: property('correlationData'),
+  E: property('messageExpiryInterval'),
+  F: property('payloadFormatIndicator'),
+  P: userProperties,
+  R: property('responseTopic'),
+  S: property('subscriptionIdentifier'),
 }
 const ESCAPES: Record<string, string> = { '\\': '\\', n: '\n', t: '\t', r: '\r', a: '\x07', e: '\x1b', v: '\v', '0': '\0' }
 

@@ -14,8 +14,14 @@ const COMMON = `Connection:
   -q, --qos 0|1|2        QoS (default 0)
   -W, --timeout SEC      give up after SEC seconds (sub: counted from the connection; pub: wait
                          for acknowledgements); also shortens the wait for the connection
-  -V, --protocol-version mqttv311
-                         the only version spoken: MQTT 3.1.1 (-x and other MQTT 5 flags are refused)
+  -V, --protocol-version 311|mqttv311|5|mqttv5
+                         MQTT 3.1.1 (the default) or MQTT 5; 3.1 (31, mqttv31) is not supported
+  -x SEC                 MQTT 5 session expiry interval: the broker keeps the session SEC seconds
+                         after the link ends (-1 or ∞: for ever, -c's default on MQTT 5)
+  -D, --property COMMAND IDENTIFIER VALUE
+                         an MQTT 5 property, as mosquitto's -D (implies -V 5); COMMAND is
+                         connect, will, @COMMANDS@; IDENTIFIER in mosquitto's spelling
+                         (content-type, user-property NAME VALUE, message-expiry-interval, …)
   -d, --debug            every packet sent and received, and what the command does, on stderr
 Last will (published by the broker if the connection dies without a goodbye):
   --will-topic TOPIC     where to publish it
@@ -37,11 +43,14 @@ const EXIT_CODES = `Exit codes:
   2   bad command line (unknown flag, missing value, bad number, unreadable file)
   3   invalid topic (pub) or topic filter (sub); the message says which rule it breaks
   4   broker unreachable: unknown host, nothing listening, no answer in time
-  5   not allowed: bad user name or password, not authorized, subscription refused
+  5   not allowed: bad user name or password, not authorized, subscription or (MQTT 5)
+      message refused; the broker's reason code is printed
   6   TLS failed: handshake, or the broker's certificate was not accepted
   7   connection refused for another reason (protocol version, client id)
   27  timed out (-W): too few messages (sub), no acknowledgement (pub)
   130 interrupted (Ctrl-C) before pub was done`
+
+const withCommands = (commands: string): string => COMMON.replace('@COMMANDS@', commands)
 
 export const HELP = {
   pub: `Usage: mqtt pub -t TOPIC (-m MESSAGE | -f FILE | -n | -l | -s) [options]
@@ -55,7 +64,7 @@ Publishes one message, or one per line of stdin (-l), then disconnects.
   -r, --retain           the broker keeps the message for later subscribers
   --repeat N             publish the message N times
   --repeat-delay SEC     wait SEC seconds (0.5 works) between repeats
-${COMMON}
+${withCommands('publish, disconnect')}
 ${EXIT_CODES}
 `,
   sub: `Usage: mqtt sub -t FILTER [-t FILTER …] [options]
@@ -69,8 +78,11 @@ is reconnected with backoff and the filters subscribed again, until -C, -W or Ct
   -F, --format FORMAT    print FORMAT for each message: %t topic, %p payload, %l its length,
                          %q QoS, %r retained (0/1), %c client id, %x %X payload in hex,
                          %I ISO 8601 time, %U Unix time, %j JSON of it all, %% a %;
+                         MQTT 5: %P user properties (name:value …), %R response topic,
+                         %D correlation data, %C content type, %E message expiry, %F payload
+                         format indicator, %S subscription identifier, %A topic alias;
                          \\n \\t \\\\ \\0 \\a \\e \\r \\v escapes
-${COMMON}
+${withCommands('subscribe')}
 ${EXIT_CODES}
 `,
 }

@@ -9,10 +9,12 @@ import { isAbsolute, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { printableUrl, qosOf, topicOf, type ClientOptions, type QoS } from '@x/simple'
 import { CliError, EXIT, failureOf } from './exit-codes.js'
-import { attachValues, FLAGS, letterOf, ONLY, spelled, type Flag } from './flags.js'
+import { attachValues, FLAGS, letterOf, ONLY, spelled, takesNextWord, type Flag } from './flags.js'
 import { printerOf, type Received } from './format.js'
+import { propertiesOf, takePropertyWords, type PropertySets } from './properties-flag.js'
 import { tlsOptionsOf, wantsTls } from './tls-config.js'
 import { seconds, usage, whole } from './usage.js'
+import { NEVER_EXPIRES, protocolVersionOf, sessionExpiryOf, type ProtocolVersion } from './version-flags.js'
 
 export type Command = 'pub' | 'sub'
 
@@ -24,13 +26,19 @@ export interface Will {
   payload: Uint8Array
   qos: QoS
   retain: boolean
+  /** -D will …: the will's properties (MQTT 5). */
+  properties?: Record<string, unknown>
 }
 
 export interface Config {
   command: Command
   /** host:port, for messages. */
   where: string
+  /** -V: 4 (MQTT 3.1.1) or 5; also in `client` when 5. */
+  protocolVersion: ProtocolVersion
   client: ClientOptions & { clientId: string }
+  /** -D publish / subscribe / disconnect …: the properties of those packets (MQTT 5). The CONNECT's are in `client`, the will's in `will`. */
+  properties: Pick<PropertySets, 'publish' | 'subscribe' | 'disconnect'>
   /** -h a,b: the brokers of a cluster, tried in order (the first is `client.server`). */
   servers: string[]
   /** -c: false, the broker keeps the session. */
@@ -79,19 +87,6 @@ function parseUrl(url: string): { tls: boolean; host: string; port?: number; use
   }
 }
 
-/** Flags of MQTT 5 or of other protocol versions: refused with what to use instead. */
-function refuseOtherVersions(values: { 'protocol-version'?: string | undefined; 'session-expiry-interval'?: string | undefined }): void {
-  if (values['session-expiry-interval'] !== undefined) {
-    throw usage(
-      '-x (session expiry interval) is MQTT 5; mqtt speaks MQTT 3.1.1, which has none. For a session the broker keeps, use -c with -i ID',
-    )
-  }
-  const version = values['protocol-version']
-  if (version !== undefined && !/^(mqttv)?311$/.test(version)) {
-    throw usage(`-V ${JSON.stringify(version)}: mqtt speaks MQTT 3.1.1 only (-V mqttv311)`)
-  }
-}
-
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 
 /**
@@ -100,8 +95,10 @@ const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
  */
 export function parseCommandLine(command: Command, argv: string[], cwd: string): Config | 'help' | 'version' {
   let values
+  // -D takes two or three words, which parseArgs cannot: taken out first.
+  const { rest, properties: propertyWords } = takePropertyWords(argv, takesNextWord)
   try {
-    ;({ values } = parseArgs({ args: attachValues(argv), options: FLAGS, strict: true, allowPositionals: false }))
+    ;({ values } = parseArgs({ args: attachValues(rest), options: FLAGS, strict: true, allowPositionals: false }))
   } catch (error) {
     throw usage((error as Error).message)
   }
@@ -111,7 +108,8 @@ export function parseCommandLine(command: Command, argv: string[], cwd: string):
   for (const flag of ONLY[other]) {
     if (values[flag] !== undefined) throw usage(`${spelled(flag)} is for mqtt ${other}, not mqtt ${command}`)
   }
-  refuseOtherVersions(values)
+  const protocolVersion = protocolVersionOf(values['protocol-version'], propertyWords.length > 0)
+  const properties = propertiesOf(command, propertyWords)
   const path = (file: string): string => (isAbsolute(file) ? file : resolve(cwd, file))
   const read = (file: string, flag: string): Buffer => {
     try {
@@ -175,13 +173,26 @@ export function parseCommandLine(command: Command, argv: string[], cwd: string):
       payload: utf8(values['will-payload'] ?? ''),
       qos: qosFlag(values['will-qos'], '--will-qos', 'publish the will'),
       retain: values['will-retain'] === true,
+      ...(properties.will && { properties: properties.will }),
     }
   }
+  if (properties.will && !will) throw usage('-D will … needs --will-topic: those are the properties of the last will')
 
   const clientId = values.id ?? `mqtt-${command}-${randomBytes(4).toString('hex')}`
   const cleanSession = values['disable-clean-session'] !== true
   if (!cleanSession && (values.id === undefined || values.id === '')) {
     throw usage('-c (a session the broker keeps) needs -i ID: the broker finds the session by its client id')
+  }
+  // -x, or on MQTT 5 -c's session that never expires (as mosquitto: -c means the broker keeps it).
+  let sessionExpiryInterval = sessionExpiryOf(values['session-expiry-interval'], protocolVersion)
+  if (sessionExpiryInterval !== undefined && properties.connect && 'sessionExpiryInterval' in properties.connect)
+    throw usage('-x and -D connect session-expiry-interval set the same property: give one')
+  if (sessionExpiryInterval === undefined && !cleanSession && protocolVersion === 5) sessionExpiryInterval = NEVER_EXPIRES
+  if (sessionExpiryInterval === NEVER_EXPIRES && !values.id)
+    throw usage('-x: a session that never expires needs -i ID: the broker finds the session by its client id')
+  const connectProperties = {
+    ...properties.connect,
+    ...(sessionExpiryInterval !== undefined && { sessionExpiryInterval }),
   }
 
   let source: Source = { kind: 'payload', payload: new Uint8Array() }
@@ -211,8 +222,11 @@ export function parseCommandLine(command: Command, argv: string[], cwd: string):
     command,
     where,
     servers,
+    protocolVersion,
     client: {
       clientId,
+      ...(protocolVersion === 5 && { protocolVersion }),
+      ...(Object.keys(connectProperties).length && { properties: connectProperties }),
       server: host,
       port,
       keepaliveSec,
@@ -223,6 +237,11 @@ export function parseCommandLine(command: Command, argv: string[], cwd: string):
       socketTimeoutMs: Math.min(5000, timeoutMs ?? 5000),
       // …and for acknowledgements (pub); otherwise 10 s.
       messageTimeoutMs: timeoutMs ?? 10_000,
+    },
+    properties: {
+      ...(properties.publish && { publish: properties.publish }),
+      ...(properties.subscribe && { subscribe: properties.subscribe }),
+      ...(properties.disconnect && { disconnect: properties.disconnect }),
     },
     cleanSession,
     will,

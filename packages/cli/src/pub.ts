@@ -6,13 +6,14 @@
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { MqttClient, SDELIVERED, STIMEOUT, isRetryable } from '@x/simple'
+import { MqttClient, SDELIVERED, SREFUSED, STIMEOUT, isRetryable } from '@x/simple'
 import { inCliTerms } from './cli-terms.js'
 import { debugOf } from './debug.js'
 import { CliError, EXIT } from './exit-codes.js'
 import type { Io } from './io.js'
 import { watchLink, type LinkWatch } from './link-watch.js'
 import type { Config } from './options.js'
+import { reasonText } from './reason-codes.js'
 
 /** Most QoS 1/2 messages sent and not yet acknowledged: @x/robust's `maxInFlight` default, mosquitto's `max_inflight_messages`. */
 export const IN_FLIGHT = 20
@@ -31,12 +32,15 @@ export async function pub(cfg: Config, io: Io): Promise<void> {
 
   const pending = new Set<number>()
   let unacknowledged = 0
+  // MQTT 5: PUBACK / PUBREC / PUBCOMP with a reason code >= 0x80, each in words.
+  const refused: string[] = []
   const open = (server: string): MqttClient => {
     const made = new MqttClient({ ...cfg.client, server, ...(debug.transport && { transport: debug.transport }) })
     if (cfg.will) made.setLastWill(cfg.will.topic, cfg.will.payload, cfg.will)
-    made.setCallbackStatus((pid, status) => {
+    made.setCallbackStatus((pid, status, code, properties) => {
       if (!pending.delete(pid)) return
-      if (status === STIMEOUT) unacknowledged++
+      if (status === SREFUSED) refused.push(reasonText(code ?? 0x80, properties?.reasonString))
+      else if (status === STIMEOUT) unacknowledged++
       else if (status !== SDELIVERED) unacknowledged++ // SLOST: the session was lost before the acknowledgement
     })
     return made
@@ -53,7 +57,8 @@ export async function pub(cfg: Config, io: Io): Promise<void> {
     // (20) it drops QoS 2 messages on MQTT 3.1.1, yet completes their exchange.
     await settle(IN_FLIGHT - 1)
     if (stopped()) return
-    const pid = await client.publish(topic, payload, { qos: cfg.qos, retain: cfg.retain })
+    const properties = cfg.properties.publish
+    const pid = await client.publish(topic, payload, { qos: cfg.qos, retain: cfg.retain, ...(properties && { properties }) })
     if (pid !== undefined) pending.add(pid)
     client.checkMsg() // acknowledgements that have arrived meanwhile; never waits
   }
@@ -102,6 +107,13 @@ export async function pub(cfg: Config, io: Io): Promise<void> {
     // this ends; the extra second is a margin for that status to be reported.
     const deadline = Date.now() + (cfg.client.messageTimeoutMs ?? 10_000) + 1000
     while (pending.size && Date.now() < deadline && !stopped()) await client.waitMsg(deadline - Date.now())
+    if (refused.length) {
+      const ack = cfg.qos === 2 ? 'PUBREC' : 'PUBACK'
+      throw new CliError(
+        EXIT.NOT_ALLOWED,
+        `the broker refused ${refused.length} message(s) to "${topic}": ${ack} ${[...new Set(refused)].join(', ')}`,
+      )
+    }
     const missing = unacknowledged + (stopped() ? 0 : pending.size)
     if (missing) {
       const ack = cfg.qos === 2 ? 'PUBCOMP' : 'PUBACK'
@@ -111,7 +123,8 @@ export async function pub(cfg: Config, io: Io): Promise<void> {
       )
     }
   } finally {
-    await client.disconnect()
+    const properties = cfg.properties.disconnect
+    await client.disconnect(properties && { properties })
     await watch?.done
   }
 }

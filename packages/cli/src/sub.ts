@@ -34,10 +34,13 @@ export async function sub(cfg: Config, io: Io): Promise<void> {
     finish(how)
   }
 
-  client.on('message', (topic, payload, { qos, retained }) => {
+  client.on('message', (topic, payload, info) => {
+    const { qos, retained } = info
+    // MQTT 5: the PUBLISH's properties, once @x/robust passes them on (CONTRACT §6).
+    const { properties } = info as { properties?: Record<string, unknown> }
     if (over || (retained && cfg.skipRetained)) return
     received++
-    io.stdout.write(cfg.print({ topic, payload, qos, retained }))
+    io.stdout.write(cfg.print({ topic, payload, qos, retained, properties }))
     if (wanted !== undefined && received >= wanted) end({ ok: true })
   })
   client.on('disconnect', (error) => debug(`lost the link: ${inCliTerms(error.message)}; reconnecting`))
@@ -76,7 +79,8 @@ export async function sub(cfg: Config, io: Io): Promise<void> {
       }, cfg.timeoutMs)
     }
     for (const filter of cfg.topics) {
-      client.subscribe(filter, { qos: cfg.qos }).then(
+      const properties = cfg.properties.subscribe
+      client.subscribe(filter, { qos: cfg.qos, ...(properties && { properties }) }).then(
         (granted) => debug(`subscribed to ${filter} (QoS ${granted} granted)`),
         (error: unknown) => end({ ok: false, error }),
       )

@@ -112,7 +112,8 @@ function receive(core: Core, conn: Conn, chunk: Uint8Array): void {
     linkFailed(core, conn, failure)
   }
   const liveness = conn.liveness
-  if (inbox.length >= INBOX_LIMIT && liveness && !liveness.paused) {
+  // MQTT 5: not while a publish waits for a Receive Maximum slot, which only an acknowledgement read frees.
+  if (inbox.length >= INBOX_LIMIT && liveness && !liveness.paused && !conn.v5?.flow.waiting) {
     liveness.paused = true
     conn.link?.pause()
   }

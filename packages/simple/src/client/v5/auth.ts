@@ -18,9 +18,14 @@ const NOT_AUTHORIZED = 0x87
 export function authenticate(core: Core, conn: Conn, p: AuthPacketV5): void {
   const method = core.o.properties?.authenticationMethod
   const said = p.properties?.authenticationMethod
-  if (method === undefined) throw inboundError(PROTOCOL_ERROR, 'An AUTH, but CONNECT named no Authentication Method [MQTT-4.12.0-6]', 'ERESPONSE')
+  if (method === undefined)
+    throw inboundError(PROTOCOL_ERROR, 'An AUTH, but CONNECT named no Authentication Method [MQTT-4.12.0-6]', 'ERESPONSE')
   if (said !== undefined && said !== method) {
-    throw inboundError(PROTOCOL_ERROR, `An AUTH with the method ${JSON.stringify(said)}, not ${JSON.stringify(method)} [MQTT-4.12.0-5]`, 'ERESPONSE')
+    throw inboundError(
+      PROTOCOL_ERROR,
+      `An AUTH with the method ${JSON.stringify(said)}, not ${JSON.stringify(method)} [MQTT-4.12.0-5]`,
+      'ERESPONSE',
+    )
   }
   // Success (0x00) ends a re-authentication: nothing to answer.
   if (p.reasonCode !== CONTINUE) return
@@ -39,7 +44,10 @@ export function authenticate(core: Core, conn: Conn, p: AuthPacketV5): void {
       (data) => {
         if (connOf(core.state) !== conn) return
         if (!(data instanceof Uint8Array)) return failed(`onAuth returned ${typeof data}, not a Uint8Array`)
-        write(conn, encodeAuthV5({ type: 'auth', reasonCode: CONTINUE, properties: { authenticationMethod: method, authenticationData: data } }))
+        write(
+          conn,
+          encodeAuthV5({ type: 'auth', reasonCode: CONTINUE, properties: { authenticationMethod: method, authenticationData: data } }),
+        )
       },
       (error: unknown) => failed(`onAuth threw: ${error instanceof Error ? error.message : String(error)}`, error),
     )

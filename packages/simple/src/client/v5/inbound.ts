@@ -31,7 +31,10 @@ export function arrived(core: Core, conn: Conn, packet: ServerPacket): boolean {
         v5.inbound.add(p.pid as number)
         const max = core.o.properties?.receiveMaximum ?? 65_535
         if (v5.inbound.size > max) {
-          throw inboundError(RECEIVE_MAXIMUM_EXCEEDED, `More than ${max} QoS 1 and 2 PUBLISHes unacknowledged, this client's Receive Maximum [MQTT-3.3.4-9]`)
+          throw inboundError(
+            RECEIVE_MAXIMUM_EXCEEDED,
+            `More than ${max} QoS 1 and 2 PUBLISHes unacknowledged, this client's Receive Maximum [MQTT-3.3.4-9]`,
+          )
         }
       }
       return true
@@ -64,14 +67,18 @@ export function arrived(core: Core, conn: Conn, packet: ServerPacket): boolean {
 function unaliased(core: Core, v5: ConnV5, topic: string, alias: number): string {
   const max = core.o.properties?.topicAliasMaximum ?? 0
   if (alias < 1 || alias > max) {
-    throw inboundError(TOPIC_ALIAS_INVALID, `Topic Alias ${alias}: this client's Topic Alias Maximum is ${max} [MQTT-3.3.2-8] [MQTT-3.3.2-9]`)
+    throw inboundError(
+      TOPIC_ALIAS_INVALID,
+      `Topic Alias ${alias}: this client's Topic Alias Maximum is ${max} [MQTT-3.3.2-8] [MQTT-3.3.2-9]`,
+    )
   }
   if (topic) {
     v5.aliasesIn.set(alias, topic)
     return topic
   }
   const known = v5.aliasesIn.get(alias)
-  if (known === undefined) throw inboundError(TOPIC_ALIAS_INVALID, `Topic Alias ${alias} was never set on this connection (MQTT 5.0 §3.3.2.3.4)`)
+  if (known === undefined)
+    throw inboundError(TOPIC_ALIAS_INVALID, `Topic Alias ${alias} was never set on this connection (MQTT 5.0 §3.3.2.3.4)`)
   return known
 }
 

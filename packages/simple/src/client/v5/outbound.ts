@@ -27,7 +27,11 @@ const withPid = (packet: Uint8Array, at: number) => (pid: number) => {
 function fits(v5: ConnV5, packet: Uint8Array, operation: string): void {
   const max = v5.limits.maximumPacketSize
   if (max !== undefined && packet.length > max) {
-    throw fail('ETOOLARGE', `Cannot ${operation}: the packet is ${packet.length} bytes; the broker's Maximum Packet Size is ${max} [MQTT-3.2.2-15]`, operation)
+    throw fail(
+      'ETOOLARGE',
+      `Cannot ${operation}: the packet is ${packet.length} bytes; the broker's Maximum Packet Size is ${max} [MQTT-3.2.2-15]`,
+      operation,
+    )
   }
 }
 
@@ -40,11 +44,19 @@ function checkProperties(v5: ConnV5, properties: PublishProperties | undefined, 
   if (properties.subscriptionIdentifier !== undefined)
     throw fail('EOPTION', 'Cannot publish: a client may not send a Subscription Identifier [MQTT-3.3.4-6]', 'publish')
   if (properties.payloadFormatIndicator && fromUtf8(payload) === undefined)
-    throw fail('EPAYLOAD', 'Cannot publish: payloadFormatIndicator says UTF-8, and the payload is not well-formed UTF-8 [MQTT-3.3.2-4]', 'publish')
+    throw fail(
+      'EPAYLOAD',
+      'Cannot publish: payloadFormatIndicator says UTF-8, and the payload is not well-formed UTF-8 [MQTT-3.3.2-4]',
+      'publish',
+    )
   const alias = properties.topicAlias
   const max = v5.limits.topicAliasMaximum ?? 0
   if (alias !== undefined && !(Number.isInteger(alias) && alias >= 1 && alias <= max))
-    throw fail('EOPTION', `Cannot publish with topicAlias ${alias}: the broker's Topic Alias Maximum is ${max} [MQTT-3.2.2-17] [MQTT-3.3.2-8]`, 'publish')
+    throw fail(
+      'EOPTION',
+      `Cannot publish with topicAlias ${alias}: the broker's Topic Alias Maximum is ${max} [MQTT-3.2.2-17] [MQTT-3.3.2-8]`,
+      'publish',
+    )
 }
 
 /**
@@ -72,7 +84,15 @@ export async function publish(
   const explicit = properties?.topicAlias
   if (qos) {
     const slot = v5.flow.take()
-    if (slot) await slot
+    if (slot) {
+      // Reading paused (many packets unread by checkMsg()) would keep the acknowledgement that frees the slot out.
+      const liveness = conn.liveness
+      if (liveness?.paused) {
+        liveness.paused = false
+        conn.link?.resume()
+      }
+      await slot
+    }
     // The connection ended while the call waited: say why, as any call does.
     if (connOf(core.state) !== conn) {
       online(core, 'publish')
@@ -115,10 +135,12 @@ export function subscribe(core: Core, subscription: SubscriptionV5, properties: 
   const shared = filter.startsWith('$share/')
   if (limits.wildcardSubscriptionAvailable === false && /[+#]/.test(filter))
     throw unsupported(op, `the broker takes no wildcard subscriptions (${filter})`, 'MQTT 5.0 §3.2.2.3.12')
-  if (limits.sharedSubscriptionAvailable === false && shared) throw unsupported(op, 'the broker takes no shared subscriptions', 'MQTT 5.0 §3.2.2.3.14')
+  if (limits.sharedSubscriptionAvailable === false && shared)
+    throw unsupported(op, 'the broker takes no shared subscriptions', 'MQTT 5.0 §3.2.2.3.14')
   if (limits.subscriptionIdentifiersAvailable === false && properties?.subscriptionIdentifier !== undefined)
     throw unsupported(op, 'the broker takes no subscription identifiers', 'MQTT 5.0 §3.2.2.3.13')
-  if (subscription.noLocal && shared) throw fail('EOPTION', `Cannot subscribe to ${filter}: noLocal on a shared subscription [MQTT-3.8.3-4]`, op)
+  if (subscription.noLocal && shared)
+    throw fail('EOPTION', `Cannot subscribe to ${filter}: noLocal on a shared subscription [MQTT-3.8.3-4]`, op)
   const packet = encodeSubscribeV5({ type: 'subscribe', pid: 0, subscriptions: [subscription], ...(properties && { properties }) })
   fits(v5, packet, op)
   return whenWritable(core, op, (c) => sendWithPid(core, c, op, 'suback', withPid(packet, headerLength(packet))))

@@ -91,7 +91,11 @@ function agree(core: Core, v5: ConnV5, p: ConnackPacketV5): void {
 }
 
 /** The DISCONNECT of `disconnect({ reasonCode, properties })`; `undefined` for the plain one. */
-export function disconnectPacket(core: Core, reasonCode: number | undefined, properties: DisconnectProperties | undefined): Uint8Array | undefined {
+export function disconnectPacket(
+  core: Core,
+  reasonCode: number | undefined,
+  properties: DisconnectProperties | undefined,
+): Uint8Array | undefined {
   if (reasonCode === undefined && properties === undefined) return undefined
   if (properties?.sessionExpiryInterval && !core.o.properties?.sessionExpiryInterval) {
     throw fail('EOPTION', 'Cannot disconnect: a Session Expiry Interval when CONNECT set none (0) [MQTT-3.14.2-2]', 'disconnect')

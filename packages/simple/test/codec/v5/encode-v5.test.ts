@@ -3,7 +3,8 @@
  * nothing else; bad arguments are an MqttError naming the property and the rule, before any byte.
  */
 import { describe, expect, test } from 'vitest'
-import { encodeV5, isMqttError, type ErrorCode, type PacketV5 } from '@x/simple'
+import { encodeV5, type PacketV5 } from '@x/simple/codec'
+import { isMqttError, type ErrorCode } from '@x/errno'
 import { byteDifference, hex } from '../hex.js'
 import { MQTT5, props, str, whole } from './fixtures-v5.js'
 

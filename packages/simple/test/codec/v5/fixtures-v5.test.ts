@@ -4,7 +4,7 @@
  * byte at a time, in two at every offset, all fixtures in one stream in random chunks).
  */
 import { describe, expect, test } from 'vitest'
-import { encodeV5, fromClientV5, fromServerV5, PacketDecoderV5, PROPERTIES, type PacketV5 } from '@x/simple'
+import { encodeV5, fromClientV5, fromServerV5, PacketDecoderV5, PROPERTIES, type PacketV5 } from '@x/simple/codec'
 import { fingerprint } from '../comparable.js'
 import { cat } from '../hex.js'
 import { decodeAll, decodesAsOneStream, describeRoundTrips, type Codec } from '../round-trips.js'

@@ -5,7 +5,7 @@
  * the hand-written packets, each packet type is built once with no properties and once with each
  * property the standard lets it carry (§2.2.2.2), from a hand-written sample of that property.
  */
-import type { PacketV5, Properties, PropertyPacket } from '@x/simple'
+import type { PacketV5, Properties, PropertyPacket } from '@x/simple/codec'
 import { ascii, cat, hex } from '../hex.js'
 
 export interface FixtureV5 {

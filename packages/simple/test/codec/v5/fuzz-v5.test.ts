@@ -4,7 +4,8 @@
  * never a crash or a hang, and the same outcome however the bytes are cut into chunks.
  */
 import { expect, test } from 'vitest'
-import { fromClientV5, fromServerV5, isMqttError, PacketDecoderV5, type PacketV5 } from '@x/simple'
+import { fromClientV5, fromServerV5, PacketDecoderV5, type PacketV5 } from '@x/simple/codec'
+import { isMqttError } from '@x/errno'
 import { fingerprint } from '../comparable.js'
 import { decodeUntilError } from '../round-trips.js'
 import { Prng, randomChunks } from '@x/test-support/prng.js'

@@ -5,7 +5,8 @@
  * or one at a time, and only after the good packets before it were yielded.
  */
 import { describe, expect, test } from 'vitest'
-import { fromClientV5, fromServerV5, isMqttError, PacketDecoderV5, type ErrorCode, type PacketV5 } from '@x/simple'
+import { fromClientV5, fromServerV5, PacketDecoderV5, type PacketV5 } from '@x/simple/codec'
+import { isMqttError, type ErrorCode } from '@x/errno'
 import { cat, hex } from '../hex.js'
 import { bytewise, decodeUntilError } from '../round-trips.js'
 import { MQTT5, props, str, whole } from './fixtures-v5.js'

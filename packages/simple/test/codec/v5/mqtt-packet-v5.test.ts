@@ -5,7 +5,7 @@
  */
 import mqttPacket from 'mqtt-packet'
 import { describe, expect, test } from 'vitest'
-import { encodeV5, fromClientV5, fromServerV5, PacketDecoderV5, type PacketV5 } from '@x/simple'
+import { encodeV5, fromClientV5, fromServerV5, PacketDecoderV5, type PacketV5 } from '@x/simple/codec'
 import { comparable } from '../comparable.js'
 import { handWritten, propertyFixtures, type FixtureV5 } from './fixtures-v5.js'
 import { allowedIn } from './spec-table.js'

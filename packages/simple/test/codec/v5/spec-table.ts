@@ -2,7 +2,7 @@
  * MQTT 5.0 §2.2.2.2's table, written out by hand from the standard (identifier, name, type,
  * where it may appear), to check the codec's one table against and to build the fixtures from.
  */
-import type { Properties, PropertyPacket } from '@x/simple'
+import type { Properties, PropertyPacket } from '@x/simple/codec'
 
 const ACKS = ['puback', 'pubrec', 'pubrel', 'pubcomp'] as const
 
