@@ -66,6 +66,10 @@ export const Errno = {
   ESHUTDOWN: 110,
   // MQTT 5.0: asked for what the broker's CONNACK said it does not offer.
   ENOTSUPPORTED: 111,
+  // MQTT 5.0 in @x/robust.
+  ETIMEOUT: 112,
+  EEXPIRED: 113,
+  EREJECTED: 114,
 } as const
 
 /** The symbol of an error, such as `'ECONNOT'`. */

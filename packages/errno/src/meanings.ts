@@ -68,6 +68,9 @@ const meanings: Record<ErrorCode, readonly [kind: number, meaning: string]> = {
   ESESSIONTAKEN: [RETRYABLE, 'MQTT 5: another connection with the same client identifier took the session over (DISCONNECT 0x8E)'],
   ESHUTDOWN: [RETRYABLE, 'MQTT 5: the broker is shutting down (DISCONNECT 0x8B)'],
   ENOTSUPPORTED: [INPUT, "MQTT 5: the broker's CONNACK says it does not offer this (a QoS, retain, wildcards, shared subscriptions, subscription identifiers)"],
+  ETIMEOUT: [RETRYABLE, 'MQTT 5: no response to a request() within its timeoutMs'],
+  EEXPIRED: [0, 'MQTT 5: the message waited in the queue past its messageExpiryInterval and was dropped unsent'],
+  EREJECTED: [0, 'MQTT 5: the broker refused the message (PUBACK or PUBREC reason code ≥ 0x80, see reasonCode and reasonString)'],
 }
 
 const byNumber = new Map<number, ErrorCode>(Object.entries(Errno).map(([code, errno]) => [errno, code as ErrorCode]))
