@@ -349,6 +349,10 @@ export class RobustClient extends EventEmitter<RobustEvents> {
    */
   request(topic: string, payload: Payload, options?: RequestOptions): Promise<Response> {
     if (this.#state === 'closed') return Promise.reject(closedError())
+    if (!this.#o.mqtt5)
+      return Promise.reject(
+        new MqttError('EOPTION', 'Cannot request: request/response needs MQTT 5 (protocolVersion: 5)', { operation: 'request' }),
+      )
     return this.#requests.request(topic, payload, options)
   }
 

@@ -7,7 +7,7 @@
 export function referenced(reference: string, current: string): string | undefined {
   const first = reference.trim().split(/\s+/)[0]
   if (!first) return undefined
-  if (first.includes('://')) return URL.canParse(first) ? first : undefined
+  if (first.includes('://')) return URL.canParse(first) && new URL(first).hostname ? first : undefined
   const base = current.includes('://') ? new URL(current) : new URL(`mqtt://${current}`)
   const candidate = `${base.protocol}//${first}${base.pathname === '/' ? '' : base.pathname}`
   if (!URL.canParse(candidate)) return undefined
