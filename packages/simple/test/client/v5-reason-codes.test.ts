@@ -26,9 +26,9 @@ afterEach(async () => {
   await broker.close()
 })
 
-async function connected(connackProperties = {}): Promise<FakeConnection<5>> {
+async function connected(connackProperties = {}, options: Record<string, unknown> = {}): Promise<FakeConnection<5>> {
   broker.onConnection = answerWith({ properties: connackProperties })
-  client = new MqttClient({ clientId: 'c1', server: broker.url, protocolVersion: 5, socketTimeoutMs: 2000 } as ClientOptions)
+  client = new MqttClient({ clientId: 'c1', server: broker.url, protocolVersion: 5, socketTimeoutMs: 2000, ...options } as ClientOptions)
   client.setCallbackStatus((pid, status, code, properties) => statuses.push([pid, status, code, properties]))
   await client.connect()
   return broker.connection()
@@ -166,6 +166,28 @@ describe('a reason code the standard does not define for the packet is a protoco
     expect(await thrown(() => client.waitMsg(2000))).toMatchObject({ reasonCode: 0x82 })
     await conn.closed
     expect(conn.log.find((p) => p.type === 'disconnect')).toMatchObject({ reasonCode: 0x82 })
+  })
+})
+
+describe('requestProblemInformation: false (MQTT 5.0 §3.1.2.11.7)', () => {
+  test('a Reason String on a PUBACK after asking for none: DISCONNECT 0x82', async () => {
+    const conn = await connected({}, { properties: { requestProblemInformation: false } })
+    const pid = (await client.publish('t', 'x', { qos: 1 })) as number
+    await conn.next('publish')
+    conn.send({ type: 'puback', pid, reasonCode: 0x97, properties: { reasonString: 'over quota' } })
+    const error = await thrown(async () => {
+      for (let i = 0; i < 10; i++) await client.waitMsg(300)
+    })
+    expect(error).toBeInstanceOf(MqttError)
+    expect((error as MqttError).reasonCode).toBe(0x82)
+    await conn.closed
+    expect(conn.log.find((p) => p.type === 'disconnect')).toMatchObject({ reasonCode: 0x82 })
+  })
+
+  test('a Reason String on a DISCONNECT is still allowed', async () => {
+    const conn = await connected({}, { properties: { requestProblemInformation: false } })
+    conn.send({ type: 'disconnect', reasonCode: 0x8b, properties: { reasonString: 'bye' } })
+    expect(await thrown(() => client.waitMsg(2000))).toMatchObject({ code: 'ESHUTDOWN', reasonString: 'bye' })
   })
 })
 
