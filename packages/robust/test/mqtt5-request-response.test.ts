@@ -90,7 +90,7 @@ test('the reply with the same Correlation Data resolves { topic, payload, proper
   expect(message?.topic).toBe(responseTopic)
   expect(text(message?.payload ?? new Uint8Array())).toBe('pong')
   expect(message?.properties).toMatchObject({ contentType: 'text/plain' })
-  expect(Array.from(message?.properties.correlationData as Uint8Array)).toEqual(Array.from(correlationData))
+  expect(Array.from(message?.properties['correlationData'] as Uint8Array)).toEqual(Array.from(correlationData))
 })
 
 test('across a reconnect without session: the response topic is subscribed again and the reply still resolves the request', async () => {
