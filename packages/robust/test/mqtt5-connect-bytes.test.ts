@@ -63,3 +63,15 @@ test('the reconnect after an outage sends Clean Start 0 and 0xFFFFFFFF again: th
   const connect = await nthEvent(events, 'connect', 2)
   expect(connect.args[0]).toBe(true)
 })
+
+test('the will with its v5 properties: in the CONNECT, on every connection', async () => {
+  const { broker, conn, bytes } = await connectBytes({
+    cleanSession: true,
+    will: { topic: 'w', payload: 'x', qos: 1, retain: false, properties: { willDelayInterval: 5 } },
+  })
+  // flags 0e: Clean Start, Will, Will QoS 1; will properties: 5 bytes (0x18 Will Delay Interval 5), topic 'w', payload 'x'.
+  expect(bytes).toBe(`10 1e ${MQTT5} 0e 00 3c 00 ${DEV1} 05 18 00 00 00 05 00 01 77 00 01 78`)
+  conn.destroy()
+  const [, again] = await connectIn(await broker.connection(1, 5000))
+  expect(hex(again)).toBe(bytes)
+})
