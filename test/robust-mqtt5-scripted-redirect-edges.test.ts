@@ -53,6 +53,18 @@ test('two brokers that accept, then at once send DISCONNECT 0x9C naming each oth
   expect(count, `connections in ${Math.round(now() - started)} ms`).toBeLessThanOrEqual(20)
 })
 
+test('a broker that accepts, then at once sends DISCONNECT 0x9C naming itself: a bounded number of connections', async () => {
+  const a = await broker5()
+  script(a, async (conn) => {
+    await accept()(conn)
+    conn.send({ type: 'disconnect', reasonCode: 0x9c, properties: { serverReference: referenceTo(a.url) } })
+  })
+  const { client } = robust5({ server: a.url, reconnect: { ...BACKOFF, stableAfterMs: 10_000 } })
+  await client.connect()
+  await sleep(1500)
+  expect(a.connections.length).toBeLessThanOrEqual(20)
+})
+
 test.each([
   ['a URL', (url: string) => url],
   ['a list, the first one taken', (url: string) => `${referenceTo(url)} 127.0.0.1:1`],

@@ -119,3 +119,18 @@ test('a resumed session whose CONNACK allows 2 where 5 were in flight: never mor
   expect(most).toBeLessThanOrEqual(2)
   await waitFor(() => all.every((p) => p().state === 'resolved'), 'all 8 delivered')
 })
+
+test('refused with 0x97 and sent again after a 1.2 s backoff: the second PUBLISH carries the seconds left (2 → 1)', async () => {
+  const broker = await broker5(accept())
+  const { client } = robust5({ server: broker.url, messageTimeoutMs: 0, reconnect: { minDelayMs: 1200, maxDelayMs: 1200, jitter: false } })
+  await client.connect()
+  const conn = await broker.connection(0)
+  const delivered = inspect(client.publish('exp/quota', 'x', { qos: 1, properties: { messageExpiryInterval: 2 } }))
+  const first = await conn.next('publish')
+  expect(first.properties?.messageExpiryInterval).toBe(2)
+  conn.send({ type: 'puback', pid: first.pid as number, reasonCode: 0x97 })
+  const again = await conn.next('publish', 5000)
+  expect(again.properties?.messageExpiryInterval).toBe(1)
+  conn.send({ type: 'puback', pid: again.pid as number })
+  await waitFor(() => delivered().state === 'resolved', 'delivered')
+})
