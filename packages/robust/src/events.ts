@@ -1,4 +1,4 @@
-import { MqttError, isMqttError, type ConnackPacketV5, type MqttPayload, type PublishProperties, type QoS } from '@x/simple'
+import { MqttError, isMqttError, type Connack, type MqttPayload, type PublishProperties, type QoS } from '@x/simple'
 
 /** A message as published (or, for `'oversize'`, as the broker announced it): what a `'drop'` event hands back. */
 export interface Message {
@@ -48,7 +48,7 @@ export interface ReconnectInfo {
 /** The events of RobustClient, with their arguments. */
 export interface RobustEvents {
   /** Connected (first time or again); `sessionPresent` tells whether the broker kept the session; MQTT 5: its CONNACK. */
-  connect: [sessionPresent: boolean, server: string, connack?: ConnackPacketV5]
+  connect: [sessionPresent: boolean, server: string, connack?: Connack]
   /** The link was lost (or suspected dead); reconnection starts at once. */
   disconnect: [error: MqttError]
   /** A connection attempt is about to start. */

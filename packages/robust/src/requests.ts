@@ -38,7 +38,10 @@ export class Requests {
     { resolve: (response: Response) => void; reject: (error: unknown) => void; timer: ReturnType<typeof setTimeout> }
   >()
 
-  constructor(subscribe: (topic: string) => Promise<unknown>, publish: Publish) {
+  readonly #clientId: string
+
+  constructor(clientId: string, subscribe: (topic: string) => Promise<unknown>, publish: Publish) {
+    this.#clientId = clientId
     this.#subscribe = subscribe
     this.#publish = publish
   }
@@ -97,8 +100,14 @@ export class Requests {
     this.#waiting.clear()
   }
 
-  /** The response topic of this client, made at the first request. */
+  /**
+   * The response topic of this client, made at the first request: its client id's, so that a
+   * process started again with the same id and a session kept by the broker finds its
+   * subscription there, not one more left behind (a late answer to the process before finds no
+   * request and is dropped); a random one for a client id the broker assigns.
+   */
   #ownTopic(): string {
-    return (this.#topic ??= `x-mqtt/responses/${hex(crypto.getRandomValues(new Uint8Array(8)))}`)
+    const id = this.#clientId ? encodeURIComponent(this.#clientId) : hex(crypto.getRandomValues(new Uint8Array(8)))
+    return (this.#topic ??= `x-mqtt/responses/${id}`)
   }
 }

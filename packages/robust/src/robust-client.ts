@@ -95,6 +95,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       unexpected: (error) => this.#error(error),
     })
     this.#requests = new Requests(
+      options.clientId,
       (topic) => this.subscribe(topic, { qos: 1 }),
       (topic, payload, o) => this.publish(topic, payload, o),
     )

@@ -6,7 +6,7 @@ import {
   type OversizeCallback,
   type Session,
   type StatusCallback,
-  type ConnackPacketV5,
+  type Connack,
 } from '@x/simple'
 import type { SimpleClient } from './options.js'
 import { referenced } from './server-reference.js'
@@ -113,7 +113,7 @@ export class ServerList implements SimpleClient {
   }
 
   /** MQTT 5: the CONNACK of the current connection. */
-  get connack(): ConnackPacketV5 | undefined {
+  get connack(): Connack | undefined {
     return this.#client.connack
   }
 

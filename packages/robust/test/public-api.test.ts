@@ -14,7 +14,7 @@ import {
   type RobustOptions,
   type Response,
 } from '../src/index.js'
-import type { ConnackPacketV5, DisconnectProperties, PublishProperties, WillProperties } from '@x/simple'
+import type { Connack, DisconnectProperties, PublishProperties, WillProperties } from '@x/simple'
 
 describe('RobustClient', () => {
   test('methods and their results', () => {
@@ -36,7 +36,7 @@ describe('RobustClient', () => {
   })
 
   test('events and their arguments', () => {
-    expectTypeOf<RobustEvents['connect']>().toEqualTypeOf<[sessionPresent: boolean, server: string, connack?: ConnackPacketV5]>()
+    expectTypeOf<RobustEvents['connect']>().toEqualTypeOf<[sessionPresent: boolean, server: string, connack?: Connack]>()
     expectTypeOf<RobustClient['server']>().toEqualTypeOf<string>()
     expectTypeOf<RobustEvents['disconnect']>().toEqualTypeOf<[error: MqttError]>()
     expectTypeOf<RobustEvents['reconnecting']>().toEqualTypeOf<[info: ReconnectInfo]>()

@@ -9,6 +9,7 @@ export {
   type OversizeCallback,
   type PacketCallback,
   type AckProperties,
+  type Connack,
   type PublishOptions,
   type SubscribeOptions,
 } from './client/client.js'

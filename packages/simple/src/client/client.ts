@@ -3,7 +3,6 @@ import type { QoS } from '../codec/packet.js'
 import { encodeSubscribe } from '../codec/subscribe.js'
 import { encodeUnsubscribe } from '../codec/unsubscribe.js'
 import type {
-  ConnackPacketV5,
   DisconnectProperties,
   PublishProperties,
   SubscribeProperties,
@@ -20,6 +19,7 @@ import {
   online,
   write,
   type AckProperties,
+  type Connack,
   type Core,
   type MessageCallback,
   type OversizeCallback,
@@ -31,7 +31,7 @@ import { settingsOf, type ClientOptions } from './options.js'
 import { sendWithPid, whenWritable } from './sending.js'
 import type { Session } from './session.js'
 
-export type { AckProperties, MessageCallback, OversizeCallback, PacketCallback, StatusCallback }
+export type { AckProperties, Connack, MessageCallback, OversizeCallback, PacketCallback, StatusCallback }
 
 /** Options of `publish()`; `properties` is MQTT 5.0's. */
 export interface PublishOptions {
@@ -78,7 +78,7 @@ export class MqttClient {
   }
 
   /** MQTT 5: the last CONNACK accepted, `{ sessionPresent, reasonCode, properties }`; `undefined` on 3.1.1 and before. */
-  get connack(): ConnackPacketV5 | undefined {
+  get connack(): Connack | undefined {
     return this.#core.connack
   }
 

@@ -1,7 +1,7 @@
 import { MqttError, type DeliveryStatus } from '@x/errno'
 import { DISCONNECT } from '../codec/empty.js'
 import type { QoS, ServerPacket } from '../codec/packet.js'
-import type { ConnackPacketV5, PublishProperties, WillV5 } from '../codec/v5/packet.js'
+import type { ConnackProperties, PublishProperties, WillV5 } from '../codec/v5/packet.js'
 import type { MqttPayload } from '../codec/payload.js'
 import { whereOf, type Link, type Transport } from '../transport/link.js'
 import { fail } from './arguments.js'
@@ -32,6 +32,14 @@ export type MessageCallback = (
  * `properties` its `reasonString` and `userProperties` when the broker sent them.
  */
 export type StatusCallback = (pid: number, status: DeliveryStatus, code?: number, properties?: AckProperties) => void
+
+/** MQTT 5: what the broker's CONNACK said (`client.connack`). */
+export interface Connack {
+  sessionPresent: boolean
+  reasonCode: number
+  /** The CONNACK properties as received: the broker's limits, Assigned Client Identifier, … */
+  properties: ConnackProperties
+}
 
 /** MQTT 5: the properties an acknowledgement may carry. */
 export interface AckProperties {
@@ -66,7 +74,7 @@ export interface Core {
   /** MQTT 5: the protocol module, loaded by the first connect() with protocolVersion 5. */
   v5: typeof import('./v5/protocol.js') | undefined
   /** MQTT 5: the last CONNACK accepted. */
-  connack: ConnackPacketV5 | undefined
+  connack: Connack | undefined
   /** The client identifier in use: the option's, or the one the broker assigned (MQTT 5). */
   clientId: string
   /** Counts `leave()` calls: a connect() that waited for something learns whether it was cut meanwhile. */

@@ -28,7 +28,7 @@ import {
   type SubscribeOptions,
   type PublishProperties,
   type WillProperties,
-  type ConnackPacketV5,
+  type Connack,
   type DisconnectProperties,
   type UnsubscribeProperties,
 } from '@x/simple'
@@ -47,7 +47,7 @@ describe('MqttClient', () => {
     expectTypeOf<SubscribeOptions>().toHaveProperty('retainHandling')
     expectTypeOf<MqttClient['unsubscribe']>().parameter(1).toEqualTypeOf<{ properties?: UnsubscribeProperties } | undefined>()
     expectTypeOf<MqttClient['disconnect']>().parameter(0).toEqualTypeOf<{ reasonCode?: number; properties?: DisconnectProperties } | undefined>()
-    expectTypeOf<MqttClient['connack']>().toEqualTypeOf<ConnackPacketV5 | undefined>()
+    expectTypeOf<MqttClient['connack']>().toEqualTypeOf<Connack | undefined>()
     expectTypeOf<MqttClient['clientId']>().toEqualTypeOf<string>()
     expectTypeOf<MqttClient['subscribe']>().returns.toEqualTypeOf<Promise<number>>()
     expectTypeOf<MqttClient['unsubscribe']>().returns.toEqualTypeOf<Promise<number>>()

@@ -50,7 +50,6 @@ export class Flow {
     return this.#taken
   }
 
-
   /** The connection ended: every wait ends (the caller then finds the connection gone). */
   end(): void {
     this.max = 0

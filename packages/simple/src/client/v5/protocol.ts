@@ -120,7 +120,7 @@ function agree(core: Core, v5: ConnV5, p: ConnackPacketV5): void {
   const aliases = props.topicAliasMaximum ?? 0
   v5.aliasesOut = core.o.topicAliases && aliases ? new OutboundAliases(aliases) : undefined
   if (props.assignedClientIdentifier !== undefined) core.clientId = props.assignedClientIdentifier
-  core.connack = p
+  core.connack = { sessionPresent: p.sessionPresent, reasonCode: p.reasonCode, properties: props }
 }
 
 // The DISCONNECT reason codes a client may send (MQTT 5.0 §3.14.2.1: the others are the server's).
