@@ -64,17 +64,23 @@ export const BUDGET = 4096
  * chunk of its own, gzipped apart from the entry chunk, and every name that crosses between them
  * is an export and an import. Then by 10 B: reading is not paused (1,000 packets unread by
  * checkMsg()) while a publish waits for a Receive Maximum slot, which only an acknowledgement read
- * can free (without it such a publish waited for ever).
+ * can free (without it such a publish waited for ever). Then by 70 B: the codes 112–114 of
+ * @x/robust on MQTT 5 in @x/errno's table, and the seam through which a resumed MQTT 5 session
+ * sends again under the new Receive Maximum (accept()'s `resend`).
  */
-export const CEILING: Record<Platform, number> = { node: 15_420, browser: 13_020 }
+export const CEILING: Record<Platform, number> = { node: 15_490, browser: 13_090 }
 
 /**
  * The most the MQTT 5 footprint program with @x/simple may load, gzipped, lazy chunks included:
  * the figures first measured (25,047 B node, 22,649 B browser, at 4b06bd4), plus 2 % for the
  * mends a first release of MQTT 5 will need; that also covers moving the v5 codec out of the v4
- * program's chunks (25,426 / 23,020 B measured so: a chunk boundary costs a little).
+ * program's chunks (25,426 / 23,020 B measured so: a chunk boundary costs a little). Raised to
+ * 25,900 / 23,500 B (25,861 / 23,450 measured) for what the scripted-broker tests found: resent
+ * messages under the new Receive Maximum, the slot freed only by the acknowledgement that ends an
+ * exchange, no alias past Maximum Packet Size, the DISCONNECT codes a client may send, the
+ * CONNACK's Authentication Method checked, a will's payload format checked, requestProblemInformation.
  */
-export const CEILING_V5: Record<Platform, number> = { node: 25_550, browser: 23_100 }
+export const CEILING_V5: Record<Platform, number> = { node: 25_900, browser: 23_500 }
 
 export type Platform = 'node' | 'browser'
 export type Version = 4 | 5

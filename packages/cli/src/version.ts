@@ -6,5 +6,5 @@ export function versionText(): string {
     name: string
     version: string
   }
-  return `mqtt ${version} (${name}), MQTT 3.1.1\n`
+  return `mqtt ${version} (${name}), MQTT 3.1.1 and 5.0\n`
 }

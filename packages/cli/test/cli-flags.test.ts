@@ -252,7 +252,7 @@ describe('what it says', () => {
   test('--version, for mqtt and for each command', async () => {
     const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
     for (const argv of [['--version'], ['pub', '--version'], ['sub', '--version']]) {
-      expect(await mqtt(argv).done).toMatchObject({ code: 0, stdout: `mqtt ${version} (@x/cli), MQTT 3.1.1\n`, stderr: '' })
+      expect(await mqtt(argv).done).toMatchObject({ code: 0, stdout: `mqtt ${version} (@x/cli), MQTT 3.1.1 and 5.0\n`, stderr: '' })
     }
   })
 })

@@ -47,9 +47,8 @@ describe('properties end to end', () => {
     }
   })
 
-  // Fails: @x/robust drops the PUBLISH properties (robust-client.ts: setCallback passes
-  // { retained, dup, qos } only; CONTRACT §6 wants `properties` in the 'message' listener's third argument).
-  test.fails('pub -D publish user-property a b is printed by sub -F %P', async () => {
+  // mqtt sub runs on @x/robust: its 'message' listener gets the PUBLISH properties (CONTRACT §6).
+  test('pub -D publish user-property a b is printed by sub -F %P', async () => {
     const sub = await subscriber(at, ['-t', 'v5/users', '-F', '%P %t %p', '-C', '2', '-W', '10'], 'v5/users')
     await pub(['-t', 'v5/users', '-m', 'one', '-D', 'publish', 'user-property', 'a', 'b'])
     await pub([
@@ -73,8 +72,7 @@ describe('properties end to end', () => {
     expect((await sub.done).stdout).toBe('a:b v5/users one\na:b a:c v5/users two\n')
   })
 
-  // Fails for the same reason: mqtt sub (over @x/robust) gets no properties to print.
-  test.fails('request and response: -F %R %D print the response topic and correlation data, answered to them', async () => {
+  test('request and response: -F %R %D print the response topic and correlation data, answered to them', async () => {
     // Ends both subscribers however the test ends (no timer left running).
     const stop = new AbortController()
     const requests = await subscriber(at, ['-t', 'v5/request', '-F', '%R %D %C %E %F %p', '-C', '1', '-W', '10'], 'v5/request', stop.signal)

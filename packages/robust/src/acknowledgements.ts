@@ -1,11 +1,34 @@
-import { MqttError, SLOST, SREFUSED, SUNKNOWNPID, type QoS } from '@x/simple'
+import { MqttError, SLOST, SREFUSED, SUNKNOWNPID, type AckProperties, type QoS } from '@x/simple'
+import { reasonName } from '@x/simple/codec'
 import type { Outbox } from './outbox.js'
 import type { Subscriptions } from './subscriptions.js'
 
+/** MQTT 5: reason codes that refuse a message for now, not for good (quota exceeded, server busy): it goes again after a backoff. */
+const FOR_NOW = new Set([0x97, 0x89])
+
+/** What an acknowledgement asks of the client beyond settling: report a refused renewal, or hold sending back a while. */
+export interface Acknowledged {
+  /** A refused renewal, which no caller waits for: reported as 'error'. */
+  refused?: MqttError
+  /** MQTT 5: the broker is over its quota or busy: the message is queued again, and sending waits a backoff. */
+  busy?: boolean
+  /** A message was delivered: the broker takes messages again. */
+  delivered?: boolean
+}
+
+/** The reason code and Reason String of a refusal, for messages and the error's fields. */
+function refusal(code: number | undefined, properties: AckProperties | undefined): { said: string; details: object } {
+  const reasonString = properties?.reasonString
+  const said = `${code === undefined ? 'refused' : reasonName(code)}${reasonString === undefined ? '' : `: "${reasonString}"`}`
+  return { said, details: { ...(code === undefined ? {} : { reasonCode: code }), ...(reasonString === undefined ? {} : { reasonString }) } }
+}
+
 /**
- * A status from the simple client (connected to `server`) settles the operation waiting for it: delivered, refused
- * (ESUBACKFAIL), or lost with a session the broker did not keep (back to the queue). Returns the
- * refusal of a renewal, which no caller waits for, so that it can be reported as 'error'.
+ * A status from the simple client (connected to `server`) settles the operation waiting for it:
+ * delivered, refused (ESUBACKFAIL, or on MQTT 5 EREJECTED for a message), or lost with a session
+ * the broker did not keep (back to the queue). On MQTT 5 a message refused for now (0x97 quota
+ * exceeded, 0x89 server busy) is not delivered: it goes back to the queue, to go again after a
+ * backoff.
  */
 export function acknowledge(
   outbox: Outbox,
@@ -13,27 +36,54 @@ export function acknowledge(
   server: string,
   pid: number,
   status: number,
-  granted: number | undefined,
-): MqttError | undefined {
-  if (status === SUNKNOWNPID) return undefined
+  code: number | undefined,
+  properties?: AckProperties,
+): Acknowledged {
+  if (status === SUNKNOWNPID) return {}
   const op = outbox.acknowledged(pid)
-  if (!op) return undefined
+  if (!op) return {}
   if (status === SLOST) outbox.putBack(op)
-  else if (op.kind === 'publish') outbox.settle(op)
-  else if (op.kind === 'unsubscribe') {
+  else if (op.kind === 'publish') {
+    if (status !== SREFUSED) {
+      outbox.settle(op)
+      return { delivered: true }
+    }
+    if (FOR_NOW.has(code as number)) {
+      outbox.putBack(op)
+      return { busy: true }
+    }
+    const { said, details } = refusal(code, properties)
+    outbox.settle(
+      op,
+      new MqttError('EREJECTED', `The broker refused the message to "${op.message.topic}": ${said}`, {
+        topic: op.message.topic,
+        pid,
+        ...details,
+      }),
+    )
+  } else if (op.kind === 'unsubscribe') {
     subscriptions.dropped(server, op.filter)
-    outbox.settle(op)
+    if (status !== SREFUSED) outbox.settle(op)
+    else {
+      const { said, details } = refusal(code, properties)
+      outbox.settle(
+        op,
+        new MqttError('EREJECTED', `The broker refused to unsubscribe from "${op.filter}": ${said}`, { topic: op.filter, pid, ...details }),
+      )
+    }
   } else if (status !== SREFUSED) {
-    subscriptions.granted(server, op.filter, op.qos, op.seq)
-    outbox.settle(op, undefined, granted as QoS)
+    subscriptions.granted(server, op.filter, op.qos, op.seq, op.options)
+    outbox.settle(op, undefined, code as QoS)
   } else {
     subscriptions.refused(server, op.filter, op.renewal)
-    const error = new MqttError('ESUBACKFAIL', `The broker refused the subscription to "${op.filter}" (SUBACK 0x80)`, {
+    const { said, details } = code === 0x80 || code === undefined ? { said: 'SUBACK 0x80', details: {} } : refusal(code, properties)
+    const error = new MqttError('ESUBACKFAIL', `The broker refused the subscription to "${op.filter}" (${said})`, {
       topic: op.filter,
       pid,
+      ...details,
     })
     outbox.settle(op, error)
-    if (op.renewal) return error
+    if (op.renewal) return { refused: error }
   }
-  return undefined
+  return {}
 }

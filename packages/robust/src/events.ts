@@ -1,4 +1,4 @@
-import { MqttError, isMqttError, type MqttPayload, type QoS } from '@x/simple'
+import { MqttError, isMqttError, type ConnackPacketV5, type MqttPayload, type PublishProperties, type QoS } from '@x/simple'
 
 /** A message as published (or, for `'oversize'`, as the broker announced it): what a `'drop'` event hands back. */
 export interface Message {
@@ -9,14 +9,17 @@ export interface Message {
   retain: boolean
   /** For an `'oversize'` message: its size in bytes. */
   size?: number
+  /** MQTT 5: the PUBLISH properties it was published with. */
+  properties?: PublishProperties
 }
 
 /**
  * Why a message was dropped: the queue was full (`'overflow'`), it was QoS 0 while offline and
  * `keepQos0` is false (`'offline'`), or it came from the broker larger than `maxPacketBytes`
- * (`'oversize'`: skipped unread and acknowledged, so the link stays up).
+ * (`'oversize'`: skipped unread and acknowledged, so the link stays up), or (MQTT 5) it waited in
+ * the queue past its `messageExpiryInterval` (`'expired'`).
  */
-export type DropReason = 'overflow' | 'offline' | 'oversize'
+export type DropReason = 'overflow' | 'offline' | 'oversize' | 'expired'
 
 /** What arrives with each message. */
 export interface MessageInfo {
@@ -26,6 +29,8 @@ export interface MessageInfo {
   dup: boolean
   /** The QoS it was delivered with. */
   qos: QoS
+  /** MQTT 5: the PUBLISH's properties as received (`responseTopic`, `correlationData`, `userProperties`, …). */
+  properties?: PublishProperties
 }
 
 /** One reconnection attempt. */
@@ -42,8 +47,8 @@ export interface ReconnectInfo {
 
 /** The events of RobustClient, with their arguments. */
 export interface RobustEvents {
-  /** Connected (first time or again); `sessionPresent` tells whether the broker kept the session. */
-  connect: [sessionPresent: boolean, server: string]
+  /** Connected (first time or again); `sessionPresent` tells whether the broker kept the session; MQTT 5: its CONNACK. */
+  connect: [sessionPresent: boolean, server: string, connack?: ConnackPacketV5]
   /** The link was lost (or suspected dead); reconnection starts at once. */
   disconnect: [error: MqttError]
   /** A connection attempt is about to start. */

@@ -5,6 +5,7 @@
  */
 export { RobustClient } from './robust-client.js'
 export type { RobustEvents, Message, MessageInfo, ReconnectInfo, DropReason } from './events.js'
+export type { Response, RequestOptions } from './requests.js'
 export {
   DEFAULT_QUEUE,
   DEFAULT_RECONNECT,

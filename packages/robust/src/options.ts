@@ -1,4 +1,4 @@
-import { MqttError, type ClientOptions, type MqttClient, type Payload, type QoS } from '@x/simple'
+import { MqttError, type ClientOptions, type MqttClient, type Payload, type QoS, type WillProperties } from '@x/simple'
 import type { Options as RetryOptions } from 'p-retry'
 
 /** Exponential backoff between connection attempts. */
@@ -27,6 +27,8 @@ export interface WillOptions {
   qos?: QoS
   /** @default false */
   retain?: boolean
+  /** MQTT 5: the will properties (`willDelayInterval`, `messageExpiryInterval`, …). */
+  properties?: WillProperties
 }
 
 /** What to do with a message published when the queue is full. */
@@ -61,6 +63,7 @@ export type SimpleClient = Pick<
   | 'isConnected'
   | 'isWritable'
   | 'session'
+  | 'connack'
 >
 
 /** Options of `new RobustClient(options)`: every @x/simple option, and these. */
@@ -188,6 +191,11 @@ export function simpleOptionsOf(options: RobustOptions, server: string = servers
     ...rest
   } = options
   const simple = { ...rest, server }
+  // MQTT 5: a session ends with the connection unless it has an expiry. Kept across outages as on
+  // 3.1.1, it lives for ever unless the caller says otherwise (MQTT 5.0 §3.1.2.11.2).
+  if (options.protocolVersion === 5 && !(options.cleanSession ?? false) && options.properties?.sessionExpiryInterval === undefined) {
+    simple.properties = { ...options.properties, sessionExpiryInterval: 0xffff_ffff }
+  }
   // Acknowledgement timeouts are robust's job: the simple client must never forget a packet id,
   // or a resumed session could not finish a QoS 2 exchange.
   return { ...simple, keepaliveSec: options.keepaliveSec ?? 60, messageTimeoutMs: 0 }

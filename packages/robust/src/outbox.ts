@@ -1,4 +1,4 @@
-import type { QoS } from '@x/simple'
+import type { QoS, SubscribeOptions } from '@x/simple'
 import type { Message } from './events.js'
 import type { OverflowPolicy } from './options.js'
 import { BoundedQueue } from './queue.js'
@@ -21,6 +21,8 @@ export interface PublishOp extends Settles<void> {
   readonly bytes: number
   /** Taken from the queue to be sent (the simple client has encoded it, bytes and all). */
   handed: boolean
+  /** When publish() was called (ms since the epoch): MQTT 5's message expiry counts from then. */
+  readonly queuedAt: number
 }
 
 /** A subscription change. One the client makes itself, to bring a session in line with the calls, has no caller: `renewal` is set. */
@@ -29,6 +31,8 @@ export interface ControlOp extends Settles<QoS> {
   readonly filter: string
   readonly qos: QoS
   readonly renewal: boolean
+  /** MQTT 5: the subscription options and properties (subscribe), or the properties (unsubscribe). */
+  readonly options: SubscribeOptions | undefined
   /** Nothing counts against the message queue's byte bound. */
   readonly bytes: 0
 }
@@ -89,18 +93,36 @@ export class Outbox {
 
   /** A new message from publish(), registered as open. (Object literals of one shape: this runs per message.) */
   message(message: Message, bytes: number, resolve: () => void, reject: (error: unknown) => void): PublishOp {
-    const op: PublishOp = { kind: 'publish', message, bytes, seq: ++this.#seq, sentAt: 0, settled: false, handed: false, resolve, reject }
+    const op: PublishOp = {
+      kind: 'publish',
+      message,
+      bytes,
+      seq: ++this.#seq,
+      sentAt: 0,
+      settled: false,
+      handed: false,
+      queuedAt: message.properties?.messageExpiryInterval === undefined ? 0 : Date.now(),
+      resolve,
+      reject,
+    }
     this.#open.add(op)
     return op
   }
 
   /** A new subscription change, registered as open; without `settle` it is a renewal, which no caller waits for. */
-  control(kind: ControlOp['kind'], filter: string, qos: QoS, settle?: Pick<ControlOp, 'resolve' | 'reject'>): ControlOp {
+  control(
+    kind: ControlOp['kind'],
+    filter: string,
+    qos: QoS,
+    settle?: Pick<ControlOp, 'resolve' | 'reject'>,
+    options?: SubscribeOptions,
+  ): ControlOp {
     const none = (): void => {}
     const op: ControlOp = {
       kind,
       filter,
       qos,
+      options,
       renewal: !settle,
       bytes: 0,
       seq: ++this.#seq,

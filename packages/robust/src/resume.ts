@@ -15,5 +15,5 @@ export function resume(outbox: Outbox, subscriptions: Subscriptions, server: str
   else outbox.requeueInFlight()
   subscriptions.connected(server, sessionPresent)
   const changes = subscriptions.changesFor(server, outbox.pendingFilters(), resubscribe)
-  outbox.controlFirst(changes.map(({ kind, filter, qos }) => outbox.control(kind, filter, qos)))
+  outbox.controlFirst(changes.map(({ kind, filter, qos, options }) => outbox.control(kind, filter, qos, undefined, options)))
 }

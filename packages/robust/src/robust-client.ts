@@ -1,14 +1,29 @@
 import { EventEmitter } from 'eventemitter3'
-import { MqttClient, MqttError, bytesOf, qosOf, topicOf, utf8Length, type Payload, type QoS, type Session } from '@x/simple'
+import {
+  MqttClient,
+  MqttError,
+  bytesOf,
+  qosOf,
+  topicOf,
+  utf8Length,
+  type DisconnectProperties,
+  type Payload,
+  type PublishProperties,
+  type QoS,
+  type Session,
+  type SubscribeOptions,
+  type UnsubscribeProperties,
+} from '@x/simple'
 import { acknowledge } from './acknowledgements.js'
-import { connectFirst, reconnect, type AttemptHooks } from './connection.js'
-import { errorOf, warn, type Message, type RobustEvents } from './events.js'
+import { backoffMs, connectFirst, reconnect, type AttemptHooks } from './connection.js'
+import { errorOf, warn, type Message, type MessageInfo, type RobustEvents } from './events.js'
 import { robustSettingsOf, serversOf, simpleOptionsOf, type RobustOptions, type RobustSettings } from './options.js'
 import { Outbox } from './outbox.js'
 import { queueError } from './queue-errors.js'
 import { receiveUntilLost } from './receive-loop.js'
 import { resume } from './resume.js'
-import { Sender } from './sender.js'
+import { Requests, type RequestOptions, type Response } from './requests.js'
+import { expiredError, Sender } from './sender.js'
 import { ServerList } from './servers.js'
 import { Subscriptions } from './subscriptions.js'
 
@@ -48,6 +63,9 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   /** The connection loop, from the first CONNACK to close(). */
   #loop: Promise<void> | undefined
   readonly #sender: Sender
+  readonly #requests: Requests
+  /** MQTT 5: refusals for now (quota exceeded, server busy) in a row: the backoff before sending again grows with them. */
+  #busy = 0
   readonly #hooks: AttemptHooks = {
     reconnecting: (info) => this.#emit('reconnecting', info),
     unfixable: (error) => this.#error(error),
@@ -64,19 +82,36 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     // Every server's options are checked now, not when the client first moves to it.
     for (const server of servers.slice(1)) if (!options.createClient) make(server)
     const client = (this.#client = new ServerList(servers, make))
-    this.#sender = new Sender(
-      client,
-      this.#outbox,
-      o.maxInFlight,
-      () => this.#state === 'online',
-      (error) => this.#error(error),
+    this.#sender = new Sender(client, this.#outbox, {
+      online: () => this.#state === 'online',
+      window: () => this.#window(),
+      expired: (op) => {
+        this.#emit('drop', op.message, 'expired')
+        this.#outbox.settle(op, expiredError(op))
+      },
+      unexpected: (error) => this.#error(error),
+    })
+    this.#requests = new Requests(
+      (topic) => this.subscribe(topic, { qos: 1 }),
+      (topic, payload, o) => this.publish(topic, payload, o),
     )
     const will = options.will
-    if (will) client.setLastWill(will.topic, will.payload, { qos: will.qos ?? 0, retain: will.retain ?? false })
-    client.setCallback((topic, payload, retained, dup, qos) => this.#emit('message', topic, payload, { retained, dup, qos }))
-    client.setCallbackStatus((pid, status, granted) => {
-      const refused = acknowledge(this.#outbox, this.#subscriptions, client.server, pid, status, granted)
+    if (will) {
+      const { qos = 0, retain = false, properties } = will
+      client.setLastWill(will.topic, will.payload, { qos, retain, ...(properties && { properties }) })
+    }
+    client.setCallback((topic, payload, retained, dup, qos, properties) => {
+      if (properties && this.#requests.received(topic, payload, properties)) return
+      const info: MessageInfo = { retained, dup, qos }
+      if (properties) info.properties = properties
+      this.#emit('message', topic, payload, info)
+    })
+    client.setCallbackStatus((pid, status, code, properties) => {
+      const { refused, busy, delivered } = acknowledge(this.#outbox, this.#subscriptions, client.server, pid, status, code, properties)
       if (refused) this.#error(refused)
+      if (delivered) this.#busy = 0
+      // MQTT 5: over quota or busy: the message is queued again; nothing goes until a backoff has passed.
+      if (busy) this.#sender.holdFor(backoffMs(this.#o.reconnect, ++this.#busy))
       this.#sender.kick()
     })
     client.setCallbackOversize((topic, size, qos, retain) =>
@@ -104,6 +139,11 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   /** The one place the state changes; closed is for good. */
   #enter(state: State): void {
     if (this.#state !== 'closed') this.#state = state
+  }
+
+  /** QoS 1/2 messages unacknowledged at most: `maxInFlight`, or (MQTT 5) the broker's Receive Maximum if smaller. */
+  #window(): number {
+    return Math.min(this.#o.maxInFlight, this.#client.connack?.properties?.receiveMaximum ?? Infinity)
   }
 
   /** The server of the current connection (or of the last one, or the first of the list). */
@@ -176,6 +216,9 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       const lost = await receiveUntilLost(this.#client, this.#outbox, this.#o.ackTimeoutMs, life)
       if (lost === undefined) return
       shortLived = Date.now() - upAt < this.#o.reconnect.stableAfterMs ? shortLived + 1 : 0
+      // MQTT 5: the broker names another server (0x9C at once, 0x9D too), or another connection took the session (back off).
+      if (this.#client.redirect(lost)) shortLived = 0
+      else if (lost.code === 'ESESSIONTAKEN') shortLived = Math.max(shortLived, 1)
       this.#enter('offline')
       this.#emit('disconnect', lost)
       try {
@@ -192,7 +235,9 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   #online(sessionPresent: boolean): void {
     this.#enter('online')
     resume(this.#outbox, this.#subscriptions, this.#client.server, sessionPresent, this.#o.resubscribe)
-    this.#emit('connect', sessionPresent, this.#client.server)
+    const connack = this.#client.connack
+    if (connack) this.#emit('connect', sessionPresent, this.#client.server, connack)
+    else this.#emit('connect', sessionPresent, this.#client.server)
     this.#sender.kick()
   }
 
@@ -203,7 +248,11 @@ export class RobustClient extends EventEmitter<RobustEvents> {
    * queue policy drops the message (EDROPPED, EQUEUEFULL) or the client is closed (ECLOSED); bad
    * arguments reject at once (a detached buffer: EPAYLOAD).
    */
-  publish(topic: string, payload: Payload, { qos = 0, retain = false }: { qos?: QoS; retain?: boolean } = {}): Promise<void> {
+  publish(
+    topic: string,
+    payload: Payload,
+    { qos = 0, retain = false, properties }: { qos?: QoS; retain?: boolean; properties?: PublishProperties } = {},
+  ): Promise<void> {
     return settled((resolve, reject) => {
       const message: Message = {
         topic: topicOf(topic, false, 'publish to'),
@@ -212,6 +261,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
         qos: qosOf(qos, 'publish'),
         retain,
       }
+      if (properties) message.properties = properties
       if (this.#state === 'closed') return reject(closedError())
       const online = this.#state === 'online'
       if (!message.qos && !this.#o.queue.keepQos0 && !online) {
@@ -221,7 +271,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       const outbox = this.#outbox
       const op = outbox.message(message, utf8Length(message.topic) + message.payload.length, resolve, reject)
       // Passing through when nothing holds it back (link, socket, window): the queue bounds only what must wait.
-      const passing = online && this.#client.isWritable && outbox.passes(message.qos, this.#o.maxInFlight)
+      const passing = online && this.#client.isWritable && !this.#sender.held && outbox.passes(message.qos, this.#window())
       const held = { messages: outbox.queued, bytes: outbox.queuedBytes }
       for (const dropped of outbox.addMessage(op, passing)) {
         this.#emit('drop', dropped.message, 'overflow')
@@ -241,22 +291,23 @@ export class RobustClient extends EventEmitter<RobustEvents> {
    * again after reconnects where the broker kept no session. A refused subscription (SUBACK 0x80)
    * rejects with ESUBACKFAIL (44) and is not remembered.
    */
-  subscribe(topic: string, { qos = 0 }: { qos?: QoS } = {}): Promise<QoS> {
+  subscribe(topic: string, { qos = 0, ...options }: SubscribeOptions = {}): Promise<QoS> {
     return settled((resolve, reject) => {
       const filter = topicOf(topic, true, 'subscribe to')
       const q = qosOf(qos, 'subscribe')
       if (this.#state === 'closed') return reject(closedError())
-      this.#outbox.addControl(this.#outbox.control('subscribe', filter, q, { resolve, reject }))
+      const mqtt5 = Object.values(options).some((value) => value !== undefined) ? options : undefined
+      this.#outbox.addControl(this.#outbox.control('subscribe', filter, q, { resolve, reject }, mqtt5))
       this.#sender.kick()
     })
   }
 
   /** Unsubscribes (and forgets the filter at once); resolves on UNSUBACK. */
-  unsubscribe(topic: string): Promise<void> {
+  unsubscribe(topic: string, { properties }: { properties?: UnsubscribeProperties } = {}): Promise<void> {
     return settled((resolve, reject) => {
       const filter = topicOf(topic, true, 'unsubscribe from')
       if (this.#state === 'closed') return reject(closedError())
-      const op = this.#outbox.control('unsubscribe', filter, 0, { resolve: () => resolve(), reject })
+      const op = this.#outbox.control('unsubscribe', filter, 0, { resolve: () => resolve(), reject }, properties && { properties })
       this.#subscriptions.unsubscribed(filter, op.seq)
       this.#outbox.addControl(op)
       this.#sender.kick()
@@ -269,14 +320,51 @@ export class RobustClient extends EventEmitter<RobustEvents> {
    * after it returns. With `flushTimeoutMs`, first waits that long (at most) for the queue and the
    * in-flight messages to drain while connected.
    */
-  async close({ flushTimeoutMs = 0 }: { flushTimeoutMs?: number } = {}): Promise<void> {
+  async close({
+    flushTimeoutMs = 0,
+    reasonCode,
+    properties,
+  }: { flushTimeoutMs?: number; reasonCode?: number; properties?: DisconnectProperties } = {}): Promise<void> {
     if (this.#state === 'closed') return this.#loop
     if (flushTimeoutMs > 0 && this.#state === 'online') await this.#outbox.drained(flushTimeoutMs)
     this.#enter('closed')
     const error = closedError()
     this.#life.abort(error)
+    this.#sender.stop()
     this.#outbox.closeAll(error)
-    await this.#client.disconnect()
+    this.#requests.closeAll(error)
+    const goodbye =
+      reasonCode === undefined && properties === undefined
+        ? []
+        : [{ ...(reasonCode === undefined ? {} : { reasonCode }), ...(properties && { properties }) }]
+    await this.#client.disconnect(...goodbye).catch(() => this.#client.disconnect())
     await this.#loop
+  }
+
+  /**
+   * MQTT 5: publishes a request with a response topic of this client's own and fresh correlation
+   * data, and resolves the first message that comes back with that correlation data (`{ topic,
+   * payload, properties }`), or rejects with ETIMEOUT after `timeoutMs` [10000]. Works across
+   * reconnects; `close()` rejects what still waits.
+   */
+  request(topic: string, payload: Payload, options?: RequestOptions): Promise<Response> {
+    if (this.#state === 'closed') return Promise.reject(closedError())
+    return this.#requests.request(topic, payload, options)
+  }
+
+  /**
+   * MQTT 5: answers a request: publishes `payload` to the Response Topic of the message whose
+   * `info` a `'message'` listener got, with its Correlation Data, at its QoS unless given.
+   */
+  respond(info: MessageInfo, payload: Payload, { qos, properties }: { qos?: QoS; properties?: PublishProperties } = {}): Promise<void> {
+    const { responseTopic, correlationData } = info.properties ?? {}
+    if (!responseTopic)
+      return Promise.reject(
+        new MqttError('EOPTION', 'Cannot respond: the message has no responseTopic (MQTT 5.0 §4.10)', { operation: 'respond' }),
+      )
+    return this.publish(responseTopic, payload, {
+      qos: qos ?? info.qos,
+      properties: { ...properties, ...(correlationData && { correlationData }) },
+    })
   }
 }

@@ -1,25 +1,36 @@
-import { isInputError } from '@x/simple'
+import { MqttError, isInputError, type PublishProperties } from '@x/simple'
 import type { SimpleClient } from './options.js'
-import type { Op, Outbox } from './outbox.js'
+import type { Op, Outbox, PublishOp } from './outbox.js'
+
+/** What the sender asks of the client it works for. */
+export interface SenderHooks {
+  /** Whether the link is up. */
+  online(): boolean
+  /** How many packets may be unacknowledged now: `maxInFlight`, or (MQTT 5) the broker's Receive Maximum if smaller. */
+  window(): number
+  /** MQTT 5: a message waited past its `messageExpiryInterval`: dropped unsent. */
+  expired(op: PublishOp): void
+  /** What a bug threw. */
+  unexpected(error: unknown): void
+}
 
 /**
  * Hands what waits in the outbox to the simple client, in order, one at a time, while the link
- * is up: subscription changes first, then messages, with at most `window` packets unacknowledged.
+ * is up: subscription changes first, then messages, with at most `window()` packets unacknowledged.
+ * `holdFor()` pauses it (MQTT 5: the broker is over its quota or busy).
  */
 export class Sender {
   #running = false
   readonly #client: SimpleClient
   readonly #outbox: Outbox
-  readonly #window: number
-  readonly #online: () => boolean
-  readonly #unexpected: (error: unknown) => void
+  readonly #hooks: SenderHooks
+  /** A pause under way (`holdFor()`): sending resumes when it fires. */
+  #hold: ReturnType<typeof setTimeout> | undefined
 
-  constructor(client: SimpleClient, outbox: Outbox, window: number, online: () => boolean, unexpected: (error: unknown) => void) {
+  constructor(client: SimpleClient, outbox: Outbox, hooks: SenderHooks) {
     this.#client = client
     this.#outbox = outbox
-    this.#window = window
-    this.#online = online
-    this.#unexpected = unexpected
+    this.#hooks = hooks
   }
 
   /** Whether a send is under way (a new message then goes behind it). */
@@ -27,19 +38,39 @@ export class Sender {
     return this.#running
   }
 
-  /** Starts sending, unless already under way or offline. */
+  /** Whether sending is paused (`holdFor()`): a new message then waits. */
+  get held(): boolean {
+    return this.#hold !== undefined
+  }
+
+  /** Starts sending, unless already under way, paused or offline. */
   kick(): void {
-    if (!this.#running && this.#online()) void this.#run()
+    if (!this.#running && !this.#hold && this.#hooks.online()) void this.#run()
+  }
+
+  /** Sends nothing for `ms`, then goes on. */
+  holdFor(ms: number): void {
+    clearTimeout(this.#hold)
+    this.#hold = setTimeout(() => {
+      this.#hold = undefined
+      this.kick()
+    }, ms)
+  }
+
+  /** Ends a pause for good (the client is closing): no timer is left. */
+  stop(): void {
+    clearTimeout(this.#hold)
+    this.#hold = undefined
   }
 
   async #run(): Promise<void> {
     this.#running = true
     try {
-      for (let op; this.#online() && (op = this.#outbox.next(this.#window));) {
+      for (let op; !this.#hold && this.#hooks.online() && (op = this.#outbox.next(this.#hooks.window()));) {
         if (!(await this.#send(op))) break
       }
     } catch (error) {
-      this.#unexpected(error) // #send handles what the client throws: this is a bug
+      this.#hooks.unexpected(error) // #send handles what the client throws: this is a bug
     } finally {
       this.#running = false
     }
@@ -53,8 +84,14 @@ export class Sender {
     try {
       if (op.kind === 'publish') {
         const { topic, payload, qos, retain } = op.message
-        pid = await client.publish(topic, payload, { qos, retain })
-      } else pid = op.kind === 'subscribe' ? await client.subscribe(op.filter, { qos: op.qos }) : await client.unsubscribe(op.filter)
+        const properties = propertiesNow(op)
+        if (properties === null) {
+          this.#hooks.expired(op)
+          return true
+        }
+        pid = await client.publish(topic, payload, { qos, retain, ...(properties && { properties }) })
+      } else if (op.kind === 'subscribe') pid = await client.subscribe(op.filter, { ...op.options, qos: op.qos })
+      else pid = await client.unsubscribe(op.filter, op.options?.properties ? { properties: op.options.properties } : {})
     } catch (error) {
       if (!isInputError(error)) {
         outbox.putBack(op)
@@ -68,3 +105,25 @@ export class Sender {
     return true
   }
 }
+
+/**
+ * MQTT 5: the properties a message goes with now. A message that waited carries what is left of
+ * its Message Expiry Interval [MQTT-3.3.2-6]; one whose interval ran out while it waited is not
+ * sent (`null`).
+ */
+function propertiesNow(op: PublishOp): PublishProperties | undefined | null {
+  const properties = op.message.properties
+  const interval = properties?.messageExpiryInterval
+  if (interval === undefined) return properties
+  const waited = Math.floor((Date.now() - op.queuedAt) / 1000)
+  if (waited >= interval) return null
+  return waited ? { ...properties, messageExpiryInterval: interval - waited } : properties
+}
+
+/** The error an expired message's publish() rejects with. */
+export const expiredError = (op: PublishOp): MqttError =>
+  new MqttError(
+    'EEXPIRED',
+    `Dropped the message to "${op.message.topic}": it waited ${Math.round((Date.now() - op.queuedAt) / 100) / 10} s, past its messageExpiryInterval of ${op.message.properties?.messageExpiryInterval} s`,
+    { topic: op.message.topic },
+  )

@@ -6,10 +6,15 @@ import {
   type OversizeCallback,
   type Session,
   type StatusCallback,
+  type ConnackPacketV5,
 } from '@x/simple'
 import type { SimpleClient } from './options.js'
+import { referenced } from './server-reference.js'
 
 type Will = Parameters<SimpleClient['setLastWill']>
+
+/** How many redirections one round of connect() follows: a loop of references must end. */
+const MAX_REDIRECTS = 3
 
 /**
  * The nodes of a broker cluster (or a primary and a standby) behind one SimpleClient. Each
@@ -26,9 +31,9 @@ type Will = Parameters<SimpleClient['setLastWill']>
  * `disconnect()` cuts that short.
  */
 export class ServerList implements SimpleClient {
-  readonly #servers: readonly string[]
+  readonly #servers: string[]
   /** The servers as they may be printed (no password), made once: `server` is read on every acknowledgement. */
-  readonly #shown: readonly string[]
+  readonly #shown: string[]
   readonly #make: (server: string, session?: Session) => SimpleClient
   #client: SimpleClient
   /** Clients left for another server, still ending their links. */
@@ -41,7 +46,7 @@ export class ServerList implements SimpleClient {
   #will: Will | undefined
 
   constructor(servers: readonly string[], make: (server: string, session?: Session) => SimpleClient) {
-    this.#servers = servers
+    this.#servers = [...servers]
     this.#shown = servers.map(printableUrl)
     this.#make = make
     this.#client = make(servers[0] as string)
@@ -63,6 +68,7 @@ export class ServerList implements SimpleClient {
   async connect(options: Parameters<SimpleClient['connect']>[0] = {}): Promise<boolean> {
     const count = this.#servers.length
     let failure: unknown
+    let redirects = 0
     for (let tried = 0; tried < count; tried++) {
       const index = this.#next
       this.#next = (index + 1) % count
@@ -72,6 +78,11 @@ export class ServerList implements SimpleClient {
       } catch (error) {
         if (!isRetryable(error) || options.signal?.aborted) throw error
         failure = error
+        // MQTT 5: "use another server" or "server moved", naming it: that one next, in this round (a few times at most).
+        if (redirects < MAX_REDIRECTS && this.redirect(error)) {
+          redirects++
+          tried--
+        }
       }
     }
     if (count === 1) throw failure
@@ -80,6 +91,30 @@ export class ServerList implements SimpleClient {
       cause: failure,
       operation: 'connect',
     })
+  }
+
+  /**
+   * MQTT 5: when `error` is the broker's "use another server" (0x9C) or "server moved" (0x9D) with
+   * a Server Reference, that server becomes the next one tried (added to the list if new).
+   * Returns whether it did.
+   */
+  redirect(error: unknown): boolean {
+    const { code, serverReference } = (error ?? {}) as { code?: string; serverReference?: string }
+    if ((code !== 'EUSESERVER' && code !== 'ESERVERMOVED') || !serverReference) return false
+    const url = referenced(serverReference, this.#servers[this.#at] as string)
+    if (!url) return false
+    let index = this.#servers.indexOf(url)
+    if (index < 0) {
+      index = this.#servers.push(url) - 1
+      this.#shown.push(printableUrl(url))
+    }
+    this.#next = index
+    return true
+  }
+
+  /** MQTT 5: the CONNACK of the current connection. */
+  get connack(): ConnackPacketV5 | undefined {
+    return this.#client.connack
   }
 
   /** Leaves the current server for good and makes a client for `index`, with the session, the callbacks and the will. */
@@ -99,8 +134,8 @@ export class ServerList implements SimpleClient {
   }
 
   /** Disconnects, and cuts short the links of the clients left behind (a second disconnect() does). */
-  async disconnect(): Promise<void> {
-    await Promise.all([this.#client.disconnect(), ...[...this.#leaving].map((left) => left.disconnect())])
+  async disconnect(...args: Parameters<SimpleClient['disconnect']>): Promise<void> {
+    await Promise.all([this.#client.disconnect(...args), ...[...this.#leaving].map((left) => left.disconnect())])
   }
 
   get session(): Session {
@@ -115,8 +150,8 @@ export class ServerList implements SimpleClient {
     return this.#client.subscribe(...args)
   }
 
-  unsubscribe(topic: string): Promise<number> {
-    return this.#client.unsubscribe(topic)
+  unsubscribe(...args: Parameters<SimpleClient['unsubscribe']>): Promise<number> {
+    return this.#client.unsubscribe(...args)
   }
 
   waitMsg(timeoutMs?: number): Promise<number> {

@@ -1,10 +1,12 @@
-import type { QoS } from '@x/simple'
+import type { QoS, SubscribeOptions } from '@x/simple'
 
 /** A subscription change that brings a server's session in line with the user's calls. */
 export interface Change {
   kind: 'subscribe' | 'unsubscribe'
   filter: string
   qos: QoS
+  /** MQTT 5: the options the user subscribed with, asked again the same. */
+  options?: SubscribeOptions | undefined
 }
 
 /**
@@ -22,6 +24,8 @@ export class Subscriptions {
   // Made at the first subscription change: a client that only publishes holds none of them.
   /** What the user's calls asked for, as acknowledged: filter → QoS. */
   #wanted: Map<string, QoS> | undefined
+  /** MQTT 5: the options of each filter's last granted subscribe (No Local, Retain Handling, …). */
+  #options: Map<string, SubscribeOptions> | undefined
   /** The request number of each filter's last unsubscribe. */
   #unsubscribedAt: Map<string, number> | undefined
   /** Per server: the filters its session holds, as its acknowledgements said. */
@@ -40,9 +44,13 @@ export class Subscriptions {
   #refusedAt: Map<string, Set<string>> | undefined
 
   /** `server` granted a subscription requested as number `seq`. */
-  granted(server: string, filter: string, qos: QoS, seq: number): void {
+  granted(server: string, filter: string, qos: QoS, seq: number, options?: SubscribeOptions): void {
     this.#at(server).set(filter, qos)
-    if (seq > (this.#unsubscribedAt?.get(filter) ?? 0)) (this.#wanted ??= new Map()).set(filter, qos)
+    if (seq > (this.#unsubscribedAt?.get(filter) ?? 0)) {
+      ;(this.#wanted ??= new Map()).set(filter, qos)
+      if (options) (this.#options ??= new Map()).set(filter, options)
+      else this.#options?.delete(filter)
+    }
     this.#forgive(filter)
   }
 
@@ -93,7 +101,8 @@ export class Subscriptions {
     const refused = this.#refusedAt?.get(server)
     const changes: Change[] = []
     for (const [filter, qos] of resubscribe ? (this.#wanted ?? []) : []) {
-      if (!pending.has(filter) && held.get(filter) !== qos && !refused?.has(filter)) changes.push({ kind: 'subscribe', filter, qos })
+      if (!pending.has(filter) && held.get(filter) !== qos && !refused?.has(filter))
+        changes.push({ kind: 'subscribe', filter, qos, options: this.#options?.get(filter) })
     }
     for (const filter of held.keys()) {
       if (!pending.has(filter) && !this.#wanted?.has(filter)) changes.push({ kind: 'unsubscribe', filter, qos: 0 })

@@ -73,7 +73,7 @@ describe('each event, as a listener sees it', () => {
       expectTypeOf(message).toEqualTypeOf<Message>()
       expectTypeOf(reason).toEqualTypeOf<DropReason>()
       // @ts-expect-error: not a reason a message is dropped for
-      if (reason === 'expired') return
+      if (reason === 'stale') return
     })
   })
 

@@ -12,7 +12,9 @@ import {
   type ReconnectInfo,
   type RobustEvents,
   type RobustOptions,
+  type Response,
 } from '../src/index.js'
+import type { ConnackPacketV5, DisconnectProperties, PublishProperties, WillProperties } from '@x/simple'
 
 describe('RobustClient', () => {
   test('methods and their results', () => {
@@ -21,22 +23,28 @@ describe('RobustClient', () => {
     expectTypeOf<RobustClient['publish']>().returns.toEqualTypeOf<Promise<void>>()
     expectTypeOf<RobustClient['subscribe']>().returns.toEqualTypeOf<Promise<QoS>>()
     expectTypeOf<RobustClient['unsubscribe']>().returns.toEqualTypeOf<Promise<void>>()
-    expectTypeOf<RobustClient['close']>().toEqualTypeOf<(options?: { flushTimeoutMs?: number }) => Promise<void>>()
+    expectTypeOf<RobustClient['close']>()
+      .parameter(0)
+      .toEqualTypeOf<{ flushTimeoutMs?: number; reasonCode?: number; properties?: DisconnectProperties } | undefined>()
+    expectTypeOf<RobustClient['close']>().returns.toEqualTypeOf<Promise<void>>()
+    expectTypeOf<RobustClient['request']>().returns.toEqualTypeOf<Promise<Response>>()
+    expectTypeOf<Response>().toEqualTypeOf<{ topic: string; payload: MqttPayload; properties: PublishProperties }>()
+    expectTypeOf<RobustClient['respond']>().parameter(0).toEqualTypeOf<MessageInfo>()
     expectTypeOf<RobustClient['queued']>().toEqualTypeOf<number>()
     expectTypeOf<RobustClient['inFlight']>().toEqualTypeOf<number>()
     expectTypeOf<RobustClient['isConnected']>().toEqualTypeOf<boolean>()
   })
 
   test('events and their arguments', () => {
-    expectTypeOf<RobustEvents['connect']>().toEqualTypeOf<[sessionPresent: boolean, server: string]>()
+    expectTypeOf<RobustEvents['connect']>().toEqualTypeOf<[sessionPresent: boolean, server: string, connack?: ConnackPacketV5]>()
     expectTypeOf<RobustClient['server']>().toEqualTypeOf<string>()
     expectTypeOf<RobustEvents['disconnect']>().toEqualTypeOf<[error: MqttError]>()
     expectTypeOf<RobustEvents['reconnecting']>().toEqualTypeOf<[info: ReconnectInfo]>()
     expectTypeOf<ReconnectInfo>().toEqualTypeOf<{ attempt: number; delayMs: number; error: MqttError; server: string }>()
     expectTypeOf<RobustEvents['message']>().toEqualTypeOf<[topic: string, payload: MqttPayload, info: MessageInfo]>()
-    expectTypeOf<MessageInfo>().toEqualTypeOf<{ retained: boolean; dup: boolean; qos: QoS }>()
+    expectTypeOf<MessageInfo>().toEqualTypeOf<{ retained: boolean; dup: boolean; qos: QoS; properties?: PublishProperties }>()
     expectTypeOf<RobustEvents['drop']>().toEqualTypeOf<[message: Message, reason: DropReason]>()
-    expectTypeOf<DropReason>().toEqualTypeOf<'overflow' | 'offline' | 'oversize'>()
+    expectTypeOf<DropReason>().toEqualTypeOf<'overflow' | 'offline' | 'oversize' | 'expired'>()
     expectTypeOf<RobustEvents['error']>().toEqualTypeOf<[error: MqttError | Error]>()
   })
 
@@ -65,6 +73,7 @@ describe('RobustClient', () => {
       payload: Payload
       qos?: QoS
       retain?: boolean
+      properties?: WillProperties
     }>()
   })
 })

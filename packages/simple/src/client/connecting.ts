@@ -125,7 +125,14 @@ function receive(core: Core, conn: Conn, chunk: Uint8Array): void {
  * What CONNACK said: refuse, or go online and resume the session. Runs on arrival, so packets
  * behind CONNACK in the same chunk find the client online.
  */
-export function accept(core: Core, state: Extract<State, { name: 'connecting' }>, outcome: boolean | MqttError): void {
+export function accept(
+  core: Core,
+  state: Extract<State, { name: 'connecting' }>,
+  outcome: boolean | MqttError,
+  resend = (again: Uint8Array[]): void => {
+    for (const bytes of again) write(state.conn, bytes)
+  },
+): void {
   const { conn, cleanSession } = state
   if (typeof outcome !== 'boolean') return enter(core, { name: 'offline', after: outcome }, outcome)
   const o = core.o
@@ -143,7 +150,7 @@ export function accept(core: Core, state: Extract<State, { name: 'connecting' }>
     (reason) => linkFailed(core, conn, fail('EKEEPALIVE', `The broker stopped answering: ${reason}`)),
   )
   enter(core, { name: 'online', conn })
-  for (const bytes of again) write(conn, bytes)
+  resend(again)
   state.settle(outcome)
 }
 

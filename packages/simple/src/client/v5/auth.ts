@@ -7,13 +7,14 @@ import { connOf, type Conn } from '../state.js'
 import { goodbye } from './goodbye.js'
 
 const CONTINUE = 0x18
-const NOT_AUTHORIZED = 0x87
+// A client may not send 0x87 (not authorized) or 0x8C (bad authentication method): those are the server's (MQTT 5.0 §3.14.2.1).
+const UNSPECIFIED = 0x80
 
 /**
  * Enhanced authentication (MQTT 5.0 §4.12): an AUTH from the broker goes to `onAuth`, whose
  * answer goes back as the data of the client's AUTH, with the method the exchange began with.
  * An AUTH when CONNECT named no method is a Protocol Error [MQTT-4.12.0-6]; so is another method
- * [MQTT-4.12.0-5]. A failing `onAuth` ends the connection (DISCONNECT "not authorized").
+ * [MQTT-4.12.0-5]. A failing `onAuth` ends the connection (DISCONNECT "unspecified error").
  */
 export function authenticate(core: Core, conn: Conn, p: AuthPacketV5): void {
   const method = core.o.properties?.authenticationMethod
@@ -32,7 +33,7 @@ export function authenticate(core: Core, conn: Conn, p: AuthPacketV5): void {
   const onAuth = core.o.onAuth
   const failed = (why: string, cause?: unknown): void => {
     if (connOf(core.state) !== conn) return
-    goodbye(core, conn, NOT_AUTHORIZED)
+    goodbye(core, conn, UNSPECIFIED)
     linkFailed(core, conn, new MqttError('ECONAUTH', `Enhanced authentication (${method}) failed: ${why}`, { operation: 'connect', cause }))
   }
   if (!onAuth) return failed('the broker asked to continue and no onAuth option answers')

@@ -38,10 +38,12 @@ export class Flow {
     this.#next()
   }
 
-  /** Packets sent again on a resumed session take their slots at once. */
-  resent(pid: number): void {
-    this.#taken++
-    this.#pids.add(pid)
+  /** Runs `send` with a slot taken: now if one is free, else when one frees (in line with waiting publishes), or when the connection ends. */
+  later(send: () => void): void {
+    if (this.#taken < this.max && !this.#waiting.length) {
+      this.#taken++
+      send()
+    } else this.#waiting.push(send)
   }
 
   get inFlight(): number {

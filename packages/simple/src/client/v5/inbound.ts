@@ -24,6 +24,19 @@ const NOT_FOUND = 0x92
 export function arrived(core: Core, conn: Conn, packet: ServerPacket): boolean {
   const p = packet as ServerPacketV5
   const v5 = conn.v5 as ConnV5
+  const props = (p as { properties?: { reasonString?: unknown; userProperties?: unknown } }).properties
+  if (
+    core.o.properties?.requestProblemInformation === false &&
+    (props?.reasonString ?? props?.userProperties) !== undefined &&
+    p.type !== 'publish' &&
+    p.type !== 'disconnect'
+  ) {
+    throw inboundError(
+      PROTOCOL_ERROR,
+      `A Reason String or User Properties on ${p.type.toUpperCase()}, after requestProblemInformation false [MQTT-3.1.2-29]`,
+      'ERESPONSE',
+    )
+  }
   switch (p.type) {
     case 'publish':
       if (p.properties?.topicAlias !== undefined) p.topic = unaliased(core, v5, p.topic, p.properties.topicAlias)
@@ -39,9 +52,12 @@ export function arrived(core: Core, conn: Conn, packet: ServerPacket): boolean {
       }
       return true
     case 'puback':
-    case 'pubcomp':
-      v5.flow.free(p.pid)
+    case 'pubcomp': {
+      // Only the acknowledgement that ends the exchange (an unknown id's too: its slot may be a timed-out one).
+      const ack = core.session.pending.get(p.pid)?.ack
+      if (ack === undefined || ack === p.type) v5.flow.free(p.pid)
       return true
+    }
     case 'pubrec': {
       const entry = core.session.pending.get(p.pid)
       if ((p.reasonCode ?? 0) >= 0x80) v5.flow.free(p.pid)

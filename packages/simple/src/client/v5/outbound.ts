@@ -105,7 +105,9 @@ export async function publish(
   // What this connection sends: the packet, or (topic aliases) one with the alias, its payload the same bytes.
   const wire = (pid: number): Uint8Array => {
     if (explicit !== undefined) v5.aliasesOut?.claim(explicit, topic)
-    const alias = explicit === undefined ? v5.aliasesOut?.for(topic) : undefined
+    // Setting an alias adds up to 5 bytes (the property, and maybe a longer length): never past the broker's limit.
+    const max = v5.limits.maximumPacketSize ?? Infinity
+    const alias = explicit === undefined && packet.length + 5 <= max ? v5.aliasesOut?.for(topic) : undefined
     if (!alias) return qos ? withPid(packet, pidAt)(pid) : packet
     const aliased = { ...properties, topicAlias: alias.alias }
     const body = packet.subarray(packet.length - payload.length)
@@ -134,11 +136,11 @@ export function subscribe(core: Core, subscription: SubscriptionV5, properties: 
   const limits = v5.limits
   const shared = filter.startsWith('$share/')
   if (limits.wildcardSubscriptionAvailable === false && /[+#]/.test(filter))
-    throw unsupported(op, `the broker takes no wildcard subscriptions (${filter})`, 'MQTT 5.0 §3.2.2.3.12')
+    throw unsupported(op, `the broker takes no wildcard subscriptions (${filter})`, 'MQTT 5.0 §3.2.2.3.11')
   if (limits.sharedSubscriptionAvailable === false && shared)
-    throw unsupported(op, 'the broker takes no shared subscriptions', 'MQTT 5.0 §3.2.2.3.14')
+    throw unsupported(op, 'the broker takes no shared subscriptions', 'MQTT 5.0 §3.2.2.3.13')
   if (limits.subscriptionIdentifiersAvailable === false && properties?.subscriptionIdentifier !== undefined)
-    throw unsupported(op, 'the broker takes no subscription identifiers', 'MQTT 5.0 §3.2.2.3.13')
+    throw unsupported(op, 'the broker takes no subscription identifiers', 'MQTT 5.0 §3.2.2.3.12')
   if (subscription.noLocal && shared)
     throw fail('EOPTION', `Cannot subscribe to ${filter}: noLocal on a shared subscription [MQTT-3.8.3-4]`, op)
   const packet = encodeSubscribeV5({ type: 'subscribe', pid: 0, subscriptions: [subscription], ...(properties && { properties }) })

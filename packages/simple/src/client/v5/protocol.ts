@@ -12,16 +12,18 @@ import type { ConnackPacketV5, DisconnectProperties, ServerPacketV5 } from '../.
 import { decodeSkippedPublish } from '../../codec/publish.js'
 import type { PacketDecoder } from '../../codec/decoder.js'
 import type { ServerPacket } from '../../codec/packet.js'
+import { fromUtf8 } from '../../codec/bytes.js'
 import { bytesOf, fail } from '../arguments.js'
 import { accept } from '../connecting.js'
-import type { Core } from '../core.js'
+import { write, type Core } from '../core.js'
 import { connackOutcome } from '../handshake.js'
 import type { Settings } from '../options.js'
-import type { State } from '../state.js'
+import { connOf, type Conn, type State } from '../state.js'
 import { OutboundAliases } from './aliases.js'
 import { authenticate } from './auth.js'
 import type { ConnV5 } from './conn.js'
 import { connackRefusal } from './refusal.js'
+import { reasonName } from '../../codec/v5/reason-names.js'
 
 export { connV5 } from './conn.js'
 export { arrived, react } from './inbound.js'
@@ -31,6 +33,13 @@ export { refuse } from './goodbye.js'
 /** CONNECT on MQTT 5: Clean Start for cleanSession, the `properties` option, the will's properties. */
 export function connectPacket(core: Core, cleanSession: boolean): Uint8Array {
   const o = core.o
+  const will = core.will
+  if (will?.properties?.payloadFormatIndicator && fromUtf8(will.payload) === undefined)
+    throw fail(
+      'EPAYLOAD',
+      'Cannot connect: the will says payloadFormatIndicator UTF-8, and its payload is not well-formed UTF-8 [MQTT-3.1.3-11]',
+      'connect',
+    )
   return encodeConnectV5({
     type: 'connect',
     clientId: o.clientId,
@@ -66,16 +75,40 @@ export function handshake(core: Core, state: Extract<State, { name: 'connecting'
   if (p.type !== 'connack') throw inboundError(PROTOCOL_ERROR, `${p.type.toUpperCase()} before CONNACK [MQTT-3.2.0-1]`, 'ECONLENGTH')
   if (p.reasonCode >= 0x80) return accept(core, state, connackRefusal(p, core.where))
   const props = p.properties ?? {}
-  if (props.authenticationMethod !== undefined && core.o.properties?.authenticationMethod === undefined) {
-    throw inboundError(PROTOCOL_ERROR, 'A CONNACK with an Authentication Method, and CONNECT named none [MQTT-4.12.0-6]', 'ECONLENGTH')
+  const method = core.o.properties?.authenticationMethod
+  if (props.authenticationMethod !== undefined && props.authenticationMethod !== method) {
+    const said = method === undefined ? 'CONNECT named none [MQTT-4.12.0-6]' : `CONNECT named ${JSON.stringify(method)} [MQTT-4.12.0-5]`
+    throw inboundError(
+      PROTOCOL_ERROR,
+      `A CONNACK with the Authentication Method ${JSON.stringify(props.authenticationMethod)}; ${said}`,
+      'ECONLENGTH',
+    )
   }
   const outcome = connackOutcome({ type: 'connack', sessionPresent: p.sessionPresent, returnCode: 0 }, state.cleanSession, core.where)
   const v5 = conn.v5 as ConnV5
   if (typeof outcome === 'boolean') agree(core, v5, p)
-  accept(core, state, outcome)
-  // Packets the resumed session sent again hold their slots until acknowledged.
-  for (const [pid, entry] of core.session.pending) if (entry.ack === 'puback' || entry.ack === 'pubcomp') v5.flow.resent(pid)
+  accept(core, state, outcome, (again) => resend(core, conn, again))
   for (const pid of core.session.held) v5.inbound.add(pid)
+}
+
+/**
+ * What a resumed session sends again, under the new CONNACK's Receive Maximum [MQTT-3.3.4-7]
+ * (the count starts again with each connection, MQTT 5.0 §4.9): as many as it allows now, the
+ * rest as slots free, before any new publish.
+ */
+function resend(core: Core, conn: Conn, again: Uint8Array[]): void {
+  const flow = (conn.v5 as ConnV5).flow
+  let i = 0
+  for (const [pid, entry] of core.session.pending) {
+    const bytes = again[i++] as Uint8Array
+    if (entry.ack !== 'puback' && entry.ack !== 'pubcomp') write(conn, bytes)
+    else
+      flow.later(() => {
+        if (connOf(core.state) !== conn) return
+        flow.sent(pid)
+        write(conn, bytes)
+      })
+  }
 }
 
 /** What the CONNACK sets for this connection, and for the client. */
@@ -90,6 +123,9 @@ function agree(core: Core, v5: ConnV5, p: ConnackPacketV5): void {
   core.connack = p
 }
 
+// The DISCONNECT reason codes a client may send (MQTT 5.0 §3.14.2.1: the others are the server's).
+const CLIENT_DISCONNECT = new Set([0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99])
+
 /** The DISCONNECT of `disconnect({ reasonCode, properties })`; `undefined` for the plain one. */
 export function disconnectPacket(
   core: Core,
@@ -97,6 +133,14 @@ export function disconnectPacket(
   properties: DisconnectProperties | undefined,
 ): Uint8Array | undefined {
   if (reasonCode === undefined && properties === undefined) return undefined
+  if (reasonCode !== undefined && !CLIENT_DISCONNECT.has(reasonCode)) {
+    const shown = typeof reasonCode === 'number' ? reasonName(reasonCode) : String(reasonCode)
+    throw fail(
+      'EOPTION',
+      `Cannot disconnect with reason code ${shown}: a client may not send it (MQTT 5.0 §3.14.2.1) [MQTT-3.14.2-1]`,
+      'disconnect',
+    )
+  }
   if (properties?.sessionExpiryInterval && !core.o.properties?.sessionExpiryInterval) {
     throw fail('EOPTION', 'Cannot disconnect: a Session Expiry Interval when CONNECT set none (0) [MQTT-3.14.2-2]', 'disconnect')
   }

@@ -1,0 +1,104 @@
+import { MqttError, type MqttPayload, type Payload, type PublishProperties, type QoS } from '@x/simple'
+
+/** The answer to a `request()`: the message that came back with its correlation data. */
+export interface Response {
+  topic: string
+  payload: MqttPayload
+  properties: PublishProperties
+}
+
+/** Options of `request()`. */
+export interface RequestOptions {
+  /** The request's QoS. @default 1 */
+  qos?: QoS
+  /** How long to wait for the response; then ETIMEOUT. @default 10000 */
+  timeoutMs?: number
+  /** More PUBLISH properties (the client sets `responseTopic` and `correlationData` itself). */
+  properties?: PublishProperties
+}
+
+type Publish = (topic: string, payload: Payload, options: { qos: QoS; properties: PublishProperties }) => Promise<void>
+
+const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+
+/**
+ * MQTT 5 request/response (MQTT 5.0 §4.10) for one client: a response topic of its own,
+ * subscribed once at the first request (and, like every subscription, again after a lost
+ * session), and the requests waiting, by correlation data. A response settles its request once;
+ * one that comes late, twice or for nobody is dropped.
+ */
+export class Requests {
+  readonly #subscribe: (topic: string) => Promise<unknown>
+  readonly #publish: Publish
+  #topic: string | undefined
+  /** The subscription to the response topic, made once (again after it failed). */
+  #subscribed: Promise<unknown> | undefined
+  readonly #waiting = new Map<
+    string,
+    { resolve: (response: Response) => void; reject: (error: unknown) => void; timer: ReturnType<typeof setTimeout> }
+  >()
+
+  constructor(subscribe: (topic: string) => Promise<unknown>, publish: Publish) {
+    this.#subscribe = subscribe
+    this.#publish = publish
+  }
+
+  request(topic: string, payload: Payload, { qos = 1, timeoutMs = 10_000, properties }: RequestOptions = {}): Promise<Response> {
+    if (!(timeoutMs > 0))
+      return Promise.reject(new MqttError('EOPTION', `Invalid option timeoutMs: ${String(timeoutMs)} is not a positive number of ms`))
+    const responseTopic = this.#ownTopic()
+    const correlationData = crypto.getRandomValues(new Uint8Array(16))
+    const key = hex(correlationData)
+    return new Promise<Response>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(key)
+        reject(
+          new MqttError('ETIMEOUT', `No response to the request to "${topic}" within ${timeoutMs} ms (timeoutMs)`, {
+            topic,
+            operation: 'request',
+          }),
+        )
+      }, timeoutMs)
+      this.#waiting.set(key, { resolve, reject, timer })
+      const fail = (error: unknown): void => {
+        if (!this.#waiting.delete(key)) return
+        clearTimeout(timer)
+        reject(error)
+      }
+      // Subscribed (once) before the request goes: both wait in the client's queue, subscriptions first.
+      this.#subscribed ??= this.#subscribe(responseTopic).catch((error: unknown) => {
+        this.#subscribed = undefined
+        throw error
+      })
+      this.#subscribed.catch(fail)
+      this.#publish(topic, payload, { qos, properties: { ...properties, responseTopic, correlationData } }).catch(fail)
+    })
+  }
+
+  /** A message arrived: whether it is a response (then it settles its request, if one still waits). */
+  received(topic: string, payload: MqttPayload, properties: PublishProperties | undefined): boolean {
+    if (topic !== this.#topic) return false
+    const key = properties?.correlationData ? hex(properties.correlationData) : ''
+    const waiting = this.#waiting.get(key)
+    if (waiting) {
+      this.#waiting.delete(key)
+      clearTimeout(waiting.timer)
+      waiting.resolve({ topic, payload, properties: properties ?? {} })
+    }
+    return true
+  }
+
+  /** Rejects every request still waiting (the client is closing); no timer is left. */
+  closeAll(error: unknown): void {
+    for (const { reject, timer } of this.#waiting.values()) {
+      clearTimeout(timer)
+      reject(error)
+    }
+    this.#waiting.clear()
+  }
+
+  /** The response topic of this client, made at the first request. */
+  #ownTopic(): string {
+    return (this.#topic ??= `x-mqtt/responses/${hex(crypto.getRandomValues(new Uint8Array(8)))}`)
+  }
+}
