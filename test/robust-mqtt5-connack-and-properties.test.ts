@@ -6,7 +6,7 @@
  * the client's own messages away).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { RobustClient } from '@x/robust'
+import { RobustClient, type MessageInfo } from '@x/robust'
 import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
 import { startRobust5WireProxy, type Robust5WireProxy } from './support/robust5-wire-proxy.js'
 import { uid } from './support/test-clients.js'
@@ -44,7 +44,7 @@ describe('mosquitto 2.0.11, defaults, MQTT 5', () => {
     const topic = uid('props5')
     const subscriber = new RobustClient({ clientId: uid('props5-sub'), server: mosquitto.urls.plain, protocolVersion: 5 })
     const publisher = new RobustClient({ clientId: uid('props5-pub'), server: mosquitto.urls.plain, protocolVersion: 5 })
-    const infos: Array<{ text: string; info: { qos: number; retained: boolean; dup: boolean; properties?: Record<string, unknown> } }> = []
+    const infos: Array<{ text: string; info: MessageInfo }> = []
     subscriber.on('message', (_topic, payload, info) => infos.push({ text: decoder.decode(payload), info }))
     try {
       await subscriber.connect()
