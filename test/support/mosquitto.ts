@@ -21,7 +21,8 @@
  *   fresh `makeCerts()` (removed by `stop()`); `users` defaults to `DEFAULT_USERS`;
  *   `persistence: true` keeps sessions and retained messages across `restart()` (a file in the
  *   temporary folder, written when the daemon stops); `settings` adds configuration lines for a
- *   test about a setting (otherwise every setting is mosquitto's default); `verbose` logs every
+ *   test about a setting (otherwise every setting is mosquitto's default); `acl` is the text of
+ *   an ACL file for the `plain` listener, for a test about access control; `verbose` logs every
  *   packet, for `waitForLog()`.
  * - The result: `host` ('127.0.0.1'), `ports` and `urls` by listener, `certs`, `users`, `dir`,
  *   `configFile`, `pid`, `log()` (the daemon's recent output, for failure messages), `waitForLog()`,
@@ -67,6 +68,17 @@ export interface MosquittoOptions {
   startTimeoutMs?: number
   /** Configuration lines beyond the defaults, for a test about a setting. @default none */
   settings?: readonly string[]
+  /**
+   * The text of an ACL file (mosquitto's `acl_file` format) for the `plain` listener, for a test
+   * about access control: lines before any `user` apply to anonymous clients. @default none
+   */
+  acl?: string
+  /**
+   * The configuration (JSON, as `mosquitto_ctrl dynsec init` writes it) of mosquitto's dynamic
+   * security plugin for the `plain` listener, for a test about access control that an ACL file
+   * cannot express: mosquitto 2.0.11's ACL file never refuses a SUBSCRIBE. @default none
+   */
+  dynamicSecurity?: object
   /** Log every packet in and out (`log_type all`), for `waitForLog()`. @default false */
   verbose?: boolean
 }
@@ -96,6 +108,8 @@ export interface Mosquitto {
 }
 
 const HOST = '127.0.0.1'
+// Debian's mosquitto package ships it.
+const DYNAMIC_SECURITY = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so'
 const START_ATTEMPTS = 5
 const STOP_GRACE_MS = 3000
 const LOG_LIMIT = 64 * 1024
@@ -141,6 +155,8 @@ function config(
   persistence: boolean,
   extra: readonly string[] | undefined,
   verbose: boolean,
+  acl: boolean,
+  dynamicSecurity: boolean,
 ): string {
   const tls = (cert: { certFile: string; keyFile: string }): string[] => [
     `cafile ${certs.caFile}`,
@@ -162,6 +178,9 @@ function config(
     '',
     `listener ${ports.plain} ${HOST}`,
     'allow_anonymous true',
+    // Per listener (per_listener_settings): before any listener line it would bind no listener.
+    ...(acl ? [`acl_file ${join(dir, 'acl')}`] : []),
+    ...(dynamicSecurity ? [`plugin ${DYNAMIC_SECURITY}`, `plugin_opt_config_file ${join(dir, 'dynamic-security.json')}`] : []),
     '',
     `listener ${ports.tls} ${HOST}`,
     'allow_anonymous true',
@@ -273,6 +292,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     const passwords = join(dir, 'passwords')
     const entries = Object.entries(users)
     if (!entries.length) writeFileSync(passwords, '')
+    if (options.acl !== undefined) writeFileSync(join(dir, 'acl'), options.acl)
+    if (options.dynamicSecurity !== undefined)
+      writeFileSync(join(dir, 'dynamic-security.json'), JSON.stringify(options.dynamicSecurity, null, 2))
     entries.forEach(([user, password], i) => {
       // -c creates the file with the first user; the others are added to it.
       execFileSync(passwd, ['-b', ...(i === 0 ? ['-c'] : []), passwords, user, password], { stdio: 'pipe' })
@@ -285,7 +307,17 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       const candidate = await freePorts()
       writeFileSync(
         configFile,
-        config(dir, candidate, certs, other, options.persistence === true, options.settings, options.verbose === true),
+        config(
+          dir,
+          candidate,
+          certs,
+          other,
+          options.persistence === true,
+          options.settings,
+          options.verbose === true,
+          options.acl !== undefined,
+          options.dynamicSecurity !== undefined,
+        ),
       )
       try {
         await daemon.start(binary, configFile, Object.values(candidate), timeoutMs)

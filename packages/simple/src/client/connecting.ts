@@ -112,8 +112,9 @@ function receive(core: Core, conn: Conn, chunk: Uint8Array): void {
     linkFailed(core, conn, failure)
   }
   const liveness = conn.liveness
-  // MQTT 5: not while a publish waits for a Receive Maximum slot, which only an acknowledgement read frees.
-  if (inbox.length >= INBOX_LIMIT && liveness && !liveness.paused && !conn.v5?.flow.waiting) {
+  // MQTT 5: not while messages of ours are in flight (their slots, PUBREL, free only as acknowledgements are read), unless the broker's own messages fill it.
+  const full = inbox.length >= INBOX_LIMIT && (!conn.v5?.flow.inFlight || inbox.messages >= INBOX_LIMIT)
+  if (full && liveness && !liveness.paused) {
     liveness.paused = true
     conn.link?.pause()
   }

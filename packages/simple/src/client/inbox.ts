@@ -12,30 +12,39 @@ export const INBOX_LIMIT = 1000
  */
 export class Inbox {
   #packets: ServerPacket[] = []
+  #messages = 0
   readonly #wakers = new Set<() => void>()
 
   get length(): number {
     return this.#packets.length
   }
 
+  /** How many of the packets are messages (PUBLISH): what the broker sends unasked, unlike acknowledgements. */
+  get messages(): number {
+    return this.#messages
+  }
+
   push(packet: ServerPacket): void {
     this.#packets.push(packet)
+    if (packet.type === 'publish') this.#messages++
   }
 
   /** Takes every packet, leaving the inbox empty. */
   take(): ServerPacket[] {
     const batch = this.#packets
-    this.#packets = []
+    this.clear()
     return batch
   }
 
   /** Puts back, in front, what a throwing callback did not reach. */
   putBack(rest: ServerPacket[]): void {
     this.#packets = rest.concat(this.#packets)
+    for (const packet of rest) if (packet.type === 'publish') this.#messages++
   }
 
   clear(): void {
     this.#packets = []
+    this.#messages = 0
   }
 
   /** Ends every wait under way: a packet arrived, the link failed, or the client disconnected. */

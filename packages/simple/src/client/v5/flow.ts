@@ -50,10 +50,6 @@ export class Flow {
     return this.#taken
   }
 
-  /** Whether a publish waits for a slot. */
-  get waiting(): boolean {
-    return this.#waiting.length > 0
-  }
 
   /** The connection ended: every wait ends (the caller then finds the connection gone). */
   end(): void {

@@ -6,6 +6,7 @@ import { encodeSubscribeV5, encodeUnsubscribeV5 } from '../../codec/v5/subscribe
 import { fail } from '../arguments.js'
 import { online, write, type Core } from '../core.js'
 import { sendWithPid, whenWritable } from '../sending.js'
+import { INBOX_LIMIT } from '../inbox.js'
 import { connOf } from '../state.js'
 import type { ConnV5 } from './conn.js'
 
@@ -84,15 +85,13 @@ export async function publish(
   const explicit = properties?.topicAlias
   if (qos) {
     const slot = v5.flow.take()
-    if (slot) {
-      // Reading paused (many packets unread by checkMsg()) would keep the acknowledgement that frees the slot out.
-      const liveness = conn.liveness
-      if (liveness?.paused) {
-        liveness.paused = false
-        conn.link?.resume()
-      }
-      await slot
+    // Reading paused (many acknowledgements unread by checkMsg()) would keep out the one this message needs.
+    const liveness = conn.liveness
+    if (liveness?.paused && core.inbox.messages < INBOX_LIMIT) {
+      liveness.paused = false
+      conn.link?.resume()
     }
+    if (slot) await slot
     // The connection ended while the call waited: say why, as any call does.
     if (connOf(core.state) !== conn) {
       online(core, 'publish')

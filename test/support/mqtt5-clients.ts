@@ -1,0 +1,116 @@
+/**
+ * MqttClients on MQTT 5.0 for integration tests: each records what its callbacks receive, with
+ * the v5 additions (the PUBLISH properties of a message, the reason code and properties of a
+ * status), and a pool disconnects every client it made, so no test file leaves a socket behind.
+ */
+import { MqttClient, type AckProperties, type ClientOptions, type ConnectProperties, type PublishProperties, type QoS } from '@x/simple'
+import { withDeadline } from './wait.js'
+
+export interface Received5 {
+  topic: string
+  payload: Uint8Array
+  /** The payload as UTF-8 text. */
+  text: string
+  retained: boolean
+  dup: boolean
+  qos: QoS
+  /** The PUBLISH's properties as received (undefined would mean MQTT 3.1.1). */
+  properties: PublishProperties | undefined
+}
+
+export interface Status5 {
+  pid: number
+  status: number
+  /** The reason code of the PUBACK / PUBREC / PUBCOMP / SUBACK / UNSUBACK. */
+  code: number | undefined
+  /** `reasonString` and `userProperties` if the ack carried them. */
+  properties: AckProperties | undefined
+}
+
+/** The v5 options beside the 3.1.1 ones (typed here so the file stands before the client has them). */
+export type Options5 = Omit<ClientOptions, 'protocolVersion' | 'properties'> & {
+  properties?: ConnectProperties
+  topicAliases?: boolean
+}
+
+/** The v5 surface of MqttClient the tests use, with the v5 callback signatures. */
+interface ClientV5 {
+  setCallback(
+    cb: (topic: string, payload: Uint8Array, retained: boolean, dup: boolean, qos: QoS, properties?: PublishProperties) => void,
+  ): void
+  setCallbackStatus(cb: (pid: number, status: number, code?: number, properties?: AckProperties) => void): void
+}
+
+const decoder = new TextDecoder()
+
+/** A v5 client and everything its callbacks saw, in order. */
+export class Recorder5 {
+  readonly client: MqttClient
+  readonly messages: Received5[] = []
+  readonly statuses: Status5[] = []
+
+  constructor(options: Options5) {
+    this.client = new MqttClient({ ...options, protocolVersion: 5 } as unknown as ClientOptions)
+    const v5 = this.client as unknown as ClientV5
+    v5.setCallback((topic, payload, retained, dup, qos, properties) => {
+      this.messages.push({ topic, payload, text: decoder.decode(payload), retained, dup, qos, properties })
+    })
+    v5.setCallbackStatus((pid, status, code, properties) => this.statuses.push({ pid, status, code, properties }))
+  }
+
+  /** The last status reported for `pid`, or undefined. */
+  statusOf(pid: number | undefined): Status5 | undefined {
+    for (let i = this.statuses.length - 1; i >= 0; i--) {
+      const s = this.statuses[i]
+      if (s && s.pid === pid) return s
+    }
+    return undefined
+  }
+
+  /** The messages received on `topic`. */
+  on(topic: string): Received5[] {
+    return this.messages.filter((m) => m.topic === topic)
+  }
+
+  texts(topic: string): string[] {
+    return this.on(topic).map((m) => m.text)
+  }
+}
+
+/** Makes v5 clients and disconnects them all at the end. */
+export class Pool5 {
+  readonly #made = new Set<Recorder5>()
+
+  make(options: Options5): Recorder5 {
+    const recorder = new Recorder5(options)
+    this.#made.add(recorder)
+    return recorder
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.#made]
+    this.#made.clear()
+    // A client whose link the broker ended may reject disconnect(): not what these tests check.
+    await Promise.all(all.map((r) => withDeadline(r.client.disconnect(), 10_000, 'disconnect()').catch(() => {})))
+  }
+}
+
+/**
+ * Runs the receive loop of the clients (`waitMsg` with a short timeout, together) until `done()`
+ * is true; throws after `timeoutMs`, or as soon as a client's loop throws.
+ */
+export async function pump5(clients: Recorder5 | Recorder5[], done: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const list = Array.isArray(clients) ? clients : [clients]
+  const deadline = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() >= deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)
+    await Promise.all(list.map((r) => r.client.waitMsg(20)))
+  }
+}
+
+/** Runs the receive loop of the clients for `ms` (to see that nothing more arrives). */
+export async function pumpFor(clients: Recorder5 | Recorder5[], ms: number): Promise<void> {
+  const list = Array.isArray(clients) ? clients : [clients]
+  const end = Date.now() + ms
+  while (Date.now() < end) await Promise.all(list.map((r) => r.client.waitMsg(Math.max(1, Math.min(20, end - Date.now())))))
+}
