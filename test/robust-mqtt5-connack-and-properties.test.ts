@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { RobustClient, type MessageInfo } from '@x/robust'
 import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { startRobust5WireProxy, type Robust5WireProxy } from './support/robust5-wire-proxy.js'
+import { startWireProxy, type WireProxy } from './support/mqtt5-wire-proxy.js'
 import { uid } from './support/test-clients.js'
 import { sleep, waitFor } from './support/wait.js'
 
@@ -69,9 +69,9 @@ describe('mosquitto 2.0.11, defaults, MQTT 5', () => {
   })
 
   describe('a reconnect where the broker lost the session (mosquitto restarted without persistence)', () => {
-    let wire: Robust5WireProxy
+    let wire: WireProxy
     beforeAll(async () => {
-      wire = await startRobust5WireProxy(mosquitto.ports.plain)
+      wire = await startWireProxy(mosquitto.ports.plain)
     })
     afterAll(async () => {
       await wire?.close()

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { RobustClient } from '@x/robust'
 import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
 import { startTally } from './support/robust5-clients.js'
-import { startRobust5WireProxy, type Robust5WireProxy } from './support/robust5-wire-proxy.js'
+import { startWireProxy, type WireProxy } from './support/mqtt5-wire-proxy.js'
 import { uid } from './support/test-clients.js'
 import { inspect, waitFor, withDeadline } from './support/wait.js'
 
@@ -19,10 +19,10 @@ const PER_QOS = 500
 
 const figures: string[] = []
 let mosquitto: Mosquitto
-let wire: Robust5WireProxy
+let wire: WireProxy
 beforeAll(async () => {
   mosquitto = await startMosquitto({ settings: [`max_inflight_messages ${WINDOW}`] })
-  wire = await startRobust5WireProxy(mosquitto.ports.plain)
+  wire = await startWireProxy(mosquitto.ports.plain)
 })
 afterAll(async () => {
   await wire?.close()
