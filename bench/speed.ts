@@ -7,8 +7,8 @@
  * each idle connected client holds (1,000 of them, a child process per library), and the codecs.
  * The WebSocket rows run the same way through aedes over `ws`, in a process of its own
  * (mosquitto's websockets listener does not start here), without the bare socket (TCP only).
- * The MQTT 5 row runs @x/simple and MQTT.js with `protocolVersion: 5` through the same mosquitto
- * daemon, as the MQTT 3.1.1 row it is printed under (aedes speaks only 3.1.1).
+ * The MQTT 5 rows run MQTT.js, @x/simple and @x/robust with `protocolVersion: 5` through the same mosquitto
+ * daemon, as the MQTT 3.1.1 rows they are printed under (aedes speaks only 3.1.1).
  *
  *   pnpm bench
  */
@@ -40,6 +40,7 @@ const SCENARIOS: Array<Scenario & { label: string }> = [
 // MQTT 5, beside the MQTT 3.1.1 row of the same label without the prefix (same size, window and count).
 const V5_SCENARIOS: Array<Scenario & { label: string }> = [
   { label: 'MQTT 5: QoS 1, 64 B, 100 in flight', qos: 1, size: 64, window: 100, count: 80_000 },
+  { label: 'MQTT 5: QoS 2, 64 B, 100 in flight', qos: 2, size: 64, window: 100, count: 40_000 },
 ]
 
 // Over WebSocket the broker (aedes) is slower than mosquitto: fewer messages keep a run near a second.

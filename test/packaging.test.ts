@@ -283,7 +283,7 @@ test('the globally installed mqtt command (and x-mqtt) starts fast and talks to 
   const env = { ...process.env, PATH: `${bin}${delimiter}${process.env['PATH'] ?? ''}` }
   for (const name of ['mqtt', 'x-mqtt']) {
     const { stdout } = await run(name, ['--version'], { cwd: project, env, timeout: 10_000 })
-    expect(stdout, name).toMatch(/^mqtt \d+\.\d+\.\d+ \(@x\/cli\), MQTT 3\.1\.1\n$/)
+    expect(stdout, name).toMatch(/^mqtt \d+\.\d+\.\d+ \(@x\/cli\), MQTT 3\.1\.1 and 5\.0\n$/)
   }
 
   const [host, port] = [new URL(broker.url).hostname, new URL(broker.url).port]

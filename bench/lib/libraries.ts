@@ -88,12 +88,13 @@ const simpleClient = (protocolVersion: 4 | 5): Library => ({
 
 const simple = simpleClient(4)
 
-const robust: Library = {
+/** @x/robust as it is (its defaults), speaking MQTT `version`. */
+const robustClient = (version: 4 | 5): Library => ({
   name: '@x/robust',
   qos: [0, 1, 2],
-  websocket: true,
+  websocket: version === 4,
   connect: async (url, clientId) => {
-    const client = new RobustClient({ clientId, server: url })
+    const client = new RobustClient({ clientId, server: url, ...(version === 5 && { protocolVersion: 5 }) })
     await client.connect()
     return {
       publish: (topic, payload, qos, done) => void client.publish(topic, payload, { qos }).then(done, () => {}),
@@ -104,7 +105,9 @@ const robust: Library = {
       close: () => client.close(),
     }
   },
-}
+})
+
+const robust = robustClient(4)
 
 /**
  * The reference at QoS 0, where the broker is what limits everyone: a bare socket writing one
@@ -187,7 +190,7 @@ export const LIBRARIES: readonly Library[] = [mqttjs, simple, robust, bareSocket
  * The same two clients speaking MQTT 5 (`protocolVersion: 5`), named as their MQTT 3.1.1 selves
  * so that their rows line up under the same columns. Over TCP to mosquitto only (aedes speaks 3.1.1).
  */
-export const LIBRARIES_V5: readonly Library[] = [mqttjsClient(5), simpleClient(5)]
+export const LIBRARIES_V5: readonly Library[] = [mqttjsClient(5), simpleClient(5), robustClient(5)]
 
 /**
  * Each library's client as a program holds it while idle: connected with its default options,

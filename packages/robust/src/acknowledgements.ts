@@ -1,5 +1,4 @@
 import { MqttError, SLOST, SREFUSED, SUNKNOWNPID, type AckProperties, type QoS } from '@x/simple'
-import { reasonName } from '@x/simple/codec'
 import type { Outbox } from './outbox.js'
 import type { Subscriptions } from './subscriptions.js'
 
@@ -19,7 +18,7 @@ export interface Acknowledged {
 /** The reason code and Reason String of a refusal, for messages and the error's fields. */
 function refusal(code: number | undefined, properties: AckProperties | undefined): { said: string; details: object } {
   const reasonString = properties?.reasonString
-  const said = `${code === undefined ? 'refused' : reasonName(code)}${reasonString === undefined ? '' : `: "${reasonString}"`}`
+  const said = `${code === undefined ? 'refused' : `reason code 0x${code.toString(16).padStart(2, '0')}`}${reasonString === undefined ? '' : `: "${reasonString}"`}`
   return { said, details: { ...(code === undefined ? {} : { reasonCode: code }), ...(reasonString === undefined ? {} : { reasonString }) } }
 }
 

@@ -100,6 +100,8 @@ export interface RobustOptions extends Omit<ClientOptions, 'server'> {
 }
 
 export interface RobustSettings {
+  /** Speaking MQTT 5 (`protocolVersion: 5`). */
+  mqtt5: boolean
   ackTimeoutMs: number
   cleanSession: boolean
   resubscribe: boolean
@@ -149,6 +151,7 @@ export function robustSettingsOf(options: RobustOptions): RobustSettings {
     )
   }
   return {
+    mqtt5: options.protocolVersion === 5,
     ackTimeoutMs: positive('messageTimeoutMs', options.messageTimeoutMs ?? 10_000),
     cleanSession: options.cleanSession ?? false,
     resubscribe: options.resubscribe ?? true,

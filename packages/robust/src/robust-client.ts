@@ -37,6 +37,9 @@ type State = 'idle' | 'connecting' | 'online' | 'offline' | 'closed'
 
 const closedError = (): MqttError => new MqttError('ECLOSED', 'The client was closed')
 
+/** Redirects followed without a backoff between two stable connections: beyond them, the backoff goes on as for any short-lived link. */
+const MAX_QUICK_REDIRECTS = 3
+
 /** A promise whose rejection counts as handled: a caller who does not await it gets no crash. */
 function settled<T>(executor: (resolve: (value: T) => void, reject: (error: unknown) => void) => void): Promise<T> {
   const promise = new Promise<T>(executor)
@@ -211,13 +214,17 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   async #stayConnected(): Promise<void> {
     const life = this.#life.signal
     let shortLived = 0
+    // MQTT 5: redirects followed at once since the last stable connection; brokers naming each other must not make a tight loop.
+    let redirects = 0
     let upAt = Date.now()
     while (!life.aborted) {
       const lost = await receiveUntilLost(this.#client, this.#outbox, this.#o.ackTimeoutMs, life)
       if (lost === undefined) return
-      shortLived = Date.now() - upAt < this.#o.reconnect.stableAfterMs ? shortLived + 1 : 0
-      // MQTT 5: the broker names another server (0x9C at once, 0x9D too), or another connection took the session (back off).
-      if (this.#client.redirect(lost)) shortLived = 0
+      const stable = Date.now() - upAt >= this.#o.reconnect.stableAfterMs
+      shortLived = stable ? 0 : shortLived + 1
+      if (stable) redirects = 0
+      // MQTT 5: the broker names another server (0x9C, 0x9D): there at once, a few times in a row; or another connection took the session: back off.
+      if (this.#client.redirect(lost) && redirects++ < MAX_QUICK_REDIRECTS) shortLived = 0
       else if (lost.code === 'ESESSIONTAKEN') shortLived = Math.max(shortLived, 1)
       this.#enter('offline')
       this.#emit('disconnect', lost)
@@ -349,6 +356,10 @@ export class RobustClient extends EventEmitter<RobustEvents> {
    */
   request(topic: string, payload: Payload, options?: RequestOptions): Promise<Response> {
     if (this.#state === 'closed') return Promise.reject(closedError())
+    if (!this.#o.mqtt5)
+      return Promise.reject(
+        new MqttError('EOPTION', 'Cannot request: request/response needs MQTT 5 (protocolVersion: 5)', { operation: 'request' }),
+      )
     return this.#requests.request(topic, payload, options)
   }
 
