@@ -4,21 +4,14 @@
  * its way back by the Response Topic and Correlation Data. User properties keep their order and
  * their repeated keys.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { Pool5, pump5, type Recorder5 } from './support/mqtt5-clients.js'
+import { describe, expect, test } from 'vitest'
+import { pump5, type Recorder5, useMosquitto5 } from './support/mqtt5-clients.js'
 import { uid } from './support/test-clients.js'
 
-let mosquitto: Mosquitto
-const pool = new Pool5()
-beforeAll(async () => {
-  mosquitto = await startMosquitto()
-})
-afterEach(() => pool.closeAll())
-afterAll(() => mosquitto?.stop())
+const fixture = useMosquitto5()
 
 async function subscribed(filter: string): Promise<Recorder5> {
-  const client = pool.make({ clientId: uid('rr'), server: mosquitto.urls.plain })
+  const client = fixture.pool.make({ clientId: uid('rr'), server: fixture.mosquitto.urls.plain })
   await client.client.connect()
   const pid = await client.client.subscribe(filter, { qos: 1 })
   await pump5(client, () => client.statusOf(pid) !== undefined, `SUBACK for ${filter}`)
@@ -71,7 +64,7 @@ describe('MQTT 5 request/response through mosquitto 2.0.11', () => {
   test('user properties: keys in the order sent, three values of one key in order, an empty value kept', async () => {
     const base = uid('rr-user')
     const receiver = await subscribed(`${base}/t`)
-    const sender = pool.make({ clientId: uid('rr-send'), server: mosquitto.urls.plain })
+    const sender = fixture.pool.make({ clientId: uid('rr-send'), server: fixture.mosquitto.urls.plain })
     await sender.client.connect()
     await sender.client.publish(`${base}/t`, 'x', {
       qos: 1,

@@ -2,22 +2,15 @@
  * MQTT 5 subscription options and identifiers against mosquitto 2.0.11 on its defaults: each
  * option is shown doing something, beside a subscription without it that behaves otherwise.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { SDELIVERED } from '@x/simple'
-import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { Pool5, pump5, pumpFor, type Recorder5 } from './support/mqtt5-clients.js'
+import { pump5, pumpFor, type Recorder5, useMosquitto5 } from './support/mqtt5-clients.js'
 import { uid } from './support/test-clients.js'
 
-let mosquitto: Mosquitto
-const pool = new Pool5()
-beforeAll(async () => {
-  mosquitto = await startMosquitto()
-})
-afterEach(() => pool.closeAll())
-afterAll(() => mosquitto?.stop())
+const fixture = useMosquitto5()
 
 async function connected(name: string): Promise<Recorder5> {
-  const client = pool.make({ clientId: uid(name), server: mosquitto.urls.plain })
+  const client = fixture.pool.make({ clientId: uid(name), server: fixture.mosquitto.urls.plain })
   await client.client.connect()
   return client
 }

@@ -4,23 +4,16 @@
  * message past its Message Expiry Interval is not given to a later subscriber, and one still
  * alive arrives with the interval decreased by the time it waited (MQTT-3.3.2-6).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { startFaultProxy } from './support/fault-proxy.js'
-import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { Pool5, pump5, pumpFor, type Recorder5 } from './support/mqtt5-clients.js'
+import { pump5, pumpFor, type Recorder5, useMosquitto5 } from './support/mqtt5-clients.js'
 import { uid } from './support/test-clients.js'
 import { sleep } from './support/wait.js'
 
-let mosquitto: Mosquitto
-const pool = new Pool5()
-beforeAll(async () => {
-  mosquitto = await startMosquitto()
-})
-afterEach(() => pool.closeAll())
-afterAll(() => mosquitto?.stop())
+const fixture = useMosquitto5()
 
 async function listener(filter: string): Promise<Recorder5> {
-  const client = pool.make({ clientId: uid('will-watch'), server: mosquitto.urls.plain })
+  const client = fixture.pool.make({ clientId: uid('will-watch'), server: fixture.mosquitto.urls.plain })
   await client.client.connect()
   const pid = await client.client.subscribe(filter, { qos: 1 })
   await pump5(client, () => client.statusOf(pid) !== undefined, 'SUBACK')
@@ -31,9 +24,9 @@ describe('MQTT 5 wills and expiry against mosquitto 2.0.11', () => {
   test('willDelayInterval 3: after the link dies the will comes after the delay, not before', async () => {
     const topic = uid('will-delay')
     const watch = await listener(topic)
-    const proxy = await startFaultProxy({ targetPort: mosquitto.ports.plain })
+    const proxy = await startFaultProxy({ targetPort: fixture.mosquitto.ports.plain })
     try {
-      const device = pool.make({
+      const device = fixture.pool.make({
         clientId: uid('will-device'),
         server: proxy.url,
         // The will waits for the delay or the end of the session, whichever comes first.
@@ -59,11 +52,11 @@ describe('MQTT 5 wills and expiry against mosquitto 2.0.11', () => {
   test('disconnect({ reasonCode: 0x04 }) has the will published; a plain disconnect() does not', async () => {
     const topic = uid('will-04')
     const watch = await listener(`${topic}/#`)
-    const quiet = pool.make({ clientId: uid('will-quiet'), server: mosquitto.urls.plain })
+    const quiet = fixture.pool.make({ clientId: uid('will-quiet'), server: fixture.mosquitto.urls.plain })
     quiet.client.setLastWill(`${topic}/quiet`, 'should not come', { qos: 1 })
     await quiet.client.connect()
     await quiet.client.disconnect()
-    const loud = pool.make({ clientId: uid('will-loud'), server: mosquitto.urls.plain })
+    const loud = fixture.pool.make({ clientId: uid('will-loud'), server: fixture.mosquitto.urls.plain })
     loud.client.setLastWill(`${topic}/loud`, 'bye', { qos: 1 })
     await loud.client.connect()
     await (loud.client.disconnect as (options: { reasonCode: number }) => Promise<void>)({ reasonCode: 0x04 })
@@ -74,7 +67,7 @@ describe('MQTT 5 wills and expiry against mosquitto 2.0.11', () => {
 
   test('a retained message past its messageExpiryInterval is not delivered to a later subscriber; one not expired carries the decreased interval', async () => {
     const base = uid('expiry')
-    const publisher = pool.make({ clientId: uid('expiry-pub'), server: mosquitto.urls.plain })
+    const publisher = fixture.pool.make({ clientId: uid('expiry-pub'), server: fixture.mosquitto.urls.plain })
     await publisher.client.connect()
     await publisher.client.publish(`${base}/short`, 'stale', { qos: 1, retain: true, properties: { messageExpiryInterval: 1 } } as never)
     await publisher.client.publish(`${base}/long`, 'fresh', { qos: 1, retain: true, properties: { messageExpiryInterval: 60 } } as never)

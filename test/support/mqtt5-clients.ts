@@ -3,7 +3,10 @@
  * the v5 additions (the PUBLISH properties of a message, the reason code and properties of a
  * status), and a pool disconnects every client it made, so no test file leaves a socket behind.
  */
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { MqttClient, type AckProperties, type ClientOptions, type ConnectProperties, type PublishProperties, type QoS } from '@x/simple'
+import { startMosquitto, type Mosquitto } from './mosquitto.js'
+import { startWireProxy, type WireProxy } from './mqtt5-wire-proxy.js'
 import { withDeadline } from './wait.js'
 
 export interface Received5 {
@@ -113,4 +116,51 @@ export async function pumpFor(clients: Recorder5 | Recorder5[], ms: number): Pro
   const list = Array.isArray(clients) ? clients : [clients]
   const end = Date.now() + ms
   while (Date.now() < end) await Promise.all(list.map((r) => r.client.waitMsg(Math.max(1, Math.min(20, end - Date.now())))))
+}
+
+export interface Mosquitto5Fixture {
+  /** The daemon, once `beforeAll` has run. */
+  readonly mosquitto: Mosquitto
+  /** The wire proxy in front of its plain listener (with `{ wire: true }`), for tests about the bytes. */
+  readonly wire: WireProxy
+  /** Clients closed after each test. */
+  readonly pool: Pool5
+}
+
+/**
+ * The setup the MQTT 5 files against mosquitto share: one daemon for the file (its defaults plus
+ * `settings`), a wire proxy in front of it if asked, and a pool whose clients are closed after
+ * each test. Registers the hooks in the calling file or describe block.
+ */
+export function useMosquitto5({
+  settings,
+  wire: withWire = false,
+}: { settings?: readonly string[]; wire?: boolean } = {}): Mosquitto5Fixture {
+  let mosquitto: Mosquitto | undefined
+  let wire: WireProxy | undefined
+  const pool = new Pool5()
+  beforeAll(async () => {
+    mosquitto = await startMosquitto(settings ? { settings } : {})
+    if (withWire) wire = await startWireProxy(mosquitto.ports.plain)
+  })
+  afterEach(() => pool.closeAll())
+  afterAll(async () => {
+    await pool.closeAll()
+    await wire?.close()
+    await mosquitto?.stop()
+  })
+  return {
+    get mosquitto() {
+      if (!mosquitto) throw new Error('mosquitto starts in beforeAll: use it inside a test')
+      return mosquitto
+    },
+    get wire() {
+      if (!wire)
+        throw new Error(
+          withWire ? 'the wire proxy starts in beforeAll: use it inside a test' : 'useMosquitto5({ wire: true }) makes the wire proxy',
+        )
+      return wire
+    },
+    pool,
+  }
 }
