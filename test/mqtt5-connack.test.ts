@@ -8,8 +8,8 @@
  */
 import { describe, expect, test } from 'vitest'
 import { type ConnackProperties } from '@x/simple'
-import { pump5, useMosquitto5 } from './support/mqtt5-clients.js'
-import { uid } from './support/test-clients.js'
+import { useMosquitto5 } from './support/mqtt5-clients.js'
+import { pump, uid } from './support/test-clients.js'
 
 interface Connack {
   sessionPresent: boolean
@@ -53,7 +53,7 @@ describe('client.connack and the Assigned Client Identifier from mosquitto 2.0.1
     expect(fixture.wire.received('connack').at(-1)?.properties?.assignedClientIdentifier).toBe(assigned)
     // It works as an id: the broker's log names this client by it when it subscribes.
     const pid = await client.client.subscribe(uid('assigned'), { qos: 0 })
-    await pump5(client, () => client.statusOf(pid) !== undefined, 'SUBACK')
+    await pump(client, () => client.statusOf(pid) !== undefined, 'SUBACK')
     expect(fixture.mosquitto.log()).toContain(`as ${assigned}`)
   })
 })

@@ -7,8 +7,8 @@
  */
 import { describe, expect, test } from 'vitest'
 import { type ConnackProperties, SDELIVERED, isMqttError } from '@x/simple'
-import { pump5, useMosquitto5 } from './support/mqtt5-clients.js'
-import { rejection, uid } from './support/test-clients.js'
+import { useMosquitto5 } from './support/mqtt5-clients.js'
+import { pump, rejection, uid } from './support/test-clients.js'
 
 const LIMIT = 2048
 
@@ -20,7 +20,7 @@ describe(`mosquitto 2.0.11 with max_packet_size ${LIMIT}`, () => {
     const subscriber = fixture.pool.make({ clientId: uid('mps-sub'), server: fixture.mosquitto.urls.plain })
     await subscriber.client.connect()
     const sub = await subscriber.client.subscribe(topic, { qos: 1 })
-    await pump5(subscriber, () => subscriber.statusOf(sub) !== undefined, 'SUBACK')
+    await pump(subscriber, () => subscriber.statusOf(sub) !== undefined, 'SUBACK')
 
     const client = fixture.pool.make({ clientId: uid('mps-pub'), server: fixture.wire.url })
     await client.client.connect()
@@ -43,7 +43,7 @@ describe(`mosquitto 2.0.11 with max_packet_size ${LIMIT}`, () => {
     // The refused publish took no packet id: the first that went out has the first id.
     expect(first).toBe(1)
     expect(small).toBe(2)
-    await pump5([client, subscriber], () => subscriber.messages.length === 2 && client.statuses.length === 2, 'both messages')
+    await pump([client, subscriber], () => subscriber.messages.length === 2 && client.statuses.length === 2, 'both messages')
     expect(subscriber.messages.map((m) => m.payload.length)).toEqual([fits.length, 5])
     expect(client.statuses.map((s) => s.status)).toEqual([SDELIVERED, SDELIVERED])
     const sizes = fixture.wire.sent('publish').map((p) => p.payload.length)

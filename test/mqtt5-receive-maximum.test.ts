@@ -8,8 +8,8 @@
  */
 import { describe, expect, test } from 'vitest'
 import { type ConnackProperties, SDELIVERED } from '@x/simple'
-import { pump5, useMosquitto5 } from './support/mqtt5-clients.js'
-import { uid } from './support/test-clients.js'
+import { useMosquitto5 } from './support/mqtt5-clients.js'
+import { pump, uid } from './support/test-clients.js'
 import { withDeadline } from './support/wait.js'
 
 const PER_QOS = 500
@@ -23,7 +23,7 @@ describe(`mosquitto 2.0.11 with max_inflight_messages ${WINDOW} (Receive Maximum
     const subscriber = fixture.pool.make({ clientId: uid('rm-sub'), server: fixture.mosquitto.urls.plain })
     await subscriber.client.connect()
     const sub = await subscriber.client.subscribe(topic, { qos: 2 })
-    await pump5(subscriber, () => subscriber.statusOf(sub) !== undefined, 'SUBACK')
+    await pump(subscriber, () => subscriber.statusOf(sub) !== undefined, 'SUBACK')
 
     const publisher = fixture.pool.make({ clientId: uid('rm-pub'), server: fixture.wire.url })
     await publisher.client.connect()
@@ -44,7 +44,7 @@ describe(`mosquitto 2.0.11 with max_inflight_messages ${WINDOW} (Receive Maximum
     // messageTimeoutMs (10 s), so a late checkMsg() cannot turn a pending pid into STIMEOUT.
     let givenUpAt = Infinity
     const everything = (): boolean => subscriber.messages.length >= 2 * PER_QOS
-    const receiving = pump5(subscriber, () => everything() || Date.now() > givenUpAt, 'every message at the subscriber', 30_000)
+    const receiving = pump(subscriber, () => everything() || Date.now() > givenUpAt, 'every message at the subscriber', 30_000)
     receiving.catch(() => {}) // awaited below; not unhandled if the publishes fail first
     const pids = await withDeadline(Promise.all(calls), 30_000, 'every publish() handed to the socket').catch((error: Error) => {
       throw new Error(`${error.message}: ${state()}`)
@@ -69,7 +69,7 @@ describe(`mosquitto 2.0.11 with max_inflight_messages ${WINDOW} (Receive Maximum
     expect(publisher.statuses).toEqual([])
     publisher.client.checkMsg()
     // (Only if an exchange was left for checkMsg() to finish does this need more rounds.)
-    await pump5(
+    await pump(
       [publisher, subscriber],
       () => publisher.statuses.length >= 2 * PER_QOS && subscriber.messages.length >= 2 * PER_QOS,
       `every status: ${state()}`,

@@ -6,8 +6,8 @@
  */
 import { describe, expect, test } from 'vitest'
 import { startFaultProxy } from './support/fault-proxy.js'
-import { pump5, pumpFor, type Recorder5, useMosquitto5 } from './support/mqtt5-clients.js'
-import { uid } from './support/test-clients.js'
+import { pumpFor, type Recorder5, useMosquitto5 } from './support/mqtt5-clients.js'
+import { pump, uid } from './support/test-clients.js'
 import { sleep } from './support/wait.js'
 
 const fixture = useMosquitto5()
@@ -16,7 +16,7 @@ async function listener(filter: string): Promise<Recorder5> {
   const client = fixture.pool.make({ clientId: uid('will-watch'), server: fixture.mosquitto.urls.plain })
   await client.client.connect()
   const pid = await client.client.subscribe(filter, { qos: 1 })
-  await pump5(client, () => client.statusOf(pid) !== undefined, 'SUBACK')
+  await pump(client, () => client.statusOf(pid) !== undefined, 'SUBACK')
   return client
 }
 
@@ -39,7 +39,7 @@ describe('MQTT 5 wills and expiry against mosquitto 2.0.11', () => {
       // mosquitto counts the delay in whole seconds: not before 2 s, surely by 6 s.
       await pumpFor(watch, 2000)
       expect(watch.messages).toEqual([])
-      await pump5(watch, () => watch.messages.length === 1, 'the delayed will', 6000)
+      await pump(watch, () => watch.messages.length === 1, 'the delayed will', 6000)
       const after = Date.now() - cutAt
       expect(after).toBeGreaterThanOrEqual(2000)
       expect(watch.messages[0]).toMatchObject({ text: 'gone', topic })
@@ -60,7 +60,7 @@ describe('MQTT 5 wills and expiry against mosquitto 2.0.11', () => {
     loud.client.setLastWill(`${topic}/loud`, 'bye', { qos: 1 })
     await loud.client.connect()
     await (loud.client.disconnect as (options: { reasonCode: number }) => Promise<void>)({ reasonCode: 0x04 })
-    await pump5(watch, () => watch.messages.length >= 1, 'the will')
+    await pump(watch, () => watch.messages.length >= 1, 'the will')
     await pumpFor(watch, 300)
     expect(watch.messages.map((m) => `${m.topic.slice(topic.length)} ${m.text}`)).toEqual(['/loud bye'])
   })
@@ -71,10 +71,10 @@ describe('MQTT 5 wills and expiry against mosquitto 2.0.11', () => {
     await publisher.client.connect()
     await publisher.client.publish(`${base}/short`, 'stale', { qos: 1, retain: true, properties: { messageExpiryInterval: 1 } } as never)
     await publisher.client.publish(`${base}/long`, 'fresh', { qos: 1, retain: true, properties: { messageExpiryInterval: 60 } } as never)
-    await pump5(publisher, () => publisher.statuses.length === 2, 'both PUBACKs')
+    await pump(publisher, () => publisher.statuses.length === 2, 'both PUBACKs')
     await sleep(2300)
     const late = await listener(`${base}/#`)
-    await pump5(late, () => late.messages.length >= 1, 'the retained message still alive')
+    await pump(late, () => late.messages.length >= 1, 'the retained message still alive')
     await pumpFor(late, 300)
     expect(late.messages.map((m) => m.text)).toEqual(['fresh'])
     expect(late.messages[0]?.retained).toBe(true)

@@ -98,19 +98,6 @@ export class Pool5 {
   }
 }
 
-/**
- * Runs the receive loop of the clients (`waitMsg` with a short timeout, together) until `done()`
- * is true; throws after `timeoutMs`, or as soon as a client's loop throws.
- */
-export async function pump5(clients: Recorder5 | Recorder5[], done: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const list = Array.isArray(clients) ? clients : [clients]
-  const deadline = Date.now() + timeoutMs
-  while (!done()) {
-    if (Date.now() >= deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)
-    await Promise.all(list.map((r) => r.client.waitMsg(20)))
-  }
-}
-
 /** Runs the receive loop of the clients for `ms` (to see that nothing more arrives). */
 export async function pumpFor(clients: Recorder5 | Recorder5[], ms: number): Promise<void> {
   const list = Array.isArray(clients) ? clients : [clients]

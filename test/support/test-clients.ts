@@ -66,11 +66,16 @@ export class Recorder {
   }
 }
 
+/** A recorder of either protocol version: what `pump()` needs. */
+export interface HasClient {
+  readonly client: MqttClient
+}
+
 /**
  * Runs the receive loop of the clients (`waitMsg` with a short timeout, together) until `done()`
  * is true; throws after `timeoutMs`, or as soon as a client's loop throws.
  */
-export async function pump(clients: Recorder | Recorder[], done: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function pump(clients: HasClient | HasClient[], done: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const list = Array.isArray(clients) ? clients : [clients]
   const deadline = Date.now() + timeoutMs
   while (!done()) {
