@@ -99,40 +99,32 @@ describe('reason codes in statuses', () => {
     expect(statuses[0]).toEqual([pid, SREFUSED, 0x92, { reasonString: 'lost it' }])
   })
 
-  test('SUBACK 0x01 is granted QoS 1: delivered with code 1', async () => {
+  // One reason code per SUBACK / UNSUBACK: the status carries it, and the reason string if any.
+  test.each<[name: string, request: (c: MqttClient) => Promise<number>, reasonCode: number, status: number, reasonString?: string]>([
+    ['SUBACK 0x01 is granted QoS 1: delivered with code 1', (c) => c.subscribe('a', { qos: 2 }), 0x01, SDELIVERED],
+    [
+      'SUBACK 0xA2 (wildcard subscriptions not supported) is SREFUSED with code 0xA2',
+      (c) => c.subscribe('a/+'),
+      0xa2,
+      SREFUSED,
+      'no wildcards',
+    ],
+    ['UNSUBACK 0x11 (no subscription existed) is delivered with code 0x11', (c) => c.unsubscribe('a'), 0x11, SDELIVERED],
+    ['UNSUBACK 0x87 (not authorized) is SREFUSED with code 0x87', (c) => c.unsubscribe('a'), 0x87, SREFUSED],
+  ])('%s', async (name, request, reasonCode, status, reasonString) => {
     const conn = await connected()
-    const pid = await client.subscribe('a', { qos: 2 })
-    await conn.next('subscribe')
-    conn.send({ type: 'suback', pid, reasonCodes: [0x01] })
+    const pid = await request(client)
+    const sent = await conn.next(name.startsWith('SUBACK') ? 'subscribe' : 'unsubscribe')
+    const properties = reasonString === undefined ? undefined : { reasonString }
+    conn.send({
+      type: sent.type === 'subscribe' ? 'suback' : 'unsuback',
+      pid,
+      reasonCodes: [reasonCode],
+      ...(properties && { properties }),
+    })
     await statusesUntil(1)
-    expect(statuses[0]?.slice(0, 3)).toEqual([pid, SDELIVERED, 0x01])
-  })
-
-  test('SUBACK 0xA2 (wildcard subscriptions not supported) is SREFUSED with code 0xA2', async () => {
-    const conn = await connected()
-    const pid = await client.subscribe('a/+')
-    await conn.next('subscribe')
-    conn.send({ type: 'suback', pid, reasonCodes: [0xa2], properties: { reasonString: 'no wildcards' } })
-    await statusesUntil(1)
-    expect(statuses[0]).toEqual([pid, SREFUSED, 0xa2, { reasonString: 'no wildcards' }])
-  })
-
-  test('UNSUBACK 0x11 (no subscription existed) is delivered with code 0x11', async () => {
-    const conn = await connected()
-    const pid = await client.unsubscribe('a')
-    await conn.next('unsubscribe')
-    conn.send({ type: 'unsuback', pid, reasonCodes: [0x11] })
-    await statusesUntil(1)
-    expect(statuses[0]?.slice(0, 3)).toEqual([pid, SDELIVERED, 0x11])
-  })
-
-  test('UNSUBACK 0x87 (not authorized) is SREFUSED with code 0x87', async () => {
-    const conn = await connected()
-    const pid = await client.unsubscribe('a')
-    await conn.next('unsubscribe')
-    conn.send({ type: 'unsuback', pid, reasonCodes: [0x87] })
-    await statusesUntil(1)
-    expect(statuses[0]?.slice(0, 3)).toEqual([pid, SREFUSED, 0x87])
+    if (properties) expect(statuses[0]).toEqual([pid, status, reasonCode, properties])
+    else expect(statuses[0]?.slice(0, 3)).toEqual([pid, status, reasonCode])
   })
 })
 
