@@ -7,16 +7,10 @@ import { afterAll, afterEach, beforeAll } from 'vitest'
 import { MqttClient, type AckProperties, type ClientOptions, type ConnectProperties, type PublishProperties, type QoS } from '@x/simple'
 import { startMosquitto, type Mosquitto } from './mosquitto.js'
 import { startWireProxy, type WireProxy } from './mqtt5-wire-proxy.js'
+import { Recording, type Received } from './test-clients.js'
 import { withDeadline } from './wait.js'
 
-export interface Received5 {
-  topic: string
-  payload: Uint8Array
-  /** The payload as UTF-8 text. */
-  text: string
-  retained: boolean
-  dup: boolean
-  qos: QoS
+export interface Received5 extends Received {
   /** The PUBLISH's properties as received (undefined would mean MQTT 3.1.1). */
   properties: PublishProperties | undefined
 }
@@ -47,12 +41,11 @@ interface ClientV5 {
 const decoder = new TextDecoder()
 
 /** A v5 client and everything its callbacks saw, in order. */
-export class Recorder5 {
+export class Recorder5 extends Recording<Received5, Status5> {
   readonly client: MqttClient
-  readonly messages: Received5[] = []
-  readonly statuses: Status5[] = []
 
   constructor(options: Options5) {
+    super()
     this.client = new MqttClient({ ...options, protocolVersion: 5 } as unknown as ClientOptions)
     const v5 = this.client as unknown as ClientV5
     v5.setCallback((topic, payload, retained, dup, qos, properties) => {
@@ -63,20 +56,7 @@ export class Recorder5 {
 
   /** The last status reported for `pid`, or undefined. */
   statusOf(pid: number | undefined): Status5 | undefined {
-    for (let i = this.statuses.length - 1; i >= 0; i--) {
-      const s = this.statuses[i]
-      if (s && s.pid === pid) return s
-    }
-    return undefined
-  }
-
-  /** The messages received on `topic`. */
-  on(topic: string): Received5[] {
-    return this.messages.filter((m) => m.topic === topic)
-  }
-
-  texts(topic: string): string[] {
-    return this.on(topic).map((m) => m.text)
+    return this.lastStatus(pid)
   }
 }
 
