@@ -6,12 +6,10 @@
  * with the CONNACK a decoding proxy saw on the wire; and connecting with clientId '' makes the
  * Assigned Client Identifier client.clientId.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { type ConnackProperties } from '@x/simple'
-import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { Pool5, pump5 } from './support/mqtt5-clients.js'
-import { startWireProxy, type WireProxy } from './support/mqtt5-wire-proxy.js'
-import { uid } from './support/test-clients.js'
+import { useMosquitto5 } from './support/mqtt5-clients.js'
+import { pump, uid } from './support/test-clients.js'
 
 interface Connack {
   sessionPresent: boolean
@@ -21,26 +19,15 @@ interface Connack {
 
 const connackOf = (client: unknown): Connack | undefined => (client as { connack?: Connack }).connack
 
-let mosquitto: Mosquitto
-let wire: WireProxy
-const pool = new Pool5()
-beforeAll(async () => {
-  mosquitto = await startMosquitto()
-  wire = await startWireProxy(mosquitto.ports.plain)
-})
-afterEach(() => pool.closeAll())
-afterAll(async () => {
-  await wire?.close()
-  await mosquitto?.stop()
-})
+const fixture = useMosquitto5({ wire: true })
 
 describe('client.connack and the Assigned Client Identifier from mosquitto 2.0.11', () => {
   test('client.connack is undefined before connect() and then holds the CONNACK as received', async () => {
-    const client = pool.make({ clientId: uid('connack'), server: wire.url })
+    const client = fixture.pool.make({ clientId: uid('connack'), server: fixture.wire.url })
     expect(connackOf(client.client)).toBeUndefined()
-    const before = wire.received('connack').length
+    const before = fixture.wire.received('connack').length
     expect(await client.client.connect()).toBe(false)
-    const onWire = wire.received('connack')[before]
+    const onWire = fixture.wire.received('connack')[before]
     expect(onWire).toBeDefined()
     expect(connackOf(client.client)).toMatchObject({ sessionPresent: false, reasonCode: 0 })
     expect(connackOf(client.client)?.properties).toEqual(onWire?.properties)
@@ -49,24 +36,24 @@ describe('client.connack and the Assigned Client Identifier from mosquitto 2.0.1
 
   test('a resumed session: connack.sessionPresent true', async () => {
     const clientId = uid('connack-session')
-    const first = pool.make({ clientId, server: mosquitto.urls.plain, properties: { sessionExpiryInterval: 60 } })
+    const first = fixture.pool.make({ clientId, server: fixture.mosquitto.urls.plain, properties: { sessionExpiryInterval: 60 } })
     await first.client.connect({ cleanSession: false })
     await first.client.disconnect()
-    const again = pool.make({ clientId, server: mosquitto.urls.plain })
+    const again = fixture.pool.make({ clientId, server: fixture.mosquitto.urls.plain })
     expect(await again.client.connect({ cleanSession: false })).toBe(true)
     expect(connackOf(again.client)).toMatchObject({ sessionPresent: true, reasonCode: 0 })
   })
 
   test("clientId '': the broker's Assigned Client Identifier becomes client.clientId, and it is the id the broker knows", async () => {
-    const client = pool.make({ clientId: '', server: wire.url })
+    const client = fixture.pool.make({ clientId: '', server: fixture.wire.url })
     await client.client.connect()
     const assigned = connackOf(client.client)?.properties?.assignedClientIdentifier
     expect(assigned).toMatch(/^auto-[0-9A-F-]+$/)
     expect((client.client as unknown as { clientId: string }).clientId).toBe(assigned)
-    expect(wire.received('connack').at(-1)?.properties?.assignedClientIdentifier).toBe(assigned)
+    expect(fixture.wire.received('connack').at(-1)?.properties?.assignedClientIdentifier).toBe(assigned)
     // It works as an id: the broker's log names this client by it when it subscribes.
     const pid = await client.client.subscribe(uid('assigned'), { qos: 0 })
-    await pump5(client, () => client.statusOf(pid) !== undefined, 'SUBACK')
-    expect(mosquitto.log()).toContain(`as ${assigned}`)
+    await pump(client, () => client.statusOf(pid) !== undefined, 'SUBACK')
+    expect(fixture.mosquitto.log()).toContain(`as ${assigned}`)
   })
 })

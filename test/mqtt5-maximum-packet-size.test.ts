@@ -5,48 +5,35 @@
  * the next one. Without the client's check mosquitto would close the link (it treats a packet
  * over its limit as a protocol error).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { type ConnackProperties, SDELIVERED, isMqttError } from '@x/simple'
-import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { Pool5, pump5 } from './support/mqtt5-clients.js'
-import { startWireProxy, type WireProxy } from './support/mqtt5-wire-proxy.js'
-import { rejection, uid } from './support/test-clients.js'
+import { useMosquitto5 } from './support/mqtt5-clients.js'
+import { pump, rejection, uid } from './support/test-clients.js'
 
 const LIMIT = 2048
 
-let mosquitto: Mosquitto
-let wire: WireProxy
-const pool = new Pool5()
-beforeAll(async () => {
-  mosquitto = await startMosquitto({ settings: [`max_packet_size ${LIMIT}`] })
-  wire = await startWireProxy(mosquitto.ports.plain)
-})
-afterAll(async () => {
-  await pool.closeAll()
-  await wire?.close()
-  await mosquitto?.stop()
-})
+const fixture = useMosquitto5({ settings: [`max_packet_size ${LIMIT}`], wire: true })
 
 describe(`mosquitto 2.0.11 with max_packet_size ${LIMIT}`, () => {
   test("a publish over the CONNACK's maximumPacketSize rejects with ETOOLARGE naming the limit; nothing is sent, the link stays up, the next publish is delivered", async () => {
     const topic = uid('max-packet')
-    const subscriber = pool.make({ clientId: uid('mps-sub'), server: mosquitto.urls.plain })
+    const subscriber = fixture.pool.make({ clientId: uid('mps-sub'), server: fixture.mosquitto.urls.plain })
     await subscriber.client.connect()
     const sub = await subscriber.client.subscribe(topic, { qos: 1 })
-    await pump5(subscriber, () => subscriber.statusOf(sub) !== undefined, 'SUBACK')
+    await pump(subscriber, () => subscriber.statusOf(sub) !== undefined, 'SUBACK')
 
-    const client = pool.make({ clientId: uid('mps-pub'), server: wire.url })
+    const client = fixture.pool.make({ clientId: uid('mps-pub'), server: fixture.wire.url })
     await client.client.connect()
     const connack = (client.client as unknown as { connack?: { properties?: ConnackProperties } }).connack
     expect(connack?.properties?.maximumPacketSize).toBe(LIMIT)
 
-    const before = wire.bytes.up
+    const before = fixture.wire.bytes.up
     const error = await rejection(client.client.publish(topic, new Uint8Array(LIMIT), { qos: 1 }))
     expect(isMqttError(error)).toBe(true)
     expect(error.code).toBe('ETOOLARGE')
     expect(error.message).toContain(String(LIMIT))
-    expect(wire.bytes.up).toBe(before)
-    expect(wire.sent('publish')).toEqual([])
+    expect(fixture.wire.bytes.up).toBe(before)
+    expect(fixture.wire.sent('publish')).toEqual([])
     expect(client.client.isConnected).toBe(true)
 
     // Just under the limit: PUBLISH fixed header (2 + 2 bytes of Remaining Length) included.
@@ -56,10 +43,10 @@ describe(`mosquitto 2.0.11 with max_packet_size ${LIMIT}`, () => {
     // The refused publish took no packet id: the first that went out has the first id.
     expect(first).toBe(1)
     expect(small).toBe(2)
-    await pump5([client, subscriber], () => subscriber.messages.length === 2 && client.statuses.length === 2, 'both messages')
+    await pump([client, subscriber], () => subscriber.messages.length === 2 && client.statuses.length === 2, 'both messages')
     expect(subscriber.messages.map((m) => m.payload.length)).toEqual([fits.length, 5])
     expect(client.statuses.map((s) => s.status)).toEqual([SDELIVERED, SDELIVERED])
-    const sizes = wire.sent('publish').map((p) => p.payload.length)
+    const sizes = fixture.wire.sent('publish').map((p) => p.payload.length)
     expect(sizes).toEqual([fits.length, 5])
     expect(client.client.isConnected).toBe(true)
   })

@@ -17,9 +17,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { SDELIVERED, SREFUSED, type AckPacketV5 } from '@x/simple'
 import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { Pool5, pump5, pumpFor } from './support/mqtt5-clients.js'
+import { Pool5, pumpFor } from './support/mqtt5-clients.js'
 import { connectRawV5 } from './support/mqtt5-raw.js'
-import { uid } from './support/test-clients.js'
+import { pump, uid } from './support/test-clients.js'
 import { withDeadline } from './support/wait.js'
 
 const QUOTA_EXCEEDED = 0x97
@@ -46,7 +46,7 @@ describe('MQTT 5 quota exceeded (0x97) from mosquitto 2.0.11 on its defaults', (
     const subscriber = pool.make({ clientId: uid('quota-sub'), server: mosquitto.urls.plain })
     await subscriber.client.connect()
     const sub = await subscriber.client.subscribe(`${topic}/#`, { qos: 2 })
-    await pump5(subscriber, () => subscriber.statusOf(sub) !== undefined, 'SUBACK')
+    await pump(subscriber, () => subscriber.statusOf(sub) !== undefined, 'SUBACK')
 
     // The earlier life: QoS 2 PUBLISHes it never released, then a crash (no DISCONNECT).
     const crashed = await connectRawV5(mosquitto.ports.plain, { clientId, cleanStart: true, properties: { sessionExpiryInterval: 300 } })
@@ -81,7 +81,7 @@ describe('MQTT 5 quota exceeded (0x97) from mosquitto 2.0.11 on its defaults', (
       const pid = await withDeadline(device.client.publish(`${topic}/new`, text, { qos: 2 }), 10_000, `publish ${i}`)
       sent.set(pid as number, text)
     }
-    await pump5([device, subscriber], () => device.statuses.length >= MESSAGES, 'a status for every publish', 15_000)
+    await pump([device, subscriber], () => device.statuses.length >= MESSAGES, 'a status for every publish', 15_000)
     await pumpFor([device, subscriber], 500)
 
     const refused = device.statuses.filter((s) => s.status === SREFUSED)

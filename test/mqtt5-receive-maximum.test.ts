@@ -6,39 +6,26 @@
  * and the program does not call checkMsg() until the end: the client frees its slots itself
  * (PUBACK; PUBREC answered with PUBREL; PUBCOMP), and the statuses wait for the checkMsg().
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { type ConnackProperties, SDELIVERED } from '@x/simple'
-import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { Pool5, pump5 } from './support/mqtt5-clients.js'
-import { startWireProxy, type WireProxy } from './support/mqtt5-wire-proxy.js'
-import { uid } from './support/test-clients.js'
+import { useMosquitto5 } from './support/mqtt5-clients.js'
+import { pump, uid } from './support/test-clients.js'
 import { withDeadline } from './support/wait.js'
 
 const PER_QOS = 500
 const WINDOW = 3
 
-let mosquitto: Mosquitto
-let wire: WireProxy
-const pool = new Pool5()
-beforeAll(async () => {
-  mosquitto = await startMosquitto({ settings: [`max_inflight_messages ${WINDOW}`] })
-  wire = await startWireProxy(mosquitto.ports.plain)
-})
-afterAll(async () => {
-  await pool.closeAll()
-  await wire?.close()
-  await mosquitto?.stop()
-})
+const fixture = useMosquitto5({ settings: [`max_inflight_messages ${WINDOW}`], wire: true })
 
 describe(`mosquitto 2.0.11 with max_inflight_messages ${WINDOW} (Receive Maximum ${WINDOW})`, () => {
   test(`${PER_QOS} QoS 1 and ${PER_QOS} QoS 2 publishes fired without awaiting, no checkMsg(): never more than ${WINDOW} unacknowledged on the wire, all delivered, all SDELIVERED after checkMsg()`, async () => {
     const topic = uid('receive-max')
-    const subscriber = pool.make({ clientId: uid('rm-sub'), server: mosquitto.urls.plain })
+    const subscriber = fixture.pool.make({ clientId: uid('rm-sub'), server: fixture.mosquitto.urls.plain })
     await subscriber.client.connect()
     const sub = await subscriber.client.subscribe(topic, { qos: 2 })
-    await pump5(subscriber, () => subscriber.statusOf(sub) !== undefined, 'SUBACK')
+    await pump(subscriber, () => subscriber.statusOf(sub) !== undefined, 'SUBACK')
 
-    const publisher = pool.make({ clientId: uid('rm-pub'), server: wire.url })
+    const publisher = fixture.pool.make({ clientId: uid('rm-pub'), server: fixture.wire.url })
     await publisher.client.connect()
     const connack = (publisher.client as unknown as { connack?: { properties?: ConnackProperties } }).connack
     expect(connack?.properties?.receiveMaximum).toBe(WINDOW)
@@ -49,15 +36,15 @@ describe(`mosquitto 2.0.11 with max_inflight_messages ${WINDOW} (Receive Maximum
       calls.push(publisher.client.publish(topic, `q2-${i}`, { qos: 2 }))
     }
     const state = (): string =>
-      `${wire.sent('publish').length} PUBLISH, ${wire.received('puback').length} PUBACK, ${wire.received('pubrec').length} PUBREC, ` +
-      `${wire.sent('pubrel').length} PUBREL, ${wire.received('pubcomp').length} PUBCOMP on the wire, ${wire.unacked} unacknowledged ` +
-      `(at most ${wire.maxUnacked}); ${subscriber.messages.length} at the subscriber`
+      `${fixture.wire.sent('publish').length} PUBLISH, ${fixture.wire.received('puback').length} PUBACK, ${fixture.wire.received('pubrec').length} PUBREC, ` +
+      `${fixture.wire.sent('pubrel').length} PUBREL, ${fixture.wire.received('pubcomp').length} PUBCOMP on the wire, ${fixture.wire.unacked} unacknowledged ` +
+      `(at most ${fixture.wire.maxUnacked}); ${subscriber.messages.length} at the subscriber`
     // The subscriber drains meanwhile; the publisher's program is busy elsewhere (no checkMsg()).
     // Waits for every message, or gives up 3 s after the last publish() resolved: well within
     // messageTimeoutMs (10 s), so a late checkMsg() cannot turn a pending pid into STIMEOUT.
     let givenUpAt = Infinity
     const everything = (): boolean => subscriber.messages.length >= 2 * PER_QOS
-    const receiving = pump5(subscriber, () => everything() || Date.now() > givenUpAt, 'every message at the subscriber', 30_000)
+    const receiving = pump(subscriber, () => everything() || Date.now() > givenUpAt, 'every message at the subscriber', 30_000)
     receiving.catch(() => {}) // awaited below; not unhandled if the publishes fail first
     const pids = await withDeadline(Promise.all(calls), 30_000, 'every publish() handed to the socket').catch((error: Error) => {
       throw new Error(`${error.message}: ${state()}`)
@@ -65,28 +52,29 @@ describe(`mosquitto 2.0.11 with max_inflight_messages ${WINDOW} (Receive Maximum
     givenUpAt = Date.now() + 3000
     await receiving
     // mosquitto may pass the last message on before its PUBCOMP reaches the proxy: give that one round trip (bounded).
-    for (const until = Date.now() + 2000; wire.unacked && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 10))
+    for (const until = Date.now() + 2000; fixture.wire.unacked && Date.now() < until;)
+      await new Promise((resolve) => setTimeout(resolve, 10))
     // Every exchange completes without the program's checkMsg(): the client answers each PUBREC
     // as it arrives, so even the last QoS 2 message is released to the subscriber.
     const arrived = everything()
     const before = state()
     expect.soft(arrived, `every message at the subscriber before the publisher's first checkMsg(): ${before}`).toBe(true)
-    expect.soft(wire.unacked, `nothing unacknowledged before checkMsg(): ${before}`).toBe(0)
+    expect.soft(fixture.wire.unacked, `nothing unacknowledged before checkMsg(): ${before}`).toBe(0)
 
-    expect(wire.errors).toEqual([])
-    expect(wire.sent('publish').length).toBe(2 * PER_QOS)
-    expect(wire.maxUnacked).toBeLessThanOrEqual(WINDOW)
-    expect(wire.maxUnacked).toBe(WINDOW) // the window was used, not just respected
+    expect(fixture.wire.errors).toEqual([])
+    expect(fixture.wire.sent('publish').length).toBe(2 * PER_QOS)
+    expect(fixture.wire.maxUnacked).toBeLessThanOrEqual(WINDOW)
+    expect(fixture.wire.maxUnacked).toBe(WINDOW) // the window was used, not just respected
     // No status before checkMsg() ran.
     expect(publisher.statuses).toEqual([])
     publisher.client.checkMsg()
     // (Only if an exchange was left for checkMsg() to finish does this need more rounds.)
-    await pump5(
+    await pump(
       [publisher, subscriber],
       () => publisher.statuses.length >= 2 * PER_QOS && subscriber.messages.length >= 2 * PER_QOS,
       `every status: ${state()}`,
     )
-    expect(wire.maxUnacked).toBeLessThanOrEqual(WINDOW)
+    expect(fixture.wire.maxUnacked).toBeLessThanOrEqual(WINDOW)
     const counts = new Map<number, number>()
     for (const s of publisher.statuses) counts.set(s.pid, (counts.get(s.pid) ?? 0) + 1)
     const twice = publisher.statuses.filter((s) => (counts.get(s.pid) ?? 0) > 1)

@@ -8,9 +8,9 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import { SDELIVERED, SREFUSED } from '@x/simple'
 import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { Pool5, pump5, pumpFor } from './support/mqtt5-clients.js'
+import { Pool5, pumpFor } from './support/mqtt5-clients.js'
 import { startWireProxy, type WireProxy } from './support/mqtt5-wire-proxy.js'
-import { uid } from './support/test-clients.js'
+import { pump, uid } from './support/test-clients.js'
 
 const NOT_AUTHORIZED = 0x87
 const NO_MATCHING_SUBSCRIBERS = 0x10
@@ -41,7 +41,7 @@ describe('MQTT 5 reason codes of refusals, from mosquitto 2.0.11', () => {
     await client.client.connect()
     const refused = await client.client.subscribe('secret/#', { qos: 1 })
     const allowed = await client.client.subscribe(`${base}/#`, { qos: 2 })
-    await pump5(client, () => client.statusOf(refused) !== undefined && client.statusOf(allowed) !== undefined, 'both SUBACKs')
+    await pump(client, () => client.statusOf(refused) !== undefined && client.statusOf(allowed) !== undefined, 'both SUBACKs')
     expect(client.statusOf(refused)).toMatchObject({ status: SREFUSED, code: NOT_AUTHORIZED })
     expect(client.statusOf(allowed)).toMatchObject({ status: SDELIVERED, code: 2 })
     // The refusal is real: nothing published there reaches the client.
@@ -49,7 +49,7 @@ describe('MQTT 5 reason codes of refusals, from mosquitto 2.0.11', () => {
     await publisher.client.connect()
     await publisher.client.publish('secret/x', 'hidden', { qos: 1 })
     await publisher.client.publish(`${base}/x`, 'seen', { qos: 1 })
-    await pump5(client, () => client.messages.length >= 1, 'the allowed message')
+    await pump(client, () => client.messages.length >= 1, 'the allowed message')
     await pumpFor(client, 200)
     expect(client.messages.map((m) => m.topic)).toEqual([`${base}/x`])
   })
@@ -64,7 +64,7 @@ describe('MQTT 5 reason codes of refusals, from mosquitto 2.0.11', () => {
     // Allowed, but nobody listens: mosquitto says so on MQTT 5 with 0x10, a success.
     const allowed = await client.client.publish(`open/${uid('nobody')}`, 'yes', { qos: 1 })
     const pids = [denied1, denied2, allowed]
-    await pump5(client, () => pids.every((pid) => client.statusOf(pid) !== undefined), 'three statuses')
+    await pump(client, () => pids.every((pid) => client.statusOf(pid) !== undefined), 'three statuses')
     // What the wire said, and what the client made of it.
     expect(wire.received('puback').find((p) => p.pid === denied1)?.reasonCode).toBe(NOT_AUTHORIZED)
     expect(wire.received('pubrec').find((p) => p.pid === denied2)?.reasonCode).toBe(NOT_AUTHORIZED)

@@ -4,24 +4,17 @@
  * its way back by the Response Topic and Correlation Data. User properties keep their order and
  * their repeated keys.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { Pool5, pump5, type Recorder5 } from './support/mqtt5-clients.js'
-import { uid } from './support/test-clients.js'
+import { describe, expect, test } from 'vitest'
+import { type Recorder5, useMosquitto5 } from './support/mqtt5-clients.js'
+import { pump, uid } from './support/test-clients.js'
 
-let mosquitto: Mosquitto
-const pool = new Pool5()
-beforeAll(async () => {
-  mosquitto = await startMosquitto()
-})
-afterEach(() => pool.closeAll())
-afterAll(() => mosquitto?.stop())
+const fixture = useMosquitto5()
 
 async function subscribed(filter: string): Promise<Recorder5> {
-  const client = pool.make({ clientId: uid('rr'), server: mosquitto.urls.plain })
+  const client = fixture.pool.make({ clientId: uid('rr'), server: fixture.mosquitto.urls.plain })
   await client.client.connect()
   const pid = await client.client.subscribe(filter, { qos: 1 })
-  await pump5(client, () => client.statusOf(pid) !== undefined, `SUBACK for ${filter}`)
+  await pump(client, () => client.statusOf(pid) !== undefined, `SUBACK for ${filter}`)
   return client
 }
 
@@ -39,7 +32,7 @@ describe('MQTT 5 request/response through mosquitto 2.0.11', () => {
       contentType: 'application/json; charset=utf-8',
     }
     await requester.client.publish(`${base}/requests`, '{"get":"temperature"}', { qos: 1, properties: sent } as never)
-    await pump5(responder, () => responder.messages.length === 1, 'the request')
+    await pump(responder, () => responder.messages.length === 1, 'the request')
     const request = responder.messages[0]
     expect(request?.text).toBe('{"get":"temperature"}')
     const props = request?.properties ?? {}
@@ -60,7 +53,7 @@ describe('MQTT 5 request/response through mosquitto 2.0.11', () => {
       qos: 1,
       properties: { correlationData: props.correlationData, userProperties: { unit: 'C' } },
     } as never)
-    await pump5(requester, () => requester.messages.length === 1, 'the response')
+    await pump(requester, () => requester.messages.length === 1, 'the response')
     const response = requester.messages[0]
     expect(response?.topic).toBe(sent.responseTopic)
     expect(response?.text).toBe('21.5')
@@ -71,13 +64,13 @@ describe('MQTT 5 request/response through mosquitto 2.0.11', () => {
   test('user properties: keys in the order sent, three values of one key in order, an empty value kept', async () => {
     const base = uid('rr-user')
     const receiver = await subscribed(`${base}/t`)
-    const sender = pool.make({ clientId: uid('rr-send'), server: mosquitto.urls.plain })
+    const sender = fixture.pool.make({ clientId: uid('rr-send'), server: fixture.mosquitto.urls.plain })
     await sender.client.connect()
     await sender.client.publish(`${base}/t`, 'x', {
       qos: 1,
       properties: { userProperties: { z: '1', a: ['2', '3', '4'], m: '' } },
     } as never)
-    await pump5(receiver, () => receiver.messages.length === 1, 'the message')
+    await pump(receiver, () => receiver.messages.length === 1, 'the message')
     const user = receiver.messages[0]?.properties?.userProperties as Record<string, string | string[]>
     expect(Object.keys(user)).toEqual(['z', 'a', 'm'])
     expect({ ...user }).toEqual({ z: '1', a: ['2', '3', '4'], m: '' })

@@ -6,32 +6,19 @@
  * link: ECONCLOSE, no reason code. The proxy between them decodes every packet, so the test says
  * which of the two the wire carried. (The 0x8E path itself is a scripted broker's test.)
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { isMqttError } from '@x/simple'
-import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { Pool5 } from './support/mqtt5-clients.js'
-import { startWireProxy, type WireProxy } from './support/mqtt5-wire-proxy.js'
+import { useMosquitto5 } from './support/mqtt5-clients.js'
 import { rejection, uid } from './support/test-clients.js'
 
-let mosquitto: Mosquitto
-let wire: WireProxy
-const pool = new Pool5()
-beforeAll(async () => {
-  mosquitto = await startMosquitto()
-  wire = await startWireProxy(mosquitto.ports.plain)
-})
-afterAll(async () => {
-  await pool.closeAll()
-  await wire?.close()
-  await mosquitto?.stop()
-})
+const fixture = useMosquitto5({ wire: true })
 
 describe('session taken over on mosquitto 2.0.11 (MQTT 5)', () => {
   test("the first client's next waitMsg() throws ECONCLOSE (mosquitto sends no DISCONNECT 0x8E), not a silent end", async () => {
     const clientId = uid('taken')
-    const first = pool.make({ clientId, server: wire.url })
+    const first = fixture.pool.make({ clientId, server: fixture.wire.url })
     await first.client.connect()
-    const second = pool.make({ clientId, server: mosquitto.urls.plain })
+    const second = fixture.pool.make({ clientId, server: fixture.mosquitto.urls.plain })
     await second.client.connect()
     const error = await rejection(
       (async () => {
@@ -41,14 +28,14 @@ describe('session taken over on mosquitto 2.0.11 (MQTT 5)', () => {
     )
     expect(isMqttError(error)).toBe(true)
     // The link spoke MQTT 5 (the proxy decodes it as such).
-    expect(wire.errors).toEqual([])
-    expect(wire.sent('connect').length).toBeGreaterThan(0)
+    expect(fixture.wire.errors).toEqual([])
+    expect(fixture.wire.sent('connect').length).toBeGreaterThan(0)
     // What mosquitto 2.0.11 does: the socket closed, no DISCONNECT packet before it.
-    expect(wire.received('disconnect')).toEqual([])
+    expect(fixture.wire.received('disconnect')).toEqual([])
     expect(error.code).toBe('ECONCLOSE')
     expect((error as { reasonCode?: number }).reasonCode).toBeUndefined()
     expect(first.client.isConnected).toBe(false)
     expect(second.client.isConnected).toBe(true)
-    expect(mosquitto.log()).toContain(`Client ${clientId} already connected, closing old connection.`)
+    expect(fixture.mosquitto.log()).toContain(`Client ${clientId} already connected, closing old connection.`)
   })
 })

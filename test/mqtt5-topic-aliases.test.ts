@@ -9,9 +9,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { SDELIVERED } from '@x/simple'
 import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { Pool5, pump5 } from './support/mqtt5-clients.js'
+import { Pool5 } from './support/mqtt5-clients.js'
 import { startWireProxy } from './support/mqtt5-wire-proxy.js'
-import { uid } from './support/test-clients.js'
+import { pump, uid } from './support/test-clients.js'
 import { withDeadline } from './support/wait.js'
 
 const MESSAGES = 1000
@@ -42,15 +42,15 @@ async function run(topicAliases: boolean): Promise<Run> {
     const subscriber = pool.make({ clientId: uid('alias-sub'), server: mosquitto.urls.plain })
     await subscriber.client.connect()
     const pid = await subscriber.client.subscribe(`${base}/#`, { qos: 1 })
-    await pump5(subscriber, () => subscriber.statusOf(pid) !== undefined, 'SUBACK')
+    await pump(subscriber, () => subscriber.statusOf(pid) !== undefined, 'SUBACK')
     const publisher = pool.make({ clientId: uid('alias-pub'), server: wire.url, topicAliases })
     await publisher.client.connect()
     const sending = (async () => {
       for (let i = 0; i < MESSAGES; i++) await publisher.client.publish(topics[i % 3] as string, `${i}`, { qos: 1 })
     })()
-    await pump5(subscriber, () => subscriber.messages.length >= MESSAGES, `${MESSAGES} messages at the subscriber`, 30_000)
+    await pump(subscriber, () => subscriber.messages.length >= MESSAGES, `${MESSAGES} messages at the subscriber`, 30_000)
     await withDeadline(sending, 10_000, 'the publishes')
-    await pump5(publisher, () => publisher.statuses.length >= MESSAGES, 'every PUBACK', 10_000)
+    await pump(publisher, () => publisher.statuses.length >= MESSAGES, 'every PUBACK', 10_000)
     // Every message under the name it was published to, in order per topic.
     for (const [k, topic] of topics.entries()) {
       const expected = Array.from({ length: MESSAGES }, (_, i) => i)
@@ -108,14 +108,14 @@ describe('MQTT 5 topic aliases against mosquitto 2.0.11 (Topic Alias Maximum 10)
       const subscriber = pool.make({ clientId: uid('lru-sub'), server: mosquitto.urls.plain })
       await subscriber.client.connect()
       const pid = await subscriber.client.subscribe(`${base}/#`, { qos: 1 })
-      await pump5(subscriber, () => subscriber.statusOf(pid) !== undefined, 'SUBACK')
+      await pump(subscriber, () => subscriber.statusOf(pid) !== undefined, 'SUBACK')
       const publisher = pool.make({ clientId: uid('lru-pub'), server: wire.url })
       await publisher.client.connect()
       // A fixed, uneven order: some topics hot, some cold, so aliases are taken, reused and reassigned.
       // Every third message walks all 12 topics in turn; the others go to the 4 first.
       const order = Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? (i / 3) % 12 : i % 4))
       for (const [i, k] of order.entries()) await publisher.client.publish(topics[k] as string, `${i}`, { qos: 1 })
-      await pump5(subscriber, () => subscriber.messages.length >= order.length, 'every message', 20_000)
+      await pump(subscriber, () => subscriber.messages.length >= order.length, 'every message', 20_000)
       for (const [k, topic] of topics.entries()) {
         const expected = order.flatMap((t, i) => (t === k ? [String(i)] : []))
         expect(subscriber.texts(topic)).toEqual(expected)

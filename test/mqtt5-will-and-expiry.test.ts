@@ -4,26 +4,19 @@
  * message past its Message Expiry Interval is not given to a later subscriber, and one still
  * alive arrives with the interval decreased by the time it waited (MQTT-3.3.2-6).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { startFaultProxy } from './support/fault-proxy.js'
-import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { Pool5, pump5, pumpFor, type Recorder5 } from './support/mqtt5-clients.js'
-import { uid } from './support/test-clients.js'
+import { pumpFor, type Recorder5, useMosquitto5 } from './support/mqtt5-clients.js'
+import { pump, uid } from './support/test-clients.js'
 import { sleep } from './support/wait.js'
 
-let mosquitto: Mosquitto
-const pool = new Pool5()
-beforeAll(async () => {
-  mosquitto = await startMosquitto()
-})
-afterEach(() => pool.closeAll())
-afterAll(() => mosquitto?.stop())
+const fixture = useMosquitto5()
 
 async function listener(filter: string): Promise<Recorder5> {
-  const client = pool.make({ clientId: uid('will-watch'), server: mosquitto.urls.plain })
+  const client = fixture.pool.make({ clientId: uid('will-watch'), server: fixture.mosquitto.urls.plain })
   await client.client.connect()
   const pid = await client.client.subscribe(filter, { qos: 1 })
-  await pump5(client, () => client.statusOf(pid) !== undefined, 'SUBACK')
+  await pump(client, () => client.statusOf(pid) !== undefined, 'SUBACK')
   return client
 }
 
@@ -31,9 +24,9 @@ describe('MQTT 5 wills and expiry against mosquitto 2.0.11', () => {
   test('willDelayInterval 3: after the link dies the will comes after the delay, not before', async () => {
     const topic = uid('will-delay')
     const watch = await listener(topic)
-    const proxy = await startFaultProxy({ targetPort: mosquitto.ports.plain })
+    const proxy = await startFaultProxy({ targetPort: fixture.mosquitto.ports.plain })
     try {
-      const device = pool.make({
+      const device = fixture.pool.make({
         clientId: uid('will-device'),
         server: proxy.url,
         // The will waits for the delay or the end of the session, whichever comes first.
@@ -46,7 +39,7 @@ describe('MQTT 5 wills and expiry against mosquitto 2.0.11', () => {
       // mosquitto counts the delay in whole seconds: not before 2 s, surely by 6 s.
       await pumpFor(watch, 2000)
       expect(watch.messages).toEqual([])
-      await pump5(watch, () => watch.messages.length === 1, 'the delayed will', 6000)
+      await pump(watch, () => watch.messages.length === 1, 'the delayed will', 6000)
       const after = Date.now() - cutAt
       expect(after).toBeGreaterThanOrEqual(2000)
       expect(watch.messages[0]).toMatchObject({ text: 'gone', topic })
@@ -59,29 +52,29 @@ describe('MQTT 5 wills and expiry against mosquitto 2.0.11', () => {
   test('disconnect({ reasonCode: 0x04 }) has the will published; a plain disconnect() does not', async () => {
     const topic = uid('will-04')
     const watch = await listener(`${topic}/#`)
-    const quiet = pool.make({ clientId: uid('will-quiet'), server: mosquitto.urls.plain })
+    const quiet = fixture.pool.make({ clientId: uid('will-quiet'), server: fixture.mosquitto.urls.plain })
     quiet.client.setLastWill(`${topic}/quiet`, 'should not come', { qos: 1 })
     await quiet.client.connect()
     await quiet.client.disconnect()
-    const loud = pool.make({ clientId: uid('will-loud'), server: mosquitto.urls.plain })
+    const loud = fixture.pool.make({ clientId: uid('will-loud'), server: fixture.mosquitto.urls.plain })
     loud.client.setLastWill(`${topic}/loud`, 'bye', { qos: 1 })
     await loud.client.connect()
     await (loud.client.disconnect as (options: { reasonCode: number }) => Promise<void>)({ reasonCode: 0x04 })
-    await pump5(watch, () => watch.messages.length >= 1, 'the will')
+    await pump(watch, () => watch.messages.length >= 1, 'the will')
     await pumpFor(watch, 300)
     expect(watch.messages.map((m) => `${m.topic.slice(topic.length)} ${m.text}`)).toEqual(['/loud bye'])
   })
 
   test('a retained message past its messageExpiryInterval is not delivered to a later subscriber; one not expired carries the decreased interval', async () => {
     const base = uid('expiry')
-    const publisher = pool.make({ clientId: uid('expiry-pub'), server: mosquitto.urls.plain })
+    const publisher = fixture.pool.make({ clientId: uid('expiry-pub'), server: fixture.mosquitto.urls.plain })
     await publisher.client.connect()
     await publisher.client.publish(`${base}/short`, 'stale', { qos: 1, retain: true, properties: { messageExpiryInterval: 1 } } as never)
     await publisher.client.publish(`${base}/long`, 'fresh', { qos: 1, retain: true, properties: { messageExpiryInterval: 60 } } as never)
-    await pump5(publisher, () => publisher.statuses.length === 2, 'both PUBACKs')
+    await pump(publisher, () => publisher.statuses.length === 2, 'both PUBACKs')
     await sleep(2300)
     const late = await listener(`${base}/#`)
-    await pump5(late, () => late.messages.length >= 1, 'the retained message still alive')
+    await pump(late, () => late.messages.length >= 1, 'the retained message still alive')
     await pumpFor(late, 300)
     expect(late.messages.map((m) => m.text)).toEqual(['fresh'])
     expect(late.messages[0]?.retained).toBe(true)

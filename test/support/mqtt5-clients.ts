@@ -3,17 +3,14 @@
  * the v5 additions (the PUBLISH properties of a message, the reason code and properties of a
  * status), and a pool disconnects every client it made, so no test file leaves a socket behind.
  */
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { MqttClient, type AckProperties, type ClientOptions, type ConnectProperties, type PublishProperties, type QoS } from '@x/simple'
+import { startMosquitto, type Mosquitto } from './mosquitto.js'
+import { startWireProxy, type WireProxy } from './mqtt5-wire-proxy.js'
+import { Recording, type Received } from './test-clients.js'
 import { withDeadline } from './wait.js'
 
-export interface Received5 {
-  topic: string
-  payload: Uint8Array
-  /** The payload as UTF-8 text. */
-  text: string
-  retained: boolean
-  dup: boolean
-  qos: QoS
+export interface Received5 extends Received {
   /** The PUBLISH's properties as received (undefined would mean MQTT 3.1.1). */
   properties: PublishProperties | undefined
 }
@@ -44,12 +41,11 @@ interface ClientV5 {
 const decoder = new TextDecoder()
 
 /** A v5 client and everything its callbacks saw, in order. */
-export class Recorder5 {
+export class Recorder5 extends Recording<Received5, Status5> {
   readonly client: MqttClient
-  readonly messages: Received5[] = []
-  readonly statuses: Status5[] = []
 
   constructor(options: Options5) {
+    super()
     this.client = new MqttClient({ ...options, protocolVersion: 5 } as unknown as ClientOptions)
     const v5 = this.client as unknown as ClientV5
     v5.setCallback((topic, payload, retained, dup, qos, properties) => {
@@ -60,20 +56,7 @@ export class Recorder5 {
 
   /** The last status reported for `pid`, or undefined. */
   statusOf(pid: number | undefined): Status5 | undefined {
-    for (let i = this.statuses.length - 1; i >= 0; i--) {
-      const s = this.statuses[i]
-      if (s && s.pid === pid) return s
-    }
-    return undefined
-  }
-
-  /** The messages received on `topic`. */
-  on(topic: string): Received5[] {
-    return this.messages.filter((m) => m.topic === topic)
-  }
-
-  texts(topic: string): string[] {
-    return this.on(topic).map((m) => m.text)
+    return this.lastStatus(pid)
   }
 }
 
@@ -95,22 +78,56 @@ export class Pool5 {
   }
 }
 
-/**
- * Runs the receive loop of the clients (`waitMsg` with a short timeout, together) until `done()`
- * is true; throws after `timeoutMs`, or as soon as a client's loop throws.
- */
-export async function pump5(clients: Recorder5 | Recorder5[], done: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const list = Array.isArray(clients) ? clients : [clients]
-  const deadline = Date.now() + timeoutMs
-  while (!done()) {
-    if (Date.now() >= deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)
-    await Promise.all(list.map((r) => r.client.waitMsg(20)))
-  }
-}
-
 /** Runs the receive loop of the clients for `ms` (to see that nothing more arrives). */
 export async function pumpFor(clients: Recorder5 | Recorder5[], ms: number): Promise<void> {
   const list = Array.isArray(clients) ? clients : [clients]
   const end = Date.now() + ms
   while (Date.now() < end) await Promise.all(list.map((r) => r.client.waitMsg(Math.max(1, Math.min(20, end - Date.now())))))
+}
+
+export interface Mosquitto5Fixture {
+  /** The daemon, once `beforeAll` has run. */
+  readonly mosquitto: Mosquitto
+  /** The wire proxy in front of its plain listener (with `{ wire: true }`), for tests about the bytes. */
+  readonly wire: WireProxy
+  /** Clients closed after each test. */
+  readonly pool: Pool5
+}
+
+/**
+ * The setup the MQTT 5 files against mosquitto share: one daemon for the file (its defaults plus
+ * `settings`), a wire proxy in front of it if asked, and a pool whose clients are closed after
+ * each test. Registers the hooks in the calling file or describe block.
+ */
+export function useMosquitto5({
+  settings,
+  wire: withWire = false,
+}: { settings?: readonly string[]; wire?: boolean } = {}): Mosquitto5Fixture {
+  let mosquitto: Mosquitto | undefined
+  let wire: WireProxy | undefined
+  const pool = new Pool5()
+  beforeAll(async () => {
+    mosquitto = await startMosquitto(settings ? { settings } : {})
+    if (withWire) wire = await startWireProxy(mosquitto.ports.plain)
+  })
+  afterEach(() => pool.closeAll())
+  afterAll(async () => {
+    await pool.closeAll()
+    await wire?.close()
+    await mosquitto?.stop()
+  })
+  return {
+    get mosquitto() {
+      if (!mosquitto) throw new Error('mosquitto starts in beforeAll: use it inside a test')
+      return mosquitto
+    },
+    get wire() {
+      if (!wire)
+        throw new Error(
+          withWire ? 'the wire proxy starts in beforeAll: use it inside a test' : 'useMosquitto5({ wire: true }) makes the wire proxy',
+        )
+      return wire
+    },
+    pool,
+  }
 }

@@ -20,15 +20,42 @@ export interface Received {
 
 const decoder = new TextDecoder()
 
+/**
+ * What a recorder of either protocol version keeps (messages and statuses, in order) and the
+ * lookups on it; the 3.1.1 and the 5.0 recorders differ only in what one entry holds.
+ */
+export class Recording<M extends Received, S extends { pid: number }> {
+  readonly messages: M[] = []
+  readonly statuses: S[] = []
+
+  /** The last status entry reported for `pid`, or undefined. */
+  protected lastStatus(pid: number | undefined): S | undefined {
+    for (let i = this.statuses.length - 1; i >= 0; i--) {
+      const s = this.statuses[i]
+      if (s && s.pid === pid) return s
+    }
+    return undefined
+  }
+
+  /** The messages received on `topic`. */
+  on(topic: string): M[] {
+    return this.messages.filter((m) => m.topic === topic)
+  }
+
+  /** The payloads received on `topic`, as text. */
+  texts(topic: string): string[] {
+    return this.on(topic).map((m) => m.text)
+  }
+}
+
 /** A client and everything its callbacks saw, in order. */
-export class Recorder {
+export class Recorder extends Recording<Received, { pid: number; status: number }> {
   readonly client: MqttClient
-  readonly messages: Received[] = []
-  readonly statuses: Array<{ pid: number; status: number }> = []
   /** Every packet `checkMsg()` processed: its type, packet id (if any) and, for PUBLISH, topic and DUP flag. */
   readonly packets: Array<{ type: ServerPacket['type']; pid: number | undefined; topic?: string; dup?: boolean }> = []
 
   constructor(readonly options: ClientOptions) {
+    super()
     this.client = new MqttClient(options)
     let qos: QoS = 0
     // The packet callback runs just before the message callback of the same PUBLISH.
@@ -48,29 +75,20 @@ export class Recorder {
 
   /** The last status reported for `pid`, or undefined. */
   statusOf(pid: number | undefined): number | undefined {
-    for (let i = this.statuses.length - 1; i >= 0; i--) {
-      const s = this.statuses[i]
-      if (s && s.pid === pid) return s.status
-    }
-    return undefined
+    return this.lastStatus(pid)?.status
   }
+}
 
-  /** The messages received on `topic`. */
-  on(topic: string): Received[] {
-    return this.messages.filter((m) => m.topic === topic)
-  }
-
-  /** The payloads received on `topic`, as text. */
-  texts(topic: string): string[] {
-    return this.on(topic).map((m) => m.text)
-  }
+/** A recorder of either protocol version: what `pump()` needs. */
+export interface HasClient {
+  readonly client: MqttClient
 }
 
 /**
  * Runs the receive loop of the clients (`waitMsg` with a short timeout, together) until `done()`
  * is true; throws after `timeoutMs`, or as soon as a client's loop throws.
  */
-export async function pump(clients: Recorder | Recorder[], done: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function pump(clients: HasClient | HasClient[], done: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const list = Array.isArray(clients) ? clients : [clients]
   const deadline = Date.now() + timeoutMs
   while (!done()) {

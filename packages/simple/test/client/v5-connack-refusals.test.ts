@@ -4,32 +4,22 @@
  * the same), carrying reasonCode, reasonString and serverReference, retryable where trying again
  * can help; the client closes its socket. A CONNACK that breaks the standard is a protocol error.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { isRetryable, MqttClient, MqttError, type ClientOptions } from '@x/simple'
-import { answerWith, FakeBroker } from '@x/test-support/fake-broker.js'
+import { describe, expect, test } from 'vitest'
+import { isRetryable, MqttClient, MqttError } from '@x/simple'
+import { answerWith } from '@x/test-support/fake-broker.js'
 import { withDeadline } from '@x/test-support/wait.js'
 import { thrown } from '../support/recording-client.js'
+import { scriptedV5 } from '../support/v5-scripted.js'
 
-let broker: FakeBroker<5>
-let client: MqttClient | undefined
-
-beforeEach(async () => {
-  broker = await FakeBroker.start({ protocolVersion: 5 })
-  client = undefined
-})
-
-afterEach(async () => {
-  await client?.disconnect()
-  await broker.close()
-})
+const v5 = scriptedV5()
 
 /** What connect() threw against this CONNACK, once the client has closed its socket. */
 async function refusal(connack: Parameters<typeof answerWith>[0], options: Record<string, unknown> = {}): Promise<MqttError> {
-  broker.onConnection = answerWith(connack)
-  client = new MqttClient({ clientId: 'c1', server: broker.url, protocolVersion: 5, socketTimeoutMs: 2000, ...options } as ClientOptions)
-  const error = await thrown(() => (client as MqttClient).connect())
+  v5.broker.onConnection = answerWith(connack)
+  const client = v5.newClient(options)
+  const error = await thrown(() => client.connect())
   expect(error).toBeInstanceOf(MqttError)
-  const conn = await broker.connection()
+  const conn = await v5.broker.connection()
   await withDeadline(conn.closed, 2000, 'the client to close its socket after the refusal')
   expect(client.isConnected).toBe(false)
   return error as MqttError
@@ -87,9 +77,9 @@ describe('a refusing CONNACK rejects connect() with the mapped error (MQTT 5.0 ย
 
   test('after a refusal the client connects again', async () => {
     await refusal({ reasonCode: 0x89 })
-    broker.onConnection = answerWith({})
-    expect(await (client as MqttClient).connect()).toBe(false)
-    expect((client as MqttClient).isConnected).toBe(true)
+    v5.broker.onConnection = answerWith({})
+    expect(await (v5.client as MqttClient).connect()).toBe(false)
+    expect((v5.client as MqttClient).isConnected).toBe(true)
   })
 })
 
@@ -104,19 +94,19 @@ describe('a CONNACK that breaks the standard', () => {
     const error = await refusal([0x20, 0x03, 0x00, 0x8f, 0x00])
     expect(error.code).toBe('ECONLENGTH')
     expect(error.reasonCode).toBe(0x82)
-    expect(broker.connections[0]?.log.find((p) => p.type === 'disconnect')).toMatchObject({ reasonCode: 0x82 })
+    expect(v5.broker.connections[0]?.log.find((p) => p.type === 'disconnect')).toMatchObject({ reasonCode: 0x82 })
   })
 
   test('Receive Maximum 0 is a protocol error: DISCONNECT 0x82 (MQTT 5.0 ยง3.2.2.3.3)', async () => {
     const error = await refusal([0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x00])
     expect(error.reasonCode).toBe(0x82)
-    expect(broker.connections[0]?.log.find((p) => p.type === 'disconnect')).toMatchObject({ reasonCode: 0x82 })
+    expect(v5.broker.connections[0]?.log.find((p) => p.type === 'disconnect')).toMatchObject({ reasonCode: 0x82 })
   })
 
   test('an Authentication Method in the CONNACK when CONNECT had none is a protocol error [MQTT-4.12.0-6]', async () => {
     const error = await refusal({ properties: { authenticationMethod: 'SCRAM-SHA-1' } })
     expect(error.reasonCode).toBe(0x82)
     expect(error.message).toContain('MQTT-4.12.0-6')
-    expect(broker.connections[0]?.log.find((p) => p.type === 'disconnect')).toMatchObject({ reasonCode: 0x82 })
+    expect(v5.broker.connections[0]?.log.find((p) => p.type === 'disconnect')).toMatchObject({ reasonCode: 0x82 })
   })
 })

@@ -6,31 +6,21 @@
  * against what mqtt-packet (MQTT.js's codec) generates for the same connect.
  */
 import mqttPacket from 'mqtt-packet'
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { MqttClient, type ClientOptions } from '@x/simple'
-import { answerWith, FakeBroker } from '@x/test-support/fake-broker.js'
+import { answerWith } from '@x/test-support/fake-broker.js'
 import { byteDifference, cat, hex } from '../codec/hex.js'
 import { MQTT5, props, str, whole } from '../codec/v5/fixtures-v5.js'
+import { scriptedV5 } from '../support/v5-scripted.js'
 
-let broker: FakeBroker<5>
-let client: MqttClient | undefined
-
-beforeEach(async () => {
-  broker = await FakeBroker.start({ protocolVersion: 5 })
-  client = undefined
-})
-
-afterEach(async () => {
-  await client?.disconnect()
-  await broker.close()
-})
+const v5 = scriptedV5()
 
 type Options = Partial<ClientOptions> & Record<string, unknown>
 
 /** Connects a v5 client with these options and returns the exact bytes of its CONNECT. */
 async function connectBytes(options: Options, setUp?: (c: MqttClient) => void, cleanSession = true): Promise<Uint8Array> {
   let bytes: Uint8Array | undefined
-  broker.onConnection = async (conn) => {
+  v5.broker.onConnection = async (conn) => {
     const [connect, raw] = await conn.nextBytes('connect')
     bytes = raw
     const method = connect.properties?.authenticationMethod
@@ -42,7 +32,7 @@ async function connectBytes(options: Options, setUp?: (c: MqttClient) => void, c
       properties: method === undefined ? {} : { authenticationMethod: method },
     })
   }
-  client = new MqttClient({ clientId: 'c1', server: broker.url, protocolVersion: 5, socketTimeoutMs: 2000, ...options } as ClientOptions)
+  const client = v5.newClient(options)
   setUp?.(client)
   await client.connect({ cleanSession })
   if (!bytes) throw new Error('no CONNECT recorded')
@@ -178,11 +168,11 @@ describe('CONNECT bytes on MQTT 5.0 (MQTT 5.0 §3.1)', () => {
 
 describe('what the CONNACK says is kept', () => {
   test('client.connack holds sessionPresent, reasonCode and the CONNACK properties as received', async () => {
-    broker.onConnection = answerWith({ sessionPresent: false, properties: { receiveMaximum: 7, userProperties: { k: 'v' } } })
-    client = new MqttClient({ clientId: 'c1', server: broker.url, protocolVersion: 5 } as ClientOptions)
-    expect(client.connack).toBeUndefined()
-    expect(await client.connect()).toBe(false)
-    const { sessionPresent, reasonCode, properties } = client.connack ?? {}
+    v5.broker.onConnection = answerWith({ sessionPresent: false, properties: { receiveMaximum: 7, userProperties: { k: 'v' } } })
+    v5.client = new MqttClient({ clientId: 'c1', server: v5.broker.url, protocolVersion: 5 } as ClientOptions)
+    expect(v5.client.connack).toBeUndefined()
+    expect(await v5.client.connect()).toBe(false)
+    const { sessionPresent, reasonCode, properties } = v5.client.connack ?? {}
     expect({ sessionPresent, reasonCode, properties }).toEqual({
       sessionPresent: false,
       reasonCode: 0,
@@ -191,9 +181,9 @@ describe('what the CONNACK says is kept', () => {
   })
 
   test('connect() resolves sessionPresent true when the CONNACK says so', async () => {
-    broker.onConnection = answerWith({ sessionPresent: true })
-    client = new MqttClient({ clientId: 'c1', server: broker.url, protocolVersion: 5 } as ClientOptions)
-    expect(await client.connect({ cleanSession: false })).toBe(true)
-    expect(client.connack?.sessionPresent).toBe(true)
+    v5.broker.onConnection = answerWith({ sessionPresent: true })
+    v5.client = new MqttClient({ clientId: 'c1', server: v5.broker.url, protocolVersion: 5 } as ClientOptions)
+    expect(await v5.client.connect({ cleanSession: false })).toBe(true)
+    expect(v5.client.connack?.sessionPresent).toBe(true)
   })
 })

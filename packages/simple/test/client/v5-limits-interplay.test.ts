@@ -5,33 +5,20 @@
  * connection; the client's own Receive Maximum frees its slots on PUBCOMP, so a healthy broker
  * is never cut off.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { MqttClient, MqttError, type ClientOptions, type PublishPacketV5 } from '@x/simple'
-import { answerWith, FakeBroker, type FakeConnection } from '@x/test-support/fake-broker.js'
+import { describe, expect, test } from 'vitest'
+import { MqttClient, MqttError, type PublishPacketV5 } from '@x/simple'
+import { answerWith, type FakeConnection } from '@x/test-support/fake-broker.js'
 import { sleep, withDeadline } from '@x/test-support/wait.js'
 import { thrown } from '../support/recording-client.js'
+import { scriptedV5 } from '../support/v5-scripted.js'
 
-let broker: FakeBroker<5>
-let client: MqttClient | undefined
-
-beforeEach(async () => {
-  broker = await FakeBroker.start({ protocolVersion: 5 })
-  client = undefined
-})
-
-afterEach(async () => {
-  await client?.disconnect()
-  await broker.close()
-})
+const v5 = scriptedV5()
 
 async function connected(connackProperties: Record<string, unknown>, options: Record<string, unknown> = {}): Promise<FakeConnection<5>> {
-  broker.onConnection = answerWith({ properties: connackProperties })
-  client = new MqttClient({ clientId: 'c1', server: broker.url, protocolVersion: 5, socketTimeoutMs: 2000, ...options } as ClientOptions)
-  await client.connect()
-  return broker.connection()
+  return v5.connected(connackProperties, options)
 }
 
-const the = (): MqttClient => client as MqttClient
+const the = (): MqttClient => v5.client as MqttClient
 const shape = (p: PublishPacketV5) => [p.topic, p.properties?.topicAlias]
 
 describe('a refused publish takes no alias', () => {
@@ -85,13 +72,13 @@ describe('caller-chosen and automatic aliases', () => {
 
 describe('Receive Maximum after a reconnect [MQTT-3.3.4-7] (MQTT 5.0 §4.9: the quota starts again with each connection)', () => {
   test('messages resent on a resumed session respect the new CONNACK’s Receive Maximum', async () => {
-    broker.onConnection = answerWith({ sessionPresent: true })
-    const c = (client = new MqttClient({ clientId: 'c1', server: broker.url, protocolVersion: 5, socketTimeoutMs: 2000 } as ClientOptions))
+    v5.broker.onConnection = answerWith({ sessionPresent: true })
+    const c = v5.newClient()
     await c.connect({ cleanSession: false })
     for (let i = 0; i < 3; i++) await c.publish('t', `${i}`, { qos: 1 })
-    broker.onConnection = answerWith({ sessionPresent: true, properties: { receiveMaximum: 1 } })
+    v5.broker.onConnection = answerWith({ sessionPresent: true, properties: { receiveMaximum: 1 } })
     await c.connect({ cleanSession: false })
-    const conn = await broker.connection(1)
+    const conn = await v5.broker.connection(1)
     expect((await conn.next('publish')).pid).toBe(1)
     await sleep(150)
     expect(
@@ -160,7 +147,7 @@ describe('inbound aliases and Receive Maximum on the client’s side', () => {
     for (let i = 0; i < 10 && !topics.length; i++) await the().waitMsg(200)
     expect(topics).toEqual(['x'])
     await the().connect()
-    const next = await broker.connection(1)
+    const next = await v5.broker.connection(1)
     next.send(publish('', 3))
     const error = await thrown(async () => {
       for (let i = 0; i < 10; i++) await the().waitMsg(300)
@@ -190,7 +177,7 @@ describe('inbound aliases and Receive Maximum on the client’s side', () => {
 
 describe('v5-only options on MQTT 3.1.1', () => {
   test('setLastWill(…, { properties }) on a 3.1.1 client is EOPTION naming properties', () => {
-    client = new MqttClient({ clientId: 'c1', server: broker.url, socketTimeoutMs: 2000 })
+    v5.client = new MqttClient({ clientId: 'c1', server: v5.broker.url, socketTimeoutMs: 2000 })
     expect(() => the().setLastWill('w', 'x', { properties: { willDelayInterval: 5 } } as never)).toThrow(
       expect.objectContaining({ code: 'EOPTION', message: expect.stringContaining('properties') }),
     )

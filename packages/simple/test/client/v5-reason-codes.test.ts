@@ -40,6 +40,17 @@ async function statusesUntil(n: number): Promise<void> {
   expect(statuses.length, 'statuses reported').toBeGreaterThanOrEqual(n)
 }
 
+/** The client sent DISCONNECT 0x82 and closed its socket; its next call (bounded) threw an MqttError with that code. */
+async function closedForProtocolError(conn: FakeConnection<5>): Promise<void> {
+  const error = await thrown(async () => {
+    for (let i = 0; i < 10; i++) await client.waitMsg(300)
+  })
+  expect(error).toBeInstanceOf(MqttError)
+  expect((error as MqttError).reasonCode).toBe(0x82)
+  await conn.closed
+  expect(conn.log.find((p) => p.type === 'disconnect')).toMatchObject({ reasonCode: 0x82 })
+}
+
 describe('reason codes in statuses', () => {
   test('PUBACK 0x10 (no matching subscribers) is a delivery, with code 0x10 (MQTT 5.0 §3.4.2.1)', async () => {
     const conn = await connected()
@@ -99,40 +110,32 @@ describe('reason codes in statuses', () => {
     expect(statuses[0]).toEqual([pid, SREFUSED, 0x92, { reasonString: 'lost it' }])
   })
 
-  test('SUBACK 0x01 is granted QoS 1: delivered with code 1', async () => {
+  // One reason code per SUBACK / UNSUBACK: the status carries it, and the reason string if any.
+  test.each<[name: string, request: (c: MqttClient) => Promise<number>, reasonCode: number, status: number, reasonString?: string]>([
+    ['SUBACK 0x01 is granted QoS 1: delivered with code 1', (c) => c.subscribe('a', { qos: 2 }), 0x01, SDELIVERED],
+    [
+      'SUBACK 0xA2 (wildcard subscriptions not supported) is SREFUSED with code 0xA2',
+      (c) => c.subscribe('a/+'),
+      0xa2,
+      SREFUSED,
+      'no wildcards',
+    ],
+    ['UNSUBACK 0x11 (no subscription existed) is delivered with code 0x11', (c) => c.unsubscribe('a'), 0x11, SDELIVERED],
+    ['UNSUBACK 0x87 (not authorized) is SREFUSED with code 0x87', (c) => c.unsubscribe('a'), 0x87, SREFUSED],
+  ])('%s', async (name, request, reasonCode, status, reasonString) => {
     const conn = await connected()
-    const pid = await client.subscribe('a', { qos: 2 })
-    await conn.next('subscribe')
-    conn.send({ type: 'suback', pid, reasonCodes: [0x01] })
+    const pid = await request(client)
+    const sent = await conn.next(name.startsWith('SUBACK') ? 'subscribe' : 'unsubscribe')
+    const properties = reasonString === undefined ? undefined : { reasonString }
+    conn.send({
+      type: sent.type === 'subscribe' ? 'suback' : 'unsuback',
+      pid,
+      reasonCodes: [reasonCode],
+      ...(properties && { properties }),
+    })
     await statusesUntil(1)
-    expect(statuses[0]?.slice(0, 3)).toEqual([pid, SDELIVERED, 0x01])
-  })
-
-  test('SUBACK 0xA2 (wildcard subscriptions not supported) is SREFUSED with code 0xA2', async () => {
-    const conn = await connected()
-    const pid = await client.subscribe('a/+')
-    await conn.next('subscribe')
-    conn.send({ type: 'suback', pid, reasonCodes: [0xa2], properties: { reasonString: 'no wildcards' } })
-    await statusesUntil(1)
-    expect(statuses[0]).toEqual([pid, SREFUSED, 0xa2, { reasonString: 'no wildcards' }])
-  })
-
-  test('UNSUBACK 0x11 (no subscription existed) is delivered with code 0x11', async () => {
-    const conn = await connected()
-    const pid = await client.unsubscribe('a')
-    await conn.next('unsubscribe')
-    conn.send({ type: 'unsuback', pid, reasonCodes: [0x11] })
-    await statusesUntil(1)
-    expect(statuses[0]?.slice(0, 3)).toEqual([pid, SDELIVERED, 0x11])
-  })
-
-  test('UNSUBACK 0x87 (not authorized) is SREFUSED with code 0x87', async () => {
-    const conn = await connected()
-    const pid = await client.unsubscribe('a')
-    await conn.next('unsubscribe')
-    conn.send({ type: 'unsuback', pid, reasonCodes: [0x87] })
-    await statusesUntil(1)
-    expect(statuses[0]?.slice(0, 3)).toEqual([pid, SREFUSED, 0x87])
+    if (properties) expect(statuses[0]).toEqual([pid, status, reasonCode, properties])
+    else expect(statuses[0]?.slice(0, 3)).toEqual([pid, status, reasonCode])
   })
 })
 
@@ -145,13 +148,7 @@ describe('a reason code the standard does not define for the packet is a protoco
     const pid = (await client.publish('t', 'x', { qos: _name.startsWith('PUBREC') ? 2 : 1 })) as number
     await conn.next('publish')
     conn.send(bytes(pid))
-    const error = await thrown(async () => {
-      for (let i = 0; i < 10; i++) await client.waitMsg(300)
-    })
-    expect(error).toBeInstanceOf(MqttError)
-    expect((error as MqttError).reasonCode).toBe(0x82)
-    await conn.closed
-    expect(conn.log.find((p) => p.type === 'disconnect')).toMatchObject({ reasonCode: 0x82 })
+    await closedForProtocolError(conn)
     expect(
       statuses.filter(([, status]) => status === SREFUSED),
       'reported as a refusal',
@@ -163,9 +160,7 @@ describe('a reason code the standard does not define for the packet is a protoco
     const pid = await client.subscribe('a')
     await conn.next('subscribe')
     conn.send([0x90, 0x04, 0, pid, 0x00, 0x03])
-    expect(await thrown(() => client.waitMsg(2000))).toMatchObject({ reasonCode: 0x82 })
-    await conn.closed
-    expect(conn.log.find((p) => p.type === 'disconnect')).toMatchObject({ reasonCode: 0x82 })
+    await closedForProtocolError(conn)
   })
 })
 
@@ -175,13 +170,7 @@ describe('requestProblemInformation: false (MQTT 5.0 §3.1.2.11.7)', () => {
     const pid = (await client.publish('t', 'x', { qos: 1 })) as number
     await conn.next('publish')
     conn.send({ type: 'puback', pid, reasonCode: 0x97, properties: { reasonString: 'over quota' } })
-    const error = await thrown(async () => {
-      for (let i = 0; i < 10; i++) await client.waitMsg(300)
-    })
-    expect(error).toBeInstanceOf(MqttError)
-    expect((error as MqttError).reasonCode).toBe(0x82)
-    await conn.closed
-    expect(conn.log.find((p) => p.type === 'disconnect')).toMatchObject({ reasonCode: 0x82 })
+    await closedForProtocolError(conn)
   })
 
   test('a Reason String on a DISCONNECT is still allowed', async () => {

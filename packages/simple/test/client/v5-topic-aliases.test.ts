@@ -6,34 +6,21 @@
  * the callback; an alias that is 0, never set or above the client's maximum closes the link with
  * DISCONNECT 0x94.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { MqttClient, MqttError, type ClientOptions, type PublishPacketV5 } from '@x/simple'
-import { answerWith, FakeBroker, type FakeConnection } from '@x/test-support/fake-broker.js'
+import { describe, expect, test } from 'vitest'
+import { MqttClient, MqttError, type PublishPacketV5 } from '@x/simple'
+import { answerWith, type FakeConnection } from '@x/test-support/fake-broker.js'
 import { sleep } from '@x/test-support/wait.js'
 import { byteDifference, hex } from '../codec/hex.js'
 import { thrown } from '../support/recording-client.js'
+import { scriptedV5 } from '../support/v5-scripted.js'
 
-let broker: FakeBroker<5>
-let client: MqttClient | undefined
-
-beforeEach(async () => {
-  broker = await FakeBroker.start({ protocolVersion: 5 })
-  client = undefined
-})
-
-afterEach(async () => {
-  await client?.disconnect()
-  await broker.close()
-})
+const v5 = scriptedV5()
 
 async function connected(topicAliasMaximum: number | undefined, options: Record<string, unknown> = {}): Promise<FakeConnection<5>> {
-  broker.onConnection = answerWith({ properties: topicAliasMaximum === undefined ? {} : { topicAliasMaximum } })
-  client = new MqttClient({ clientId: 'c1', server: broker.url, protocolVersion: 5, socketTimeoutMs: 2000, ...options } as ClientOptions)
-  await client.connect()
-  return broker.connection()
+  return v5.connected(topicAliasMaximum === undefined ? {} : { topicAliasMaximum }, options)
 }
 
-const the = (): MqttClient => client as MqttClient
+const the = (): MqttClient => v5.client as MqttClient
 
 /** Publishes each topic in turn (QoS 0, payload "x") and returns what the broker received. */
 async function publishAll(conn: FakeConnection<5>, topics: string[]): Promise<PublishPacketV5[]> {
@@ -105,10 +92,10 @@ describe('outbound aliases, up to the broker’s Topic Alias Maximum', () => {
   })
 
   test('a message resent after a reconnect carries its topic name: aliases end with the connection [MQTT-3.3.2-7]', async () => {
-    broker.onConnection = answerWith({ sessionPresent: true, properties: { topicAliasMaximum: 2 } })
-    client = new MqttClient({ clientId: 'c1', server: broker.url, protocolVersion: 5, socketTimeoutMs: 2000 } as ClientOptions)
+    v5.broker.onConnection = answerWith({ sessionPresent: true, properties: { topicAliasMaximum: 2 } })
+    const client = v5.newClient()
     await client.connect({ cleanSession: false })
-    const first = await broker.connection()
+    const first = await v5.broker.connection()
     for (let i = 0; i < 3; i++) await client.publish('a', 'x', { qos: 1 })
     const sent = [await first.next('publish'), await first.next('publish'), await first.next('publish')]
     expect(sent.map((p) => [p.topic, aliasOf(p)])).toEqual([
@@ -118,7 +105,7 @@ describe('outbound aliases, up to the broker’s Topic Alias Maximum', () => {
     ])
     // None acknowledged: on a resumed session all three are sent again, each under its name.
     await client.connect({ cleanSession: false })
-    const second = await broker.connection(1)
+    const second = await v5.broker.connection(1)
     const resent = [await second.next('publish'), await second.next('publish'), await second.next('publish')]
     expect(resent.map((p) => [p.pid, p.topic, p.dup])).toEqual([
       [1, 'a', true],

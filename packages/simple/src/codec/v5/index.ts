@@ -25,7 +25,7 @@ export {
   type WireType,
 } from './properties.js'
 export { REASON_CODES, isReasonCode, type ReasonPacket } from './reason-codes.js'
-export { reasonName } from './reason-names.js'
+export { reasonName, reasonWords } from './reason-names.js'
 export { ReaderV5 } from './reader.js'
 export { varint } from './write.js'
 export { inboundError, type MqttErrorV5, MALFORMED, PROTOCOL_ERROR, TOPIC_ALIAS_INVALID, PACKET_TOO_LARGE } from './errors.js'

@@ -49,7 +49,12 @@ const NAMES: Record<number, string> = {
   0xa2: 'wildcard subscriptions not supported',
 }
 
+/** A reason code in words alone, e.g. `quota exceeded`, for callers that show the number their own way (the CLI). */
+export function reasonWords(code: number): string {
+  return NAMES[code] ?? 'unknown reason code'
+}
+
 /** A reason code in words with its number, e.g. `quota exceeded (0x97)`. */
 export function reasonName(code: number): string {
-  return `${NAMES[code] ?? 'unknown reason code'} (0x${code.toString(16).padStart(2, '0')})`
+  return `${reasonWords(code)} (0x${code.toString(16).padStart(2, '0')})`
 }
