@@ -66,7 +66,9 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   /** The connection loop, from the first CONNACK to close(). */
   #loop: Promise<void> | undefined
   readonly #sender: Sender
-  readonly #requests: Requests
+  /** MQTT 5: request()'s bookkeeping, made at the first request (an idle client holds none). */
+  #requests: Requests | undefined
+  readonly #clientId: string
   /** MQTT 5: refusals for now (quota exceeded, server busy) in a row: the backoff before sending again grows with them. */
   #busy = 0
   readonly #hooks: AttemptHooks = {
@@ -94,18 +96,14 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       },
       unexpected: (error) => this.#error(error),
     })
-    this.#requests = new Requests(
-      options.clientId,
-      (topic) => this.subscribe(topic, { qos: 1 }),
-      (topic, payload, o) => this.publish(topic, payload, o),
-    )
+    this.#clientId = options.clientId
     const will = options.will
     if (will) {
       const { qos = 0, retain = false, properties } = will
       client.setLastWill(will.topic, will.payload, { qos, retain, ...(properties && { properties }) })
     }
     client.setCallback((topic, payload, retained, dup, qos, properties) => {
-      if (properties && this.#requests.received(topic, payload, properties)) return
+      if (properties && this.#requests?.received(topic, payload, properties)) return
       const info: MessageInfo = { retained, dup, qos }
       if (properties) info.properties = properties
       this.#emit('message', topic, payload, info)
@@ -340,7 +338,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     this.#life.abort(error)
     this.#sender.stop()
     this.#outbox.closeAll(error)
-    this.#requests.closeAll(error)
+    this.#requests?.closeAll(error)
     const goodbye =
       reasonCode === undefined && properties === undefined
         ? []
@@ -361,6 +359,11 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       return Promise.reject(
         new MqttError('EOPTION', 'Cannot request: request/response needs MQTT 5 (protocolVersion: 5)', { operation: 'request' }),
       )
+    this.#requests ??= new Requests(
+      this.#clientId,
+      (topic) => this.subscribe(topic, { qos: 1 }),
+      (topic, payload, o) => this.publish(topic, payload, o),
+    )
     return this.#requests.request(topic, payload, options)
   }
 
