@@ -70,6 +70,8 @@ export const Errno = {
   ETIMEOUT: 112,
   EEXPIRED: 113,
   EREJECTED: 114,
+  // @x/robust's store (durable sessions).
+  ESTORE: 115,
 } as const
 
 /** The symbol of an error, such as `'ECONNOT'`. */

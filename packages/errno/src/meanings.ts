@@ -71,6 +71,7 @@ const meanings: Record<ErrorCode, readonly [kind: number, meaning: string]> = {
   ETIMEOUT: [RETRYABLE, 'MQTT 5: no response to a request() within its timeoutMs'],
   EEXPIRED: [0, 'MQTT 5: the message waited in the queue past its messageExpiryInterval and was dropped unsent'],
   EREJECTED: [0, 'MQTT 5: the broker refused the message (PUBACK or PUBREC reason code ≥ 0x80, see reasonCode and reasonString)'],
+  ESTORE: [0, "The client's store failed: it cannot be opened (locked, corrupt, unreadable), belongs to another client id, or a write failed (cause says why)"],
 }
 
 const byNumber = new Map<number, ErrorCode>(Object.entries(Errno).map(([code, errno]) => [errno, code as ErrorCode]))

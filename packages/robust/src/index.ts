@@ -4,6 +4,7 @@
  * again, and delivers messages as events.
  */
 export { RobustClient } from './robust-client.js'
+export { MemoryStore, type Store, type StoreOp } from './store.js'
 export type { RobustEvents, Message, MessageInfo, ReconnectInfo, DropReason } from './events.js'
 export type { Response, RequestOptions } from './requests.js'
 export {
