@@ -11,15 +11,30 @@ export interface Message {
   size?: number
   /** MQTT 5: the PUBLISH properties it was published with. */
   properties?: PublishProperties
+  /** With a store: the id given in `publish(…, { id })`, or the one the client assigned; a restored message's outcome event carries it. */
+  id?: string
+}
+
+/** With a store: what `connect()` found in it, owed from before the process started. */
+export interface RestoredInfo {
+  /** Messages still to be sent. */
+  queued: number
+  /** QoS 1/2 messages sent and not acknowledged: sent again with their packet ids if the broker kept the session. */
+  inFlight: number
+  /** Inbound QoS 2 packet ids received and not yet released (their messages are not delivered again). */
+  inbound: number
+  /** Subscriptions, renewed if the broker has no session. */
+  subscriptions: number
 }
 
 /**
  * Why a message was dropped: the queue was full (`'overflow'`), it was QoS 0 while offline and
  * `keepQos0` is false (`'offline'`), or it came from the broker larger than `maxPacketBytes`
  * (`'oversize'`: skipped unread and acknowledged, so the link stays up), or (MQTT 5) it waited in
- * the queue past its `messageExpiryInterval` (`'expired'`).
+ * the queue past its `messageExpiryInterval` (`'expired'`), or (a restored message, whose
+ * publish() promise died with the process before) the broker refused it (`'refused'`).
  */
-export type DropReason = 'overflow' | 'offline' | 'oversize' | 'expired'
+export type DropReason = 'overflow' | 'offline' | 'oversize' | 'expired' | 'refused'
 
 /** What arrives with each message. */
 export interface MessageInfo {
@@ -55,6 +70,10 @@ export interface RobustEvents {
   reconnecting: [info: ReconnectInfo]
   /** A message from a subscription; `payload.toString()` is its text (UTF-8). */
   message: [topic: string, payload: MqttPayload, info: MessageInfo]
+  /** With a store: `connect()` restored what a process before left owed. */
+  restored: [info: RestoredInfo]
+  /** With a store: a restored message (its publish() promise died with the process before) was delivered. */
+  delivered: [message: Message]
   /** A message was dropped: by the queue policy (its publish() promise rejects), or inbound as oversize. */
   drop: [message: Message, reason: DropReason]
   /**

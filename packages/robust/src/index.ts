@@ -5,7 +5,7 @@
  */
 export { RobustClient } from './robust-client.js'
 export { MemoryStore, type Store, type StoreOp } from './store.js'
-export type { RobustEvents, Message, MessageInfo, ReconnectInfo, DropReason } from './events.js'
+export type { RobustEvents, Message, MessageInfo, ReconnectInfo, DropReason, RestoredInfo } from './events.js'
 export type { Response, RequestOptions } from './requests.js'
 export {
   DEFAULT_QUEUE,

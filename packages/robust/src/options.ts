@@ -1,5 +1,6 @@
 import { MqttError, type ClientOptions, type MqttClient, type Payload, type QoS, type WillProperties } from '@x/simple'
 import type { Options as RetryOptions } from 'p-retry'
+import type { Store } from './store.js'
 
 /** Exponential backoff between connection attempts. */
 export interface ReconnectOptions {
@@ -97,6 +98,12 @@ export interface RobustOptions extends Omit<ClientOptions, 'server'> {
   will?: WillOptions
   /** Makes the underlying client; tests pass a fake. @default options => new MqttClient(options) */
   createClient?: (options: ClientOptions) => SimpleClient
+  /**
+   * Durable sessions: where the client keeps what it owes the broker (queued and in-flight
+   * messages, inbound QoS 2 packet ids, subscriptions), so that it survives the process; e.g. a
+   * `LevelStore` of `@x/level-store`. @default none (in memory only)
+   */
+  store?: Store
 }
 
 export interface RobustSettings {
@@ -189,6 +196,7 @@ export function simpleOptionsOf(options: RobustOptions, server: string = servers
     resubscribe: _s,
     maxInFlight: _m,
     createClient: _f,
+    store: _st,
     will: _w,
     server: _l,
     ...rest

@@ -39,6 +39,15 @@ export interface ControlOp extends Settles<QoS> {
 
 export type Op = PublishOp | ControlOp
 
+/** Hears of a message's transitions (durable sessions write them ahead to a store). */
+export interface OutboxObserver {
+  queued(op: PublishOp): void
+  sent(op: PublishOp, pid: number): void
+  /** Out of flight without settling (the broker kept no session): it goes again as new. */
+  unsent(op: PublishOp): void
+  settled(op: PublishOp, error: unknown): void
+}
+
 /**
  * Every operation a caller waits on, from queued to settled, in one registry: subscription
  * changes waiting (sent before any message), messages waiting (bounded), and what is in flight
@@ -57,6 +66,8 @@ export class Outbox {
   #seq = 0
   /** Waiting for nothing to be open (close with a flush); made when first needed. */
   #idle: Set<() => void> | undefined
+  /** Durable sessions: told of each message's transitions. */
+  observer: OutboxObserver | undefined
 
   constructor(maxMessages: number, maxBytes: number, overflow: OverflowPolicy) {
     this.#queue = new BoundedQueue(maxMessages, maxBytes, overflow)
@@ -148,7 +159,10 @@ export class Outbox {
   addMessage(op: PublishOp, passing: boolean): PublishOp[] {
     const { accepted, dropped } = this.#queue.push(op, passing)
     if (!accepted && !dropped.includes(op)) dropped.push(op)
-    if (accepted) this.#queuedAcked += op.message.qos ? 1 : 0
+    if (accepted) {
+      this.#queuedAcked += op.message.qos ? 1 : 0
+      this.observer?.queued(op)
+    }
     for (const old of dropped) if (old !== op) this.#queuedAcked -= old.message.qos ? 1 : 0
     return dropped
   }
@@ -167,6 +181,7 @@ export class Outbox {
   putBack(op: Op): void {
     if (op.settled) return
     if (op.kind !== 'publish') return this.#control.unshift([op])
+    this.observer?.unsent(op)
     this.#queue.unshift([op])
     this.#queuedAcked += op.message.qos ? 1 : 0
   }
@@ -176,7 +191,24 @@ export class Outbox {
     if (op.settled) return
     op.sentAt = now
     this.#inFlight.set(pid, op)
-    if (op.kind === 'publish') this.#messagesInFlight++
+    if (op.kind !== 'publish') return
+    this.#messagesInFlight++
+    this.observer?.sent(op, pid)
+  }
+
+  /**
+   * Messages a store gave back after a restart, ahead of everything waiting: `inFlight` with the
+   * packet ids they had (the simple client's session sends them again), then `queued`, in order.
+   */
+  restore(inFlight: Array<[pid: number, op: PublishOp]>, queued: PublishOp[], now: number): void {
+    for (const [pid, op] of inFlight) {
+      op.sentAt = now
+      op.handed = true
+      this.#inFlight.set(pid, op)
+      this.#messagesInFlight++
+    }
+    this.#queue.unshift(queued)
+    for (const op of queued) this.#queuedAcked += op.message.qos ? 1 : 0
   }
 
   /** The operation an acknowledgement is for, no longer in flight; `undefined` for a packet id nobody waits on. */
@@ -202,6 +234,7 @@ export class Outbox {
     this.#inFlight.clear()
     this.#messagesInFlight = 0
     const messages = ops.filter((op): op is PublishOp => op.kind === 'publish')
+    for (const op of messages) this.observer?.unsent(op)
     this.#queue.unshift(messages)
     this.#queuedAcked += messages.length
     this.#control.unshift(ops.filter((op): op is ControlOp => op.kind !== 'publish'))
@@ -236,6 +269,7 @@ export class Outbox {
     if (op.settled) return
     op.settled = true
     this.#open.delete(op)
+    if (op.kind === 'publish') this.observer?.settled(op, error)
     if (error !== undefined) op.reject(error)
     else if (op.kind === 'publish') op.resolve()
     else op.resolve(granted)

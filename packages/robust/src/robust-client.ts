@@ -3,6 +3,8 @@ import {
   MqttClient,
   MqttError,
   bytesOf,
+  defaultTransport,
+  isMqttError,
   qosOf,
   topicOf,
   utf8Length,
@@ -24,6 +26,10 @@ import { receiveUntilLost } from './receive-loop.js'
 import { resume } from './resume.js'
 import { Requests, type RequestOptions, type Response } from './requests.js'
 import { expiredError, Sender } from './sender.js'
+import { gated } from './durable-gate.js'
+import { restoreInto } from './durable-restore.js'
+import { Durability } from './durable.js'
+import type { Store } from './store.js'
 import { ServerList } from './servers.js'
 import { Subscriptions } from './subscriptions.js'
 
@@ -36,6 +42,12 @@ import { Subscriptions } from './subscriptions.js'
 type State = 'idle' | 'connecting' | 'online' | 'offline' | 'closed'
 
 const closedError = (): MqttError => new MqttError('ECLOSED', 'The client was closed')
+
+/** A store's name for messages: its location, when it has one. */
+const storeName = (store: Store): string => {
+  const location = (store as { location?: unknown }).location
+  return typeof location === 'string' ? JSON.stringify(location) : '(in memory)'
+}
 
 /** Redirects followed without a backoff between two stable connections: beyond them, the backoff goes on as for any short-lived link. */
 const MAX_QUICK_REDIRECTS = 3
@@ -71,6 +83,11 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   readonly #clientId: string
   /** MQTT 5: refusals for now (quota exceeded, server busy) in a row: the backoff before sending again grows with them. */
   #busy = 0
+  /** With a store: the write-ahead of durable sessions, and whether connect() has read the store yet. */
+  readonly #durable: Durability | undefined
+  #restored = false
+  /** Ids the client gives messages published without one (with a store): unique across restarts. */
+  #ids = 0
   readonly #hooks: AttemptHooks = {
     reconnecting: (info) => this.#emit('reconnecting', info),
     unfixable: (error) => this.#error(error),
@@ -82,7 +99,14 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     const o = (this.#o = robustSettingsOf(options))
     this.#outbox = new Outbox(o.queue.maxMessages, o.queue.maxBytes, o.queue.overflow)
     const create = options.createClient ?? ((simple) => new MqttClient(simple))
-    const make = (server: string, session?: Session) => create({ ...simpleOptionsOf(options, server), ...(session && { session }) })
+    const store = options.store
+    const durable = (this.#durable = store && new Durability(store, options.clientId, storeName(store)))
+    const make = (server: string, session?: Session) => {
+      const simple = { ...simpleOptionsOf(options, server), ...(session && { session }) }
+      // With a store, no byte goes out before what it stands for is durable.
+      if (durable) simple.transport = gated(simple.transport ?? defaultTransport, durable.journal, (packet) => durable.written(packet))
+      return create(simple)
+    }
     const servers = serversOf(options)
     // Every server's options are checked now, not when the client first moves to it.
     for (const server of servers.slice(1)) if (!options.createClient) make(server)
@@ -97,6 +121,16 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       unexpected: (error) => this.#error(error),
     })
     this.#clientId = options.clientId
+    if (durable) {
+      const session = () => client.session
+      this.#outbox.observer = {
+        queued: (op) => durable.queued(op),
+        sent: (op, pid) => durable.sent(op, pid, session()),
+        unsent: (op) => durable.unsent(op),
+        settled: (op, error) => durable.settled(op, error),
+      }
+      durable.journal.onFailure = (error) => void this.#storeFailed(error)
+    }
     const will = options.will
     if (will) {
       const { qos = 0, retain = false, properties } = will
@@ -188,6 +222,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     this.#enter('connecting')
     const stop = signal ? AbortSignal.any([this.#life.signal, signal]) : this.#life.signal
     try {
+      if (this.#durable && !this.#restored) await this.#restore(this.#durable)
       const sessionPresent = await connectFirst(() => this.#attempt(stop), this.#o.reconnect, stop, this.#hooks)
       this.#loop = this.#stayConnected()
       return sessionPresent
@@ -199,6 +234,28 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       await this.#client.disconnect()
       throw error
     }
+  }
+
+  /** With a store: what a process before left owed, read back before the first connection (ESTORE if the store fails). */
+  async #restore(durable: Durability): Promise<void> {
+    const restored = await durable.restore()
+    if (this.#state === 'closed') return
+    this.#restored = true
+    const info = restoreInto(restored, durable, this.#outbox, this.#client.session, this.#subscriptions, {
+      delivered: (message) => this.#emit('delivered', message),
+      failed: (message, error) => {
+        // Still owed after close(); an overflow or an expiry has had its 'drop' already.
+        if (isMqttError(error) && ['ECLOSED', 'EDROPPED', 'EQUEUEFULL', 'EEXPIRED', 'ESTORE'].includes(error.code)) return
+        this.#emit('drop', message, 'refused')
+      },
+    })
+    this.#emit('restored', info)
+  }
+
+  /** The store failed a write: what was not written is not sent; every promise rejects with why, and the client closes. */
+  async #storeFailed(error: MqttError): Promise<void> {
+    this.#error(error)
+    await this.#shutdown(error)
   }
 
   /** One attempt: connect, and on CONNACK decide what to send again. */
@@ -257,7 +314,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   publish(
     topic: string,
     payload: Payload,
-    { qos = 0, retain = false, properties }: { qos?: QoS; retain?: boolean; properties?: PublishProperties } = {},
+    { qos = 0, retain = false, properties, id }: { qos?: QoS; retain?: boolean; properties?: PublishProperties; id?: string } = {},
   ): Promise<void> {
     return settled((resolve, reject) => {
       const message: Message = {
@@ -268,7 +325,10 @@ export class RobustClient extends EventEmitter<RobustEvents> {
         retain,
       }
       if (properties) message.properties = properties
+      if (id !== undefined || this.#durable) message.id = id ?? `${Date.now().toString(36)}-${++this.#ids}`
       if (this.#state === 'closed') return reject(closedError())
+      const failure = this.#durable?.journal.failure
+      if (failure) return reject(failure)
       const online = this.#state === 'online'
       if (!message.qos && !this.#o.queue.keepQos0 && !online) {
         this.#emit('drop', message, 'offline')
@@ -303,7 +363,11 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       const q = qosOf(qos, 'subscribe')
       if (this.#state === 'closed') return reject(closedError())
       const mqtt5 = Object.values(options).some((value) => value !== undefined) ? options : undefined
-      this.#outbox.addControl(this.#outbox.control('subscribe', filter, q, { resolve, reject }, mqtt5))
+      const granted = (qos: QoS): void => {
+        this.#durable?.subscribed(filter, qos, mqtt5)
+        resolve(qos)
+      }
+      this.#outbox.addControl(this.#outbox.control('subscribe', filter, q, { resolve: granted, reject }, mqtt5))
       this.#sender.kick()
     })
   }
@@ -315,6 +379,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       if (this.#state === 'closed') return reject(closedError())
       const op = this.#outbox.control('unsubscribe', filter, 0, { resolve: () => resolve(), reject }, properties && { properties })
       this.#subscriptions.unsubscribed(filter, op.seq)
+      this.#durable?.unsubscribed(filter)
       this.#outbox.addControl(op)
       this.#sender.kick()
     })
@@ -333,12 +398,18 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   }: { flushTimeoutMs?: number; reasonCode?: number; properties?: DisconnectProperties } = {}): Promise<void> {
     if (this.#state === 'closed') return this.#loop
     if (flushTimeoutMs > 0 && this.#state === 'online') await this.#outbox.drained(flushTimeoutMs)
+    await this.#shutdown(closedError(), reasonCode, properties)
+  }
+
+  /** Ends the client for good: every promise rejects with `error`; with a store, what it owes stays in it, committed. */
+  async #shutdown(error: MqttError, reasonCode?: number, properties?: DisconnectProperties): Promise<void> {
+    if (this.#state === 'closed') return this.#loop
     this.#enter('closed')
-    const error = closedError()
     this.#life.abort(error)
     this.#sender.stop()
     this.#outbox.closeAll(error)
     this.#requests?.closeAll(error)
+    await this.#durable?.journal.flush().catch(() => {})
     const goodbye =
       reasonCode === undefined && properties === undefined
         ? []

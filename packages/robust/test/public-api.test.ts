@@ -44,7 +44,7 @@ describe('RobustClient', () => {
     expectTypeOf<RobustEvents['message']>().toEqualTypeOf<[topic: string, payload: MqttPayload, info: MessageInfo]>()
     expectTypeOf<MessageInfo>().toEqualTypeOf<{ retained: boolean; dup: boolean; qos: QoS; properties?: PublishProperties }>()
     expectTypeOf<RobustEvents['drop']>().toEqualTypeOf<[message: Message, reason: DropReason]>()
-    expectTypeOf<DropReason>().toEqualTypeOf<'overflow' | 'offline' | 'oversize' | 'expired'>()
+    expectTypeOf<DropReason>().toEqualTypeOf<'overflow' | 'offline' | 'oversize' | 'expired' | 'refused'>()
     expectTypeOf<RobustEvents['error']>().toEqualTypeOf<[error: MqttError | Error]>()
   })
 

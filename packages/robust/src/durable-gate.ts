@@ -1,0 +1,77 @@
+import type { Link, Transport } from '@x/simple'
+import type { Journal } from './durable-journal.js'
+
+// Past this many bytes held, write() says the link is full (the simple client then waits for drain()).
+const HELD_LIMIT = 1 << 20
+
+/** What the gate learns from a packet the client writes: its type (high nibble of the first byte) and packet id. */
+export interface Written {
+  type: number
+  pid: number
+}
+
+/**
+ * Write-ahead on the wire: a transport whose links hold every packet the client writes until the
+ * journal has made durable every change recorded before it, so no byte reaches the broker before
+ * what it stands for is in the store (a PUBLISH's message and packet id, a PUBREL's "released", a
+ * PUBREC's inbound packet id). `seen` hears of each packet before it is held, so the journal can
+ * record what the packet means. A link whose journal failed sends nothing more.
+ */
+export function gated(transport: Transport, journal: Journal, seen: (packet: Written) => void): Transport {
+  return async (target, handlers, signal) => {
+    const link = await transport(target, handlers, signal)
+    const held: Array<{ bytes: Uint8Array; mark: number }> = []
+    let heldBytes = 0
+    let drained: Array<() => void> = []
+    const release = (): void => {
+      while (held.length) {
+        const first = held[0] as { bytes: Uint8Array; mark: number }
+        let ready = false
+        journal.whenCommitted(first.mark, () => (ready = true))
+        if (!ready) return journal.whenCommitted(first.mark, release)
+        held.shift()
+        heldBytes -= first.bytes.length
+        link.write(first.bytes)
+      }
+      for (const wake of drained.splice(0)) wake()
+    }
+    const gate: Link = {
+      write(bytes) {
+        const first = bytes[0] as number
+        seen({ type: first >> 4, pid: bytes.length >= 4 ? ((bytes[2] as number) << 8) | (bytes[3] as number) : 0 })
+        if (journal.failure) return false
+        const mark = journal.recorded
+        if (!held.length) {
+          let now = false
+          journal.whenCommitted(mark, () => (now = true))
+          if (now) return link.write(bytes)
+        }
+        held.push({ bytes, mark })
+        heldBytes += bytes.length
+        if (held.length === 1) journal.whenCommitted(mark, release)
+        return heldBytes < HELD_LIMIT && link.buffered < HELD_LIMIT
+      },
+      async drain() {
+        if (held.length) await new Promise<void>((resolve) => drained.push(resolve))
+        await link.drain()
+      },
+      get buffered() {
+        return heldBytes + link.buffered
+      },
+      pause: () => link.pause(),
+      resume: () => link.resume(),
+      async end() {
+        if (held.length && !journal.failure) await new Promise<void>((resolve) => drained.push(resolve))
+        await link.end()
+      },
+      destroy() {
+        held.length = 0
+        heldBytes = 0
+        for (const wake of drained.splice(0)) wake()
+        drained = []
+        link.destroy()
+      },
+    }
+    return gate
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Durable sessions over the Store interface (contract §7), in one process: a client closed with
+ * messages queued and in flight leaves them in its store, and a new client with the same store
+ * (a process started again) sends them, tells their outcomes by id, and renews its subscriptions;
+ * the store is written ahead of the wire; a store of another client id, or one whose writes fail,
+ * is loud. The crash tests (SIGKILL, a real LevelStore) are in robust-durable-crash.test.ts.
+ */
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
+import { MemoryStore, RobustClient, type Message, type RestoredInfo, type Store, type StoreOp } from '@x/robust'
+import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedded-broker.js'
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
+import { uid } from './support/test-clients.js'
+import { sleep, waitFor, withDeadline } from './support/wait.js'
+
+let broker: EmbeddedBroker
+let proxy: FaultProxy
+const clients: RobustClient[] = []
+beforeAll(async () => {
+  broker = await startEmbeddedBroker()
+  proxy = await startFaultProxy({ targetPort: broker.port })
+})
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close()
+})
+afterAll(async () => {
+  await proxy?.close()
+  await broker?.close()
+})
+
+const robust = (options: ConstructorParameters<typeof RobustClient>[0]): RobustClient => {
+  const c = new RobustClient({ reconnect: { minDelayMs: 20, maxDelayMs: 100 }, ...options })
+  clients.push(c)
+  return c
+}
+
+/** A subscriber on the broker itself, counting what arrives on `topic`. */
+async function subscriber(topic: string): Promise<string[]> {
+  const got: string[] = []
+  const c = robust({ clientId: uid('durable-sub'), server: broker.url })
+  c.on('message', (_t, payload) => got.push(payload.toString()))
+  await c.connect()
+  await c.subscribe(topic, { qos: 2 })
+  return got
+}
+
+test('messages queued while the broker is unreachable survive close(): a new client with the store sends them, each outcome an event with its id', async () => {
+  const topic = uid('durable/q')
+  const got = await subscriber(topic)
+  const store = new MemoryStore()
+  const clientId = uid('durable-pub')
+  await proxy.refuse()
+  const first = robust({ clientId, server: proxy.url, store })
+  void first.connect().catch(() => {})
+  const published = [0, 1, 2].flatMap((qos) =>
+    [0, 1].map((i) => first.publish(topic, `q${qos}-${i}`, { qos: qos as 0 | 1 | 2, id: `m-${qos}-${i}` })),
+  )
+  for (const p of published) p.catch(() => {})
+  await sleep(50)
+  await first.close()
+  await Promise.allSettled(published)
+
+  await proxy.accept()
+  const second = robust({ clientId, server: proxy.url, store })
+  const restored: RestoredInfo[] = []
+  const delivered: Message[] = []
+  second.on('restored', (info) => restored.push(info))
+  second.on('delivered', (message) => delivered.push(message))
+  await second.connect()
+  await waitFor(() => delivered.length === 6, 'six restored messages delivered', 5000)
+  expect(restored).toEqual([{ queued: 6, inFlight: 0, inbound: 0, subscriptions: 0 }])
+  expect(delivered.map((m) => m.id).sort()).toEqual(['m-0-0', 'm-0-1', 'm-1-0', 'm-1-1', 'm-2-0', 'm-2-1'])
+  await waitFor(() => got.length >= 6, 'six at the subscriber', 5000)
+  expect([...got].sort()).toEqual(['q0-0', 'q0-1', 'q1-0', 'q1-1', 'q2-0', 'q2-1'])
+  // Delivered: they left the store; a third client finds nothing.
+  await second.close()
+  const third = robust({ clientId, server: proxy.url, store })
+  const again: RestoredInfo[] = []
+  third.on('restored', (info) => again.push(info))
+  await third.connect()
+  expect(again).toEqual([{ queued: 0, inFlight: 0, inbound: 0, subscriptions: 0 }])
+})
+
+test('a store of another client id: connect() rejects with ESTORE naming both ids', async () => {
+  const store = new MemoryStore()
+  const a = robust({ clientId: uid('owner'), server: broker.url, store })
+  await a.connect()
+  await a.close()
+  const b = robust({ clientId: 'someone-else', server: broker.url, store })
+  await expect(b.connect()).rejects.toMatchObject({ code: 'ESTORE', message: expect.stringContaining('someone-else') })
+})
+
+/** A store that records when each batch resolved, and can be made to fail. */
+class WatchedStore extends MemoryStore implements Store {
+  readonly committedAt: Array<{ at: number; ops: readonly StoreOp[] }> = []
+  delayMs = 0
+  failAfter = Infinity
+  override async batch(ops: readonly StoreOp[]): Promise<void> {
+    if (this.delayMs) await sleep(this.delayMs)
+    if (this.committedAt.length >= this.failAfter) throw new Error('disk full')
+    await super.batch(ops)
+    this.committedAt.push({ at: Date.now(), ops })
+  }
+}
+
+test('write-ahead: no PUBLISH reaches the broker before the store has the message (a store 150 ms slow)', async () => {
+  const topic = uid('durable/ahead')
+  const arrivals: number[] = []
+  const listener = robust({ clientId: uid('durable-sub'), server: broker.url })
+  listener.on('message', () => arrivals.push(Date.now()))
+  await listener.connect()
+  await listener.subscribe(topic, { qos: 1 })
+  const store = new WatchedStore()
+  const c = robust({ clientId: uid('durable-ahead'), server: broker.url, store })
+  await c.connect()
+  store.delayMs = 150
+  const before = store.committedAt.length
+  await withDeadline(c.publish(topic, 'x', { qos: 1 }), 5000, 'the publish')
+  await waitFor(() => arrivals.length === 1, 'the message at the subscriber', 2000)
+  const recorded = store.committedAt.slice(before).find(({ ops }) => ops.some((op) => op.type === 'put' && op.key.startsWith('q/')))
+  expect(recorded, 'a batch with the message').toBeDefined()
+  expect(arrivals[0] as number).toBeGreaterThanOrEqual((recorded as { at: number }).at)
+})
+
+test('a failing write: the publish rejects with ESTORE, an error event says why, nothing of it is sent, the client closes', async () => {
+  const topic = uid('durable/fail')
+  const got = await subscriber(topic)
+  const store = new WatchedStore()
+  const c = robust({ clientId: uid('durable-fail'), server: broker.url, store })
+  const errors: unknown[] = []
+  c.on('error', (e) => errors.push(e))
+  await c.connect()
+  store.failAfter = store.committedAt.length
+  await expect(c.publish(topic, 'lost?', { qos: 1 })).rejects.toMatchObject({
+    code: 'ESTORE',
+    message: expect.stringContaining('disk full'),
+  })
+  expect(errors).toMatchObject([{ code: 'ESTORE' }])
+  await sleep(200)
+  expect(got).toEqual([])
+  await expect(c.publish(topic, 'after', { qos: 1 })).rejects.toMatchObject({ code: 'ECLOSED' })
+})
