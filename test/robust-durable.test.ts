@@ -139,3 +139,38 @@ test('a failing write: the publish rejects with ESTORE, an error event says why,
   expect(got).toEqual([])
   await expect(c.publish(topic, 'after', { qos: 1 })).rejects.toMatchObject({ code: 'ECLOSED' })
 })
+
+test('subscriptions are in the store: a new client with it, on a broker that has no session, subscribes again; close() leaves the store open', async () => {
+  const topic = uid('durable/sub')
+  const store = new MemoryStore()
+  const clientId = uid('durable-subscriber')
+  const first = robust({ clientId, server: broker.url, store })
+  await first.connect()
+  await first.subscribe(topic, { qos: 1 })
+  await first.close()
+  // The store stays open for its owner.
+  expect((await store.scan('s/')).map(([key]) => key)).toEqual([`s/${topic}`])
+
+  const other = await startEmbeddedBroker() // knows nothing of the client: no session
+  try {
+    const second = robust({ clientId, server: other.url, store })
+    const restored: RestoredInfo[] = []
+    const got: string[] = []
+    second.on('restored', (info) => restored.push(info))
+    second.on('message', (_t, payload) => got.push(payload.toString()))
+    expect(await second.connect()).toBe(false)
+    expect(restored).toEqual([{ queued: 0, inFlight: 0, inbound: 0, subscriptions: 1 }])
+    const publisher = robust({ clientId: uid('durable-pub'), server: other.url })
+    await publisher.connect()
+    // The renewal goes first after connecting; a message published once it is granted arrives.
+    for (let i = 0; i < 50 && !got.length; i++) {
+      await publisher.publish(topic, 'after the restart', { qos: 1 })
+      await sleep(20)
+    }
+    expect(got[0]).toBe('after the restart')
+    await second.close()
+    await publisher.close()
+  } finally {
+    await other.close()
+  }
+})
