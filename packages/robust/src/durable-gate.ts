@@ -26,9 +26,7 @@ export function gated(transport: Transport, journal: Journal, seen: (packet: Wri
     const release = (): void => {
       while (held.length) {
         const first = held[0] as { bytes: Uint8Array; mark: number }
-        let ready = false
-        journal.whenCommitted(first.mark, () => (ready = true))
-        if (!ready) return journal.whenCommitted(first.mark, release)
+        if (!journal.isCommitted(first.mark)) return journal.whenCommitted(first.mark, release)
         held.shift()
         heldBytes -= first.bytes.length
         link.write(first.bytes)
@@ -41,11 +39,7 @@ export function gated(transport: Transport, journal: Journal, seen: (packet: Wri
         seen({ type: first >> 4, pid: bytes.length >= 4 ? ((bytes[2] as number) << 8) | (bytes[3] as number) : 0 })
         if (journal.failure) return false
         const mark = journal.recorded
-        if (!held.length) {
-          let now = false
-          journal.whenCommitted(mark, () => (now = true))
-          if (now) return link.write(bytes)
-        }
+        if (!held.length && journal.isCommitted(mark)) return link.write(bytes)
         held.push({ bytes, mark })
         heldBytes += bytes.length
         if (held.length === 1) journal.whenCommitted(mark, release)

@@ -46,6 +46,11 @@ export class Journal {
     this.#record({ type: 'del', key })
   }
 
+  /** Whether every change recorded up to `mark` is durable. */
+  isCommitted(mark: number): boolean {
+    return mark <= this.#committed
+  }
+
   /** Runs `run` once every change recorded up to `mark` is durable (at once if it is); never after a failure. */
   whenCommitted(mark: number, run: () => void): void {
     if (this.#failure) return

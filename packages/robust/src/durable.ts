@@ -52,6 +52,8 @@ export class Durability {
   /** Messages taken before the store was read: recorded once it is (after what it held). */
   #early: PublishOp[] | undefined = []
   #nextSeq = 1
+  /** Inbound QoS 2 packet ids recorded (PUBREC sent, PUBCOMP not yet). */
+  readonly #inbound = new Set<number>()
   /** Messages in flight by packet id, for what the gate sees go out. */
   readonly #byPid = new Map<number, { op: PublishOp; flight: Flight }>()
 
@@ -100,6 +102,7 @@ export class Durability {
       inbound: (inbound ?? []).map(([key]) => Number(key.slice(3))),
       subscriptions: (subscriptions ?? []).map(([key, value]) => ({ filter: key.slice(2), ...decodeSubscription(value) })),
     }
+    for (const pid of restored.inbound) this.#inbound.add(pid)
     this.#nextSeq = (queued?.length ? seqOf((queued.at(-1) as [string, Uint8Array])[0]) : 0) + 1
     return restored
   }
@@ -164,8 +167,17 @@ export class Durability {
       if (!entry || seq === undefined || entry.flight.released) return
       entry.flight = { ...entry.flight, released: true }
       this.journal.put(flightKey(seq), encodeFlight(entry.flight))
-    } else if (type === PUBREC) this.journal.put(inboundKey(pid), new Uint8Array(0))
-    else if (type === PUBCOMP) this.journal.del(inboundKey(pid))
+    } else if (type === PUBREC) {
+      if (this.#inbound.has(pid)) return
+      this.#inbound.add(pid)
+      this.journal.put(inboundKey(pid), new Uint8Array(0))
+    } else if (type === PUBCOMP && this.#inbound.delete(pid)) this.journal.del(inboundKey(pid))
+  }
+
+  /** The broker kept no session: the inbound packet ids it held are gone with it (the simple client forgets them too). */
+  sessionLost(): void {
+    for (const pid of this.#inbound) this.journal.del(inboundKey(pid))
+    this.#inbound.clear()
   }
 
   /** The user's subscription, granted: renewed after a restart if the broker has no session. */
