@@ -53,7 +53,7 @@ test('every batch is written with sync: true, so it is on disk (not only in the 
   const store = await reopen()
   await store.batch([{ type: 'put', key: 'a', value: new Uint8Array([1]) }])
   expect(batch).toHaveBeenCalledTimes(1)
-  expect(batch.mock.calls[0]![1]).toEqual({ sync: true })
+  expect((batch.mock.calls[0] as unknown[])[1]).toEqual({ sync: true })
 })
 
 test('a child SIGKILLed at 8 moments in the middle of writing batches of 500 leaves whole batches, never a mix', async () => {
