@@ -39,7 +39,10 @@ export class MemoryStore implements Store {
 
   async scan(prefix: string): Promise<Array<[key: string, value: Uint8Array]>> {
     if (!this.#open) throw new Error('MemoryStore: not open')
-    return [...this.#entries].filter(([key]) => key.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return [...this.#entries]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, value]): [string, Uint8Array] => [key, value.slice()])
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   }
 
   async close(): Promise<void> {
