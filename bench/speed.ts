@@ -13,7 +13,7 @@
  *   pnpm bench
  */
 import { startBenchBroker, type BenchBroker } from './lib/broker.js'
-import { bundledLibraries, bundledLibrariesV5 } from './lib/bundle.js'
+import { bundledLibraries, bundledLibrariesDurable, bundledLibrariesV5 } from './lib/bundle.js'
 import { idleHeap } from './heap/measure.js'
 import type { Library } from './lib/libraries.js'
 import { formatTable, type Row } from './lib/table.js'
@@ -41,6 +41,12 @@ const SCENARIOS: Array<Scenario & { label: string }> = [
 const V5_SCENARIOS: Array<Scenario & { label: string }> = [
   { label: 'MQTT 5: QoS 1, 64 B, 100 in flight', qos: 1, size: 64, window: 100, count: 80_000 },
   { label: 'MQTT 5: QoS 2, 64 B, 100 in flight', qos: 2, size: 64, window: 100, count: 40_000 },
+]
+
+// Durable sessions: @x/robust with a LevelStore, beside the in-memory row of the same label without the prefix.
+const DURABLE_SCENARIOS: Array<Scenario & { label: string }> = [
+  { label: 'with a LevelStore: QoS 1, 64 B, 100 in flight', qos: 1, size: 64, window: 100, count: 40_000 },
+  { label: 'with a LevelStore: QoS 2, 64 B, 100 in flight', qos: 2, size: 64, window: 100, count: 20_000 },
 ]
 
 // Over WebSocket the broker (aedes) is slower than mosquitto: fewer messages keep a run near a second.
@@ -85,6 +91,12 @@ try {
     }
   } else {
     console.error('  MQTT 5 rows: skipped (they need mosquitto; aedes speaks only MQTT 3.1.1)')
+  }
+  // Each durable row right under its in-memory row (and its MQTT 5 row).
+  for (const row of await measure(await bundledLibrariesDurable(), broker, DURABLE_SCENARIOS)) {
+    const plain = row.measure.replace('with a LevelStore: ', '')
+    const under = rows.findLastIndex((r) => r.measure === plain || r.measure === `MQTT 5: ${plain}`)
+    rows.splice(under < 0 ? rows.length : under + 1, 0, row)
   }
   const wsBroker = await startWebSocketBroker()
   wsBrokerName = wsBroker.name

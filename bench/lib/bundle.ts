@@ -13,6 +13,7 @@ import type { Library } from './libraries.js'
 type Bundle = {
   LIBRARIES: readonly Library[]
   LIBRARIES_V5: readonly Library[]
+  LIBRARIES_DURABLE: readonly Library[]
   IDLE: Record<string, (url: string, clientId: string) => Promise<() => Promise<void>>>
 }
 
@@ -25,6 +26,11 @@ export async function bundledLibraries(): Promise<readonly Library[]> {
 /** The same clients speaking MQTT 5 (lib/libraries.ts's LIBRARIES_V5). */
 export async function bundledLibrariesV5(): Promise<readonly Library[]> {
   return (await (bundle ??= load())).LIBRARIES_V5
+}
+
+/** MQTT.js beside @x/robust with a LevelStore (lib/libraries.ts's LIBRARIES_DURABLE). */
+export async function bundledLibrariesDurable(): Promise<readonly Library[]> {
+  return (await (bundle ??= load())).LIBRARIES_DURABLE
 }
 
 /** The idle clients of the bundle (lib/libraries.ts's IDLE). */
@@ -46,7 +52,8 @@ async function load(): Promise<Bundle> {
       format: 'esm',
       target: 'node20',
       outfile,
-      external: ['mqtt', 'mqtt-packet'],
+      // level loads LevelDB's prebuilt binary: left to Node to resolve.
+      external: ['mqtt', 'mqtt-packet', 'level', 'classic-level'],
       logLevel: 'error',
     })
     return (await import(pathToFileURL(outfile).href)) as Bundle

@@ -5,6 +5,10 @@
  * one), @x/robust as it is, and the ceiling: a bare socket writing pre-encoded packets.
  */
 import net from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LevelStore } from '@x/level-store'
 import { RobustClient } from '@x/robust'
 import { MqttClient, PacketDecoder, SDELIVERED, encodePublish, encodeSubscribe, fromServer, type QoS } from '@x/simple'
 import mqtt from 'mqtt'
@@ -88,13 +92,15 @@ const simpleClient = (protocolVersion: 4 | 5): Library => ({
 
 const simple = simpleClient(4)
 
-/** @x/robust as it is (its defaults), speaking MQTT `version`. */
-const robustClient = (version: 4 | 5): Library => ({
+/** @x/robust as it is (its defaults), speaking MQTT `version`; with `durable`, a LevelStore in a temporary folder (removed at close). */
+const robustClient = (version: 4 | 5, durable = false): Library => ({
   name: '@x/robust',
   qos: [0, 1, 2],
   websocket: version === 4,
   connect: async (url, clientId) => {
-    const client = new RobustClient({ clientId, server: url, ...(version === 5 && { protocolVersion: 5 }) })
+    const folder = durable ? mkdtempSync(join(tmpdir(), 'x-mqtt-bench-store-')) : undefined
+    const store = folder ? new LevelStore(folder) : undefined
+    const client = new RobustClient({ clientId, server: url, ...(version === 5 && { protocolVersion: 5 }), ...(store && { store }) })
     await client.connect()
     return {
       publish: (topic, payload, qos, done) => void client.publish(topic, payload, { qos }).then(done, () => {}),
@@ -102,7 +108,11 @@ const robustClient = (version: 4 | 5): Library => ({
         client.on('message', onMessage)
         await client.subscribe(filter, { qos })
       },
-      close: () => client.close(),
+      close: async () => {
+        await client.close()
+        await store?.close()
+        if (folder) rmSync(folder, { recursive: true, force: true })
+      },
     }
   },
 })
@@ -191,6 +201,9 @@ export const LIBRARIES: readonly Library[] = [mqttjs, simple, robust, bareSocket
  * so that their rows line up under the same columns. Over TCP to mosquitto only (aedes speaks 3.1.1).
  */
 export const LIBRARIES_V5: readonly Library[] = [mqttjsClient(5), simpleClient(5), robustClient(5)]
+
+/** MQTT.js as ever, beside @x/robust with a LevelStore (durable sessions: every message written ahead to LevelDB), named as its in-memory self so that the row lines up. */
+export const LIBRARIES_DURABLE: readonly Library[] = [mqttjsClient(4), robustClient(4, true)]
 
 /**
  * Each library's client as a program holds it while idle: connected with its default options,

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../examples/lib/embedded-broker.js'
 import { startMosquitto } from '../../test/support/mosquitto.js'
-import { LIBRARIES, LIBRARIES_V5 } from '../lib/libraries.js'
+import { LIBRARIES, LIBRARIES_DURABLE, LIBRARIES_V5 } from '../lib/libraries.js'
 import { startWebSocketBroker } from '../lib/ws-broker.js'
 import { formatTable } from '../lib/table.js'
 import { pubsub } from './run.js'
@@ -92,3 +92,18 @@ test('the table: ratios above 1× are better for the column, for throughput and 
   expect(table).toContain('1.50×  150 msg/s')
   expect(table).toContain('2.00×  2.0 KiB')
 })
+
+// The durable rows' client: @x/robust with a LevelStore, through mosquitto.
+test('with a LevelStore: @x/robust carries 300 QoS 1 and 300 QoS 2 messages with 20 in flight through mosquitto', async () => {
+  const mosquitto = await startMosquitto()
+  try {
+    const durable = LIBRARIES_DURABLE.find((l) => l.name === '@x/robust') as (typeof LIBRARIES_DURABLE)[number]
+    for (const qos of [1, 2] as const) {
+      expect(await pubsub(durable, mosquitto.urls.plain, { qos, size: 64, window: 20, count: 300 }, 10_000), `QoS ${qos}`).toBeGreaterThan(
+        0,
+      )
+    }
+  } finally {
+    await mosquitto.stop()
+  }
+}, 30_000)
