@@ -19,8 +19,8 @@ import { fileURLToPath } from 'node:url'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 // In dependency order: a library's tarball is listed before those that need it.
 const LIBRARIES = ['errno', 'simple', 'robust']
-const PACKAGES = [...LIBRARIES, 'cli']
-const TARBALL = /^x-(errno|simple|robust|cli)-\d+\.\d+\.\d+.*\.tgz$/
+const PACKAGES = [...LIBRARIES, 'level-store', 'cli']
+const TARBALL = /^x-(errno|simple|robust|level-store|cli)-\d+\.\d+\.\d+.*\.tgz$/
 
 const destination = resolve(process.argv[2] ?? join(ROOT, 'packed'))
 
@@ -60,4 +60,6 @@ console.log(`\npack:all: ${packed.length} tarballs in ${destination}\n`)
 console.log('In your project (Node >= 20), @x/simple and @x/robust with what they need:')
 console.log(`npm install ${line(LIBRARIES)}`)
 console.log('\nThe mqtt command (and x-mqtt, the same), installed globally:')
-console.log(`npm install -g ${line(PACKAGES)}`)
+console.log(`npm install -g ${line(PACKAGES.filter((name) => name !== 'level-store'))}`)
+console.log("\nFor @x/robust's durable sessions, @x/level-store too (it fetches `level` from the registry):")
+console.log(`npm install ${line([...LIBRARIES, 'level-store'])}`)

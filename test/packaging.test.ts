@@ -93,7 +93,7 @@ afterAll(async () => {
 })
 
 test('each library tarball holds the built code, its types, LICENSE and README, and real version ranges', async () => {
-  for (const name of LIBRARIES) {
+  for (const name of [...LIBRARIES, 'level-store']) {
     const { stdout } = await run('tar', ['tzf', tarballs[`x-${name}`] as string])
     const files = stdout.trim().split('\n')
     expect(files, name).toEqual(
@@ -263,7 +263,15 @@ test('pack:all prints the install lines the README gives: the libraries for a pr
     installLine(printed, global).map((path) => basename(path).replace(/-\d+\.\d+\.\d+\.tgz$/, ''))
   expect(names(false)).toEqual(['x-errno', 'x-simple', 'x-robust'])
   expect(names(true)).toEqual(['x-errno', 'x-simple', 'x-robust', 'x-cli'])
-  expect(Object.keys(tarballs).sort()).toEqual(['x-cli', 'x-errno', 'x-robust', 'x-simple'])
+  expect(Object.keys(tarballs).sort()).toEqual(['x-cli', 'x-errno', 'x-level-store', 'x-robust', 'x-simple'])
+  // The third line: the libraries and @x/level-store, for durable sessions.
+  const durable = printed.split('\n').filter((l) => l.startsWith('npm install ') && !l.startsWith('npm install -g '))[1] ?? ''
+  expect(durable.split(' ').slice(2).map((path) => basename(path).replace(/-\d+\.\d+\.\d+\.tgz$/, ''))).toEqual([
+    'x-errno',
+    'x-simple',
+    'x-robust',
+    'x-level-store',
+  ])
 })
 
 test('the globally installed mqtt command (and x-mqtt) starts fast and talks to a real broker', async () => {
