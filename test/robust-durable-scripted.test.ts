@@ -1,0 +1,102 @@
+/**
+ * Durable sessions against a scripted broker, for the exact packets of a restart (contract §7):
+ * an inbound QoS 2 message whose PUBREC went out is not delivered again by a client started anew
+ * with the store (the broker sends it again with DUP), and an outbound QoS 2 message past PUBREC
+ * is released with PUBREL, never sent again as PUBLISH, under the same packet id.
+ */
+import { afterEach, expect, test } from 'vitest'
+import { MemoryStore, RobustClient } from '@x/robust'
+import { FakeBroker, type FakeConnection } from './support/fake-broker.js'
+import { uid } from './support/test-clients.js'
+import { sleep, waitFor } from './support/wait.js'
+
+const brokers: FakeBroker[] = []
+const clients: RobustClient[] = []
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close()
+  for (const b of brokers.splice(0)) await b.close()
+})
+
+/** A broker that accepts every CONNECT, saying it kept the session (as a broker does for cleanSession false). */
+async function broker(): Promise<FakeBroker> {
+  const b = await FakeBroker.start()
+  b.onConnection = async (conn) => {
+    await conn.next('connect')
+    conn.send({ type: 'connack', sessionPresent: true, returnCode: 0 })
+  }
+  brokers.push(b)
+  return b
+}
+
+/** The packet id of a decoded acknowledgement. */
+const pidOf = (packet: unknown): number => (packet as { pid: number }).pid
+
+const client = (clientId: string, server: string, store: MemoryStore): RobustClient => {
+  const c = new RobustClient({ clientId, server, store, keepaliveSec: 0, reconnect: { minDelayMs: 20, maxDelayMs: 50 } })
+  clients.push(c)
+  return c
+}
+
+test('an inbound QoS 2 message whose PUBREC went out is not delivered again after a restart with the store', async () => {
+  const b = await broker()
+  const store = new MemoryStore()
+  const id = uid('durable-in')
+  const first = client(id, b.url, store)
+  const got: string[] = []
+  first.on('message', (_t, payload) => got.push(payload.toString()))
+  await first.connect()
+  const conn = (await b.connection(0)) as FakeConnection
+  conn.send({ type: 'publish', topic: 'in/q2', payload: new TextEncoder().encode('once'), qos: 2, pid: 7, retain: false, dup: false })
+  expect(pidOf(await conn.next('pubrec'))).toBe(7)
+  expect(got).toEqual(['once'])
+  // The process "dies" here: no PUBREL has come.
+  await first.close()
+  expect((await store.scan('in/')).map(([key]) => key)).toEqual(['in/00007'])
+
+  const second = client(id, b.url, store)
+  second.on('message', (_t, payload) => got.push(payload.toString()))
+  await second.connect()
+  const again = (await b.connection(1)) as FakeConnection
+  // The broker has no PUBREC of ours it trusts: it sends the message again, with DUP.
+  again.send({ type: 'publish', topic: 'in/q2', payload: new TextEncoder().encode('once'), qos: 2, pid: 7, retain: false, dup: true })
+  expect(pidOf(await again.next('pubrec'))).toBe(7)
+  again.send({ type: 'pubrel', pid: 7 })
+  expect(pidOf(await again.next('pubcomp'))).toBe(7)
+  await sleep(50)
+  expect(got).toEqual(['once'])
+  await second.close()
+  expect(await store.scan('in/')).toEqual([])
+})
+
+test('an outbound QoS 2 message past PUBREC: after a restart with the store, PUBREL with the same packet id, no PUBLISH again; then delivered', async () => {
+  const b = await broker()
+  const store = new MemoryStore()
+  const id = uid('durable-out')
+  const first = client(id, b.url, store)
+  await first.connect()
+  const conn = (await b.connection(0)) as FakeConnection
+  const publishing = first.publish('out/q2', 'exactly once', { qos: 2, id: 'the-one' })
+  publishing.catch(() => {})
+  const publish = await conn.next('publish')
+  conn.send({ type: 'pubrec', pid: publish.pid as number })
+  expect(pidOf(await conn.next('pubrel'))).toBe(publish.pid)
+  // The process "dies" before PUBCOMP.
+  await first.close()
+  await expect(publishing).rejects.toMatchObject({ code: 'ECLOSED' })
+
+  const second = client(id, b.url, store)
+  const delivered: Array<string | undefined> = []
+  const restored: unknown[] = []
+  second.on('delivered', (message) => delivered.push(message.id))
+  second.on('restored', (info) => restored.push(info))
+  await second.connect()
+  expect(restored).toEqual([{ queued: 0, inFlight: 1, inbound: 0, subscriptions: 0 }])
+  const again = (await b.connection(1)) as FakeConnection
+  expect(pidOf(await again.next('pubrel'))).toBe(publish.pid)
+  again.send({ type: 'pubcomp', pid: publish.pid as number })
+  await waitFor(() => delivered.length === 1, 'the restored message delivered')
+  expect(delivered).toEqual(['the-one'])
+  expect(again.received.filter((p) => p.type === 'publish')).toEqual([])
+  await second.close()
+  expect(await store.scan('q/')).toEqual([])
+})
