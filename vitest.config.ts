@@ -18,6 +18,7 @@ export default defineConfig({
       { extends: true, test: { name: 'simple', include: ['packages/simple/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'robust', include: ['packages/robust/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'cli', include: ['packages/cli/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'level-store', include: ['packages/level-store/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'] } },
       { extends: true, test: { name: 'examples', include: ['examples/**/*.test.ts'] } },
       { extends: true, test: { name: 'bench', include: ['bench/**/*.test.ts'] } },

@@ -1,0 +1,1 @@
+export { LevelStore } from './level-store.js'
