@@ -24,7 +24,7 @@ import { Prng } from './support/prng.js'
 import { uid } from './support/test-clients.js'
 import { sleep, waitFor } from './support/wait.js'
 
-const SEED = Number(process.env.CRASH_SEED ?? 230_623)
+const SEED = Number(process.env['CRASH_SEED'] ?? 230_623)
 
 let mosquitto: Mosquitto
 let wire: DurableWireProxy
