@@ -26,7 +26,8 @@
  *   packet, for `waitForLog()`.
  * - The result: `host` ('127.0.0.1'), `ports` and `urls` by listener, `certs`, `users`, `dir`,
  *   `configFile`, `pid`, `log()` (the daemon's recent output, for failure messages), `waitForLog()`,
- *   `restart()` (stop and start again on the same ports, e.g. to test reconnecting) and `stop()`
+ *   `restart({ users? })` (stop and start again on the same ports, e.g. to test reconnecting; with
+ *   `users`, the `password` listener accepts those instead, e.g. a token that changed) and `stop()`
  *   (SIGTERM, then SIGKILL after a deadline; waits for the exit; removes the folder). `stop()` is
  *   idempotent.
  *
@@ -101,8 +102,11 @@ export interface Mosquitto {
    * a test knows that mosquitto_sub has subscribed (its own output is block-buffered in a pipe).
    */
   waitForLog(text: string | RegExp, timeoutMs?: number): Promise<void>
-  /** Stops the daemon and starts it again with the same configuration and ports. */
-  restart(): Promise<void>
+  /**
+   * Stops the daemon and starts it again with the same configuration and ports; with `users`, the
+   * password file is written anew with them in between (`users` then lists them).
+   */
+  restart(options?: { users?: Record<string, string> }): Promise<void>
   /** Kills the daemon, waits for it to exit, removes the temporary folder. Idempotent. */
   stop(): Promise<void>
 }
@@ -273,6 +277,16 @@ class Daemon {
   }
 }
 
+/** Writes mosquitto's password file for `users` (hashed by mosquitto_passwd). */
+function writePasswords(passwd: string, file: string, users: Record<string, string>): void {
+  const entries = Object.entries(users)
+  if (!entries.length) writeFileSync(file, '')
+  entries.forEach(([user, password], i) => {
+    // -c creates the file with the first user; the others are added to it.
+    execFileSync(passwd, ['-b', ...(i === 0 ? ['-c'] : []), file, user, password], { stdio: 'pipe' })
+  })
+}
+
 /** Starts a mosquitto daemon for a test file; see the file header. */
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   const binary = programOrThrow('mosquitto')
@@ -290,15 +304,10 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   }
   try {
     const passwords = join(dir, 'passwords')
-    const entries = Object.entries(users)
-    if (!entries.length) writeFileSync(passwords, '')
     if (options.acl !== undefined) writeFileSync(join(dir, 'acl'), options.acl)
     if (options.dynamicSecurity !== undefined)
       writeFileSync(join(dir, 'dynamic-security.json'), JSON.stringify(options.dynamicSecurity, null, 2))
-    entries.forEach(([user, password], i) => {
-      // -c creates the file with the first user; the others are added to it.
-      execFileSync(passwd, ['-b', ...(i === 0 ? ['-c'] : []), passwords, user, password], { stdio: 'pipe' })
-    })
+    writePasswords(passwd, passwords, users)
     const other = certs.issue('other-host', `DNS:${OTHER_HOST}`)
     const configFile = join(dir, 'mosquitto.conf')
     const timeoutMs = options.startTimeoutMs ?? 5000
@@ -356,9 +365,15 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
           `mosquitto to log ${String(text)}`,
           timeoutMs,
         ),
-      restart: async () => {
+      restart: async (again = {}) => {
         if (stopped) throw new Error('restart(): mosquitto was stopped')
         if (daemon.child) await kill(daemon.child)
+        if (again.users) {
+          writePasswords(passwd, passwords, again.users)
+          // The same object, now listing the new users: callers may hold it.
+          for (const user of Object.keys(users)) delete users[user]
+          Object.assign(users, again.users)
+        }
         // Same ports: a clash now is a real failure, not retried.
         await daemon.start(binary, configFile, Object.values(fixed), timeoutMs)
       },

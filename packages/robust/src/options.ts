@@ -1,6 +1,7 @@
 import { MqttError, type ClientOptions, type MqttClient, type Payload, type QoS, type WillProperties } from '@x/simple'
 import type { Options as RetryOptions } from 'p-retry'
 import type { Store } from './store.js'
+import { checkCredentials, simpleCredentialsOf, type Credentials, type PasswordOption, type UserOption } from './credentials.js'
 
 /** Exponential backoff between connection attempts. */
 export interface ReconnectOptions {
@@ -68,13 +69,25 @@ export type SimpleClient = Pick<
 >
 
 /** Options of `new RobustClient(options)`: every @x/simple option, and these. */
-export interface RobustOptions extends Omit<ClientOptions, 'server'> {
+export interface RobustOptions extends Omit<ClientOptions, 'server' | 'user' | 'password'> {
   /**
    * The broker, as for @x/simple; or a list of them (the nodes of a cluster, a primary and a
    * standby): tried in order, the next one on each failed attempt and after each outage, the
    * backoff counted per round of the list. `'connect'` says which one it reached.
    */
   server: string | readonly string[]
+  /**
+   * User name (also taken from `mqtt://user:password@host`); or a function returning it (or a
+   * promise of it), called before every connection attempt.
+   */
+  user?: UserOption
+  /**
+   * Password; or a function returning it (or a promise of it), called before every connection
+   * attempt, for tokens that expire (JWT, SAS): each attempt logs in with a fresh one. A function
+   * that throws, rejects or takes longer than `socketTimeoutMs` fails that attempt with ENOCON
+   * (retryable: tried again with the backoff, calling the function again).
+   */
+  password?: PasswordOption
   /** Keepalive in seconds: a robust client must notice dead links. @default 60 */
   keepaliveSec?: number
   /**
@@ -145,6 +158,7 @@ function positive(name: string, value: number, min = 0, infinite = false): numbe
 export function robustSettingsOf(options: RobustOptions): RobustSettings {
   const reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect }
   const queue = { ...DEFAULT_QUEUE, ...options.queue }
+  checkCredentials(options)
   positive('reconnect.minDelayMs', reconnect.minDelayMs)
   positive('reconnect.maxDelayMs', reconnect.maxDelayMs, reconnect.minDelayMs, true)
   positive('reconnect.factor', reconnect.factor, 1)
@@ -188,7 +202,11 @@ export function serversOf(options: RobustOptions): readonly string[] {
   return server
 }
 
-export function simpleOptionsOf(options: RobustOptions, server: string = serversOf(options)[0] as string): ClientOptions {
+export function simpleOptionsOf(
+  options: RobustOptions,
+  server: string = serversOf(options)[0] as string,
+  credentials?: Credentials,
+): ClientOptions {
   const {
     reconnect: _r,
     queue: _q,
@@ -199,9 +217,12 @@ export function simpleOptionsOf(options: RobustOptions, server: string = servers
     store: _st,
     will: _w,
     server: _l,
+    user: _u,
+    password: _p,
     ...rest
   } = options
-  const simple = { ...rest, server }
+  // Functions are called per attempt: the client gets the values of the attempt it is made for.
+  const simple: ClientOptions = { ...rest, server, ...simpleCredentialsOf(options, credentials) }
   // MQTT 5: a session ends with the connection unless it has an expiry. Kept across outages as on
   // 3.1.1, it lives for ever unless the caller says otherwise (MQTT 5.0 §3.1.2.11.2).
   if (options.protocolVersion === 5 && !(options.cleanSession ?? false) && options.properties?.sessionExpiryInterval === undefined) {

@@ -12,7 +12,6 @@ import {
   type Payload,
   type PublishProperties,
   type QoS,
-  type Session,
   type SubscribeOptions,
   type UnsubscribeProperties,
 } from '@x/simple'
@@ -30,7 +29,8 @@ import { gated } from './durable-gate.js'
 import { restoreInto } from './durable-restore.js'
 import { Durability } from './durable.js'
 import type { Store } from './store.js'
-import { ServerList } from './servers.js'
+import { ServerList, type MakeClient } from './servers.js'
+import { credentialSourceOf } from './credentials.js'
 import { Subscriptions } from './subscriptions.js'
 
 /**
@@ -101,8 +101,8 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     const create = options.createClient ?? ((simple) => new MqttClient(simple))
     const store = options.store
     const durable = (this.#durable = store && new Durability(store, options.clientId, storeName(store)))
-    const make = (server: string, session?: Session) => {
-      const simple = { ...simpleOptionsOf(options, server), ...(session && { session }) }
+    const make: MakeClient = (server, session, credentials) => {
+      const simple = { ...simpleOptionsOf(options, server, credentials), ...(session && { session }) }
       // With a store, no byte goes out before what it stands for is durable.
       if (durable) simple.transport = gated(simple.transport ?? defaultTransport, durable.journal, (packet) => durable.written(packet))
       return create(simple)
@@ -110,7 +110,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     const servers = serversOf(options)
     // Every server's options are checked now, not when the client first moves to it.
     for (const server of servers.slice(1)) if (!options.createClient) make(server)
-    const client = (this.#client = new ServerList(servers, make))
+    const client = (this.#client = new ServerList(servers, make, credentialSourceOf(options)))
     this.#sender = new Sender(client, this.#outbox, {
       online: () => this.#state === 'online',
       window: () => this.#window(),

@@ -8,10 +8,14 @@ import {
   type StatusCallback,
   type Connack,
 } from '@x/simple'
+import type { CredentialSource, Credentials } from './credentials.js'
 import type { SimpleClient } from './options.js'
 import { referenced } from './server-reference.js'
 
 type Will = Parameters<SimpleClient['setLastWill']>
+
+/** Makes the simple client for a server, carrying on `session`, logging in with `credentials` (those of an attempt, when they are functions). */
+export type MakeClient = (server: string, session?: Session, credentials?: Credentials) => SimpleClient
 
 /** How many redirections one round of connect() follows: a loop of references must end. */
 const MAX_REDIRECTS = 3
@@ -29,12 +33,16 @@ const MAX_REDIRECTS = 3
  * flight again with the same packet ids, and one that did not has them reported SLOST, so
  * @x/robust sends them again as new. The client left behind ends its link in the background;
  * `disconnect()` cuts that short.
+ *
+ * With `user` or `password` a function (a token that expires), every attempt calls it and makes
+ * a fresh simple client with the values it returned, carrying the session and callbacks as a move
+ * to another server does; with plain values one client serves every attempt to its server.
  */
 export class ServerList implements SimpleClient {
   readonly #servers: string[]
   /** The servers as they may be printed (no password), made once: `server` is read on every acknowledgement. */
   readonly #shown: string[]
-  readonly #make: (server: string, session?: Session) => SimpleClient
+  readonly #make: MakeClient
   #client: SimpleClient
   /** Clients left for another server, still ending their links. */
   readonly #leaving = new Set<SimpleClient>()
@@ -44,12 +52,16 @@ export class ServerList implements SimpleClient {
   #status: StatusCallback | undefined
   #oversize: OversizeCallback | undefined
   #will: Will | undefined
+  /** Where each attempt's credentials come from, when `user` or `password` is a function. */
+  readonly #credentials: CredentialSource | undefined
 
-  constructor(servers: readonly string[], make: (server: string, session?: Session) => SimpleClient) {
+  /** `credentials`: where each attempt's user and password come from, when they are functions. */
+  constructor(servers: readonly string[], make: MakeClient, credentials?: CredentialSource) {
     this.#servers = [...servers]
     this.#shown = servers.map(printableUrl)
     this.#make = make
     this.#client = make(servers[0] as string)
+    this.#credentials = credentials
   }
 
   /** The server of the current (or last) connection, as it may be printed (no password). */
@@ -72,8 +84,9 @@ export class ServerList implements SimpleClient {
     for (let tried = 0; tried < count; tried++) {
       const index = this.#next
       this.#next = (index + 1) % count
-      if (index !== this.#at) this.#moveTo(index)
       try {
+        if (this.#credentials) this.#moveTo(index, await this.#credentials(this.#shown[index] as string, options.signal))
+        else if (index !== this.#at) this.#moveTo(index)
         return await this.#client.connect(options)
       } catch (error) {
         if (!isRetryable(error) || options.signal?.aborted) throw error
@@ -117,16 +130,21 @@ export class ServerList implements SimpleClient {
     return this.#client.connack
   }
 
-  /** Leaves the current server for good and makes a client for `index`, with the session, the callbacks and the will. */
-  #moveTo(index: number): void {
+  /**
+   * Leaves the current client for good and makes one for `index` (another server, or the same
+   * with the credentials of this attempt), with the session, the callbacks and the will.
+   */
+  #moveTo(index: number, credentials?: Credentials): void {
     const left = this.#client
+    // Made first: a client the options refuse (a function's value refused) leaves everything as it was.
+    const client = this.#make(this.#servers[index] as string, left.session, credentials)
     this.#leaving.add(left)
     // No callback runs once disconnect() is called; the link's polite end is not waited for (and
     // a custom client's failing disconnect() must not become an unhandled rejection).
     const forget = (): void => void this.#leaving.delete(left)
     left.disconnect().then(forget, forget)
     this.#at = index
-    const client = (this.#client = this.#make(this.#servers[index] as string, left.session))
+    this.#client = client
     if (this.#message) client.setCallback(this.#message)
     if (this.#status) client.setCallbackStatus(this.#status)
     if (this.#oversize) client.setCallbackOversize(this.#oversize)
