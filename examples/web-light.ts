@@ -43,7 +43,7 @@ export interface WebLight {
   close(): Promise<void>
 }
 
-/** The page bundled for the browser: ES modules, minified, with @x/robust and @x/simple in it. */
+/** The page bundled for the browser: ES modules, minified, with @x/robust, @x/simple and @x/level-store (browser-level, on IndexedDB) in it. */
 async function bundlePage(): Promise<string> {
   const result = await build({
     entryPoints: [fileURLToPath(new URL('page.ts', WEB))],
@@ -58,8 +58,12 @@ async function bundlePage(): Promise<string> {
   return (result.outputFiles[0] as { text: string }).text
 }
 
-/** Serves the page, its config, and (without `url`) the embedded broker on `port`. */
-export async function serveWebLight(options: { port?: number; topic?: string; url?: string } = {}): Promise<WebLight> {
+/**
+ * Serves the page, its config, and (without `url`) the embedded broker on `port`. `store: false`
+ * makes the page keep what it owes the broker in memory only (lost on reload) instead of in
+ * IndexedDB: the difference the store makes, shown.
+ */
+export async function serveWebLight(options: { port?: number; topic?: string; url?: string; store?: boolean } = {}): Promise<WebLight> {
   const topic = options.topic ?? `x-mqtt/${Math.random().toString(16).slice(2, 10)}/living_room/light`
   const [html, script] = [readFileSync(new URL('index.html', WEB), 'utf8'), await bundlePage()]
   let config = ''
@@ -83,7 +87,7 @@ export async function serveWebLight(options: { port?: number; topic?: string; ur
   let broker: EmbeddedBroker | undefined = options.url ? undefined : await startEmbeddedBroker({ websocket: { server } })
   const tcpPort = broker?.port
   const brokerUrl = options.url ?? `ws://127.0.0.1:${port}/mqtt`
-  config = JSON.stringify({ url: brokerUrl, topic })
+  config = JSON.stringify({ url: brokerUrl, topic, store: options.store ?? true })
   return {
     pageUrl: `http://127.0.0.1:${port}/`,
     brokerUrl,
