@@ -15,10 +15,10 @@
  * and exactly the refused ones are missing at the subscriber.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { SDELIVERED, SREFUSED, type AckPacketV5 } from '@x/simple'
+import { SDELIVERED, SREFUSED } from '@x/simple'
 import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
 import { Pool5, pumpFor } from './support/mqtt5-clients.js'
-import { connectRawV5 } from './support/mqtt5-raw.js'
+import { leaveUnreleasedSession } from './support/mqtt5-raw.js'
 import { pump, uid } from './support/test-clients.js'
 import { withDeadline } from './support/wait.js'
 
@@ -49,29 +49,11 @@ describe('MQTT 5 quota exceeded (0x97) from mosquitto 2.0.11 on its defaults', (
     await pump(subscriber, () => subscriber.statusOf(sub) !== undefined, 'SUBACK')
 
     // The earlier life: QoS 2 PUBLISHes it never released, then a crash (no DISCONNECT).
-    const crashed = await connectRawV5(mosquitto.ports.plain, { clientId, cleanStart: true, properties: { sessionExpiryInterval: 300 } })
-    const encoder = new TextEncoder()
-    // Packet ids far from those the new client will use (a reused id would clear a held message).
-    for (let pid = 30_000; pid < 30_000 + BURST; pid++) {
-      crashed.send({
-        type: 'publish',
-        topic: `${topic}/old`,
-        payload: encoder.encode(`old ${pid}`),
-        qos: 2,
-        pid,
-        retain: false,
-        dup: false,
-      })
-    }
-    // mosquitto answers in order: after this PINGRESP every PUBREC that will come has come.
-    crashed.send({ type: 'pingreq' })
-    await crashed.waitFor((p) => p.type === 'pingresp', 'PINGRESP', 10_000)
-    const pubrecs = crashed.received.filter((p): p is AckPacketV5 => p.type === 'pubrec')
+    const pubrecs = await leaveUnreleasedSession(mosquitto.ports.plain, clientId, `${topic}/old`, BURST)
     const held = pubrecs.filter((p) => (p.reasonCode ?? 0) === 0).length
     // Over its quota already: more held than max_inflight_messages, and some of the burst refused.
     expect(held).toBeGreaterThan(20)
     expect(pubrecs.some((p) => p.reasonCode === QUOTA_EXCEEDED)).toBe(true)
-    await crashed.destroy()
 
     const device = pool.make({ clientId, server: mosquitto.urls.plain })
     expect(await device.client.connect({ cleanSession: false })).toBe(true)

@@ -10,13 +10,12 @@
  * under mosquitto's default queue of 1,000 per client: a loss beyond it would be the broker's
  * configuration, not the client.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, describe, expect, test } from 'vitest'
 import { RobustClient } from '@x/robust'
 import type { QoS } from '@x/simple'
 import { startChaos } from './support/chaos.js'
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
-import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { flakyLinkOptions5, startTally } from './support/robust5-clients.js'
+import type { FaultProxy } from './support/fault-proxy.js'
+import { flakyLinkOptions5, startTally, useMosquittoBehindProxy } from './support/robust5-clients.js'
 import { uid } from './support/test-clients.js'
 import { inspect, sleep, waitFor, withDeadline } from './support/wait.js'
 
@@ -27,15 +26,9 @@ afterAll(() => {
   if (figures.length) console.log(`@x/robust on MQTT 5 under faults (mosquitto, defaults):\n${figures.join('\n')}`)
 })
 
-let mosquitto: Mosquitto
 let proxy: FaultProxy
-beforeAll(async () => {
-  mosquitto = await startMosquitto()
-  proxy = await startFaultProxy({ targetPort: mosquitto.ports.plain })
-})
-afterAll(async () => {
-  await proxy?.close()
-  await mosquitto?.stop()
+useMosquittoBehindProxy((_, p) => {
+  proxy = p
 })
 
 /** Cuts and black holes as in the 3.1.1 chaos tests, with a slow link (100–300 ms each way) between some of them. */

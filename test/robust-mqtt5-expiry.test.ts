@@ -8,10 +8,11 @@
  * one, so the client knows it is offline and queues (a black hole would put the messages on the
  * wire, in flight, where expiry is the broker's business).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { RobustClient, type Message } from '@x/robust'
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
-import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
+import type { FaultProxy } from './support/fault-proxy.js'
+import type { Mosquitto } from './support/mosquitto.js'
+import { useMosquittoBehindProxy } from './support/robust5-clients.js'
 import { uid } from './support/test-clients.js'
 import { inspect, sleep, waitFor, withDeadline } from './support/wait.js'
 
@@ -20,13 +21,9 @@ const OUTAGE_MS = 3000
 
 let mosquitto: Mosquitto
 let proxy: FaultProxy
-beforeAll(async () => {
-  mosquitto = await startMosquitto()
-  proxy = await startFaultProxy({ targetPort: mosquitto.ports.plain })
-})
-afterAll(async () => {
-  await proxy?.close()
-  await mosquitto?.stop()
+useMosquittoBehindProxy((m, p) => {
+  mosquitto = m
+  proxy = p
 })
 
 describe('mosquitto 2.0.11, defaults, MQTT 5: messages queued through a 3 s outage', () => {

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { RobustClient } from '@x/robust'
 import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
 import { startTally, watchAcks } from './support/robust5-clients.js'
-import { connectRawV5 } from './support/mqtt5-raw.js'
+import { leaveUnreleasedSession } from './support/mqtt5-raw.js'
 import { uid } from './support/test-clients.js'
 import { inspect, sleep, waitFor, withDeadline } from './support/wait.js'
 
@@ -41,26 +41,9 @@ describe('mosquitto 2.0.11, defaults, MQTT 5: a resumed session over its inbound
     const tally = await startTally({ clientId: uid('quota5-sub'), server: mosquitto.urls.plain, protocolVersion: 5 }, `${topic}/#`, 2)
 
     // The earlier life: QoS 2 PUBLISHes never released, then a crash (no DISCONNECT).
-    const crashed = await connectRawV5(mosquitto.ports.plain, { clientId, cleanStart: true, properties: { sessionExpiryInterval: 300 } })
-    const encoder = new TextEncoder()
-    // Packet ids far from those the RobustClient will use (a reused id would clear a held message).
-    for (let pid = 30_000; pid < 30_000 + BURST; pid++) {
-      crashed.send({
-        type: 'publish',
-        topic: `${topic}/old`,
-        payload: encoder.encode(`old ${pid}`),
-        qos: 2,
-        pid,
-        retain: false,
-        dup: false,
-      })
-    }
-    // mosquitto answers in order: after this PINGRESP every PUBREC that will come has come.
-    crashed.send({ type: 'pingreq' })
-    await crashed.waitFor((p) => p.type === 'pingresp', 'PINGRESP', 10_000)
-    const held = crashed.received.filter((p) => p.type === 'pubrec' && (p.reasonCode ?? 0) === 0).length
+    const pubrecs = await leaveUnreleasedSession(mosquitto.ports.plain, clientId, `${topic}/old`, BURST)
+    const held = pubrecs.filter((p) => (p.reasonCode ?? 0) === 0).length
     expect(held, 'unreleased QoS 2 messages the session holds: past the quota').toBeGreaterThan(20)
-    await crashed.destroy()
 
     const acks = watchAcks()
     const device = new RobustClient({

@@ -5,26 +5,19 @@
  * echoes the request's payload, so a crossed correlation would show) or with ETIMEOUT; never the
  * wrong answer, never another error.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { RobustClient } from '@x/robust'
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
-import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
-import { flakyLinkOptions5 } from './support/robust5-clients.js'
+import type { FaultProxy } from './support/fault-proxy.js'
+import { flakyLinkOptions5, useMosquittoBehindProxy } from './support/robust5-clients.js'
 import { uid } from './support/test-clients.js'
 import { sleep, withDeadline } from './support/wait.js'
 
 const REQUESTS = 1000
 const TIMEOUT_MS = 8000
 
-let mosquitto: Mosquitto
 let proxy: FaultProxy
-beforeAll(async () => {
-  mosquitto = await startMosquitto()
-  proxy = await startFaultProxy({ targetPort: mosquitto.ports.plain })
-})
-afterAll(async () => {
-  await proxy?.close()
-  await mosquitto?.stop()
+useMosquittoBehindProxy((_, p) => {
+  proxy = p
 })
 
 type Outcome = { kind: 'answer'; text: string; correlated: boolean } | { kind: 'error'; code: string; message: string }

@@ -16,6 +16,7 @@ import {
   encodeV5,
   fromServerV5,
   PacketDecoderV5,
+  type AckPacketV5,
   type ClientPacketV5,
   type ConnackPacketV5,
   type ConnectPacketV5,
@@ -89,4 +90,24 @@ export async function connectRawV5(
     await gone
     throw error
   }
+}
+
+/**
+ * A session over mosquitto's quota, as a device that crashed leaves it: `count` QoS 2 PUBLISHes to
+ * `topic` that it never released (packet ids from 30,000, far from those a new client takes: a
+ * reused id would clear a held message), then no DISCONNECT: the connection is destroyed. Resolves
+ * the PUBRECs mosquitto answered them with (mosquitto answers in order: after a PINGRESP every
+ * PUBREC that will come has come).
+ */
+export async function leaveUnreleasedSession(port: number, clientId: string, topic: string, count: number): Promise<AckPacketV5[]> {
+  const crashed = await connectRawV5(port, { clientId, cleanStart: true, properties: { sessionExpiryInterval: 300 } })
+  const encoder = new TextEncoder()
+  for (let pid = 30_000; pid < 30_000 + count; pid++) {
+    crashed.send({ type: 'publish', topic, payload: encoder.encode(`old ${pid}`), qos: 2, pid, retain: false, dup: false })
+  }
+  crashed.send({ type: 'pingreq' })
+  await crashed.waitFor((p) => p.type === 'pingresp', 'PINGRESP', 10_000)
+  const pubrecs = crashed.received.filter((p): p is AckPacketV5 => p.type === 'pubrec')
+  await crashed.destroy()
+  return pubrecs
 }

@@ -2,10 +2,13 @@
  * Helpers for the @x/robust tests on MQTT 5.0 against the mosquitto daemon: options for a client
  * on a flaky link, a subscriber that tallies every payload it is handed, and a watch on the
  * acknowledgements a client receives (to count the broker's "quota exceeded" refusals, 0x97,
- * that MQTT 3.1.1 cannot show).
+ * that MQTT 3.1.1 cannot show); and mosquitto behind a fault proxy for a test file.
  */
+import { afterAll, beforeAll } from 'vitest'
 import { RobustClient, type RobustOptions } from '@x/robust'
 import { MqttClient, type ClientOptions, type QoS } from '@x/simple'
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js'
+import { startMosquitto, type Mosquitto } from './mosquitto.js'
 
 /** Options for a v5 client that notices a dead link within about a second and retries quickly. */
 export function flakyLinkOptions5(clientId: string, server: string): RobustOptions {
@@ -85,4 +88,22 @@ export async function startTally(options: RobustOptions, filter: string, qos: Qo
     duplicated: () => [...counts].filter(([, n]) => n > 1).map(([p]) => p),
     close: () => client.close(),
   }
+}
+
+/**
+ * For a test file: the mosquitto daemon on its default configuration and a fault proxy in front of
+ * its plain listener, started before the file's tests and stopped after them; `use` receives both.
+ */
+export function useMosquittoBehindProxy(use: (mosquitto: Mosquitto, proxy: FaultProxy) => void): void {
+  let mosquitto: Mosquitto | undefined
+  let proxy: FaultProxy | undefined
+  beforeAll(async () => {
+    mosquitto = await startMosquitto()
+    proxy = await startFaultProxy({ targetPort: mosquitto.ports.plain })
+    use(mosquitto, proxy)
+  })
+  afterAll(async () => {
+    await proxy?.close()
+    await mosquitto?.stop()
+  })
 }
