@@ -52,8 +52,8 @@ async function load(): Promise<Bundle> {
       format: 'esm',
       target: 'node20',
       outfile,
-      // level loads LevelDB's prebuilt binary: left to Node to resolve.
-      external: ['mqtt', 'mqtt-packet', 'level', 'classic-level'],
+      // @x/level-store's level loads LevelDB's prebuilt binary: the package is left to Node (and tsx) to resolve from bench/.
+      external: ['mqtt', 'mqtt-packet', '@x/level-store'],
       logLevel: 'error',
     })
     return (await import(pathToFileURL(outfile).href)) as Bundle
