@@ -100,3 +100,26 @@ test('an outbound QoS 2 message past PUBREC: after a restart with the store, PUB
   await second.close()
   expect(await store.scan('q/')).toEqual([])
 })
+
+test('a QoS 2 PUBLISH reaches the broker only once its packet id is in the store (exactly once across a crash needs the broker never to hold an id the store does not)', async () => {
+  const b = await broker()
+  const store = new MemoryStore()
+  const c = client(uid('durable-flight'), b.url, store)
+  await c.connect()
+  const conn = (await b.connection(0)) as FakeConnection
+  // What the store holds at the moment each PUBLISH arrives.
+  const heldAtArrival: string[][] = []
+  const publishing = [1, 2, 3].map((i) => c.publish('out/flight', `m${i}`, { qos: 2 }))
+  for (const p of publishing) p.catch(() => {})
+  for (let i = 0; i < 3; i++) {
+    const publish = await conn.next('publish')
+    const flights = await store.scan('f/')
+    const names = new RegExp(`"pid":${publish.pid}[,}]`)
+    heldAtArrival.push(flights.filter(([, value]) => names.test(new TextDecoder().decode(value))).map(([key]) => key))
+    conn.send({ type: 'pubrec', pid: publish.pid as number })
+    expect(pidOf(await conn.next('pubrel'))).toBe(publish.pid)
+    conn.send({ type: 'pubcomp', pid: publish.pid as number })
+  }
+  await Promise.all(publishing)
+  expect(heldAtArrival.map((keys) => keys.length)).toEqual([1, 1, 1])
+})

@@ -4,16 +4,17 @@ import type { Journal } from './durable-journal.js'
 // Past this many bytes held, write() says the link is full (the simple client then waits for drain()).
 const HELD_LIMIT = 1 << 20
 
-/** What the gate learns from a packet the client writes: its type (high nibble of the first byte) and packet id. */
+/** What the gate learns from a packet the client writes: its type (high nibble of the first byte), its packet id for an acknowledgement, and its bytes. */
 export interface Written {
   type: number
   pid: number
+  bytes: Uint8Array
 }
 
 /**
  * Write-ahead on the wire: a transport whose links hold every packet the client writes until the
- * journal has made durable every change recorded before it, so no byte reaches the broker before
- * what it stands for is in the store (a PUBLISH's message and packet id, a PUBREL's "released", a
+ * journal has made durable every barrier change recorded before it (all but the tidying up of
+ * settled messages), so no byte reaches the broker before what it stands for is in the store (a PUBLISH's message and packet id, a PUBREL's "released", a
  * PUBREC's inbound packet id). `seen` hears of each packet before it is held, so the journal can
  * record what the packet means. A link whose journal failed sends nothing more.
  */
@@ -36,9 +37,9 @@ export function gated(transport: Transport, journal: Journal, seen: (packet: Wri
     const gate: Link = {
       write(bytes) {
         const first = bytes[0] as number
-        seen({ type: first >> 4, pid: bytes.length >= 4 ? ((bytes[2] as number) << 8) | (bytes[3] as number) : 0 })
+        seen({ type: first >> 4, pid: bytes.length >= 4 ? ((bytes[2] as number) << 8) | (bytes[3] as number) : 0, bytes })
         if (journal.failure) return false
-        const mark = journal.recorded
+        const mark = journal.barrier
         if (!held.length && journal.isCommitted(mark)) return link.write(bytes)
         held.push({ bytes, mark })
         heldBytes += bytes.length

@@ -22,6 +22,14 @@ import type { Message } from './events.js'
 import type { PublishOp } from './outbox.js'
 import type { Store } from './store.js'
 
+/** The packet id of an encoded PUBLISH at QoS 1 or 2: after the fixed header and the topic name. */
+function publishPid(bytes: Uint8Array): number {
+  let at = 1
+  while ((bytes[at++] as number) & 128);
+  at += 2 + (((bytes[at] as number) << 8) | (bytes[at + 1] as number))
+  return ((bytes[at] as number) << 8) | (bytes[at + 1] as number)
+}
+
 /** What a store gave back at connect(): the messages owed (in publish() order, those in flight with their flight), the inbound ids held, the subscriptions. */
 export interface Restored {
   messages: Array<{ seq: number; message: Message & { id: string }; flight: Flight | undefined }>
@@ -29,6 +37,7 @@ export interface Restored {
   subscriptions: Array<{ filter: string; qos: QoS; options?: SubscribeOptions }>
 }
 
+const PUBLISH = 3
 const PUBREC = 5
 const PUBREL = 6
 const PUBCOMP = 7
@@ -54,6 +63,10 @@ export class Durability {
   #nextSeq = 1
   /** Inbound QoS 2 packet ids recorded (PUBREC sent, PUBCOMP not yet). */
   readonly #inbound = new Set<number>()
+  /** The message the sender is handing to the client now: its PUBLISH is the next QoS 2 one the gate sees. */
+  sending: PublishOp | undefined
+  /** The simple client's session (its packets as sent). */
+  session: () => Session | undefined = () => undefined
   /** Messages in flight by packet id, for what the gate sees go out. */
   readonly #byPid = new Map<number, { op: PublishOp; flight: Flight }>()
 
@@ -128,14 +141,24 @@ export class Durability {
     this.journal.put(queuedKey(seq), encodeMessage(op.message as Message & { id: string }))
   }
 
-  /** The message went out with packet id `pid` (QoS 1/2): its packet as sent, for a resend after a crash. */
-  sent(op: PublishOp, pid: number, session: Session): void {
+  /**
+   * The message went out with packet id `pid` (QoS 1/2): its packet as sent, for a resend with the
+   * same id after a crash. A QoS 2 one was recorded as its PUBLISH was written (`written()`), and
+   * the PUBLISH waited for it (exactly once needs the broker never to hold an id the store does
+   * not); a QoS 1 one is recorded now, and nothing waits for it (sent again as new, it is still at
+   * least once).
+   */
+  sent(op: PublishOp, pid: number): void {
+    if (this.#byPid.get(pid)?.op !== op) this.#fly(op, pid, false)
+  }
+
+  #fly(op: PublishOp, pid: number, barrier: boolean): void {
     const seq = this.#seqOf.get(op)
-    const packet = session.pending.get(pid)?.packet
+    const packet = this.session()?.pending.get(pid)?.packet
     if (seq === undefined || !packet) return
     const flight = { pid, released: false, packet }
     this.#byPid.set(pid, { op, flight })
-    this.journal.put(flightKey(seq), encodeFlight(flight))
+    this.journal.put(flightKey(seq), encodeFlight(flight), barrier)
   }
 
   /** In flight no more, not settled (the broker kept no session): back to the queue, to go again as new. */
@@ -160,8 +183,12 @@ export class Durability {
   }
 
   /** A packet the client writes, seen before the gate holds it: what it changes is recorded first. */
-  written({ type, pid }: Written): void {
-    if (type === PUBREL) {
+  written({ type, pid, bytes }: Written): void {
+    if (type === PUBLISH) {
+      const op = this.sending
+      // A new QoS 2 PUBLISH (not DUP: a resend's flight is recorded already) of the message being sent.
+      if (op && ((bytes[0] as number) & 0x0e) === 4 && !((bytes[0] as number) & 8)) this.#fly(op, publishPid(bytes), true)
+    } else if (type === PUBREL) {
       const entry = this.#byPid.get(pid)
       const seq = entry && this.#seqOf.get(entry.op)
       if (!entry || seq === undefined || entry.flight.released) return
@@ -171,18 +198,22 @@ export class Durability {
       if (this.#inbound.has(pid)) return
       this.#inbound.add(pid)
       this.journal.put(inboundKey(pid), new Uint8Array(0))
-    } else if (type === PUBCOMP && this.#inbound.delete(pid)) this.journal.del(inboundKey(pid))
+    } else if (type === PUBCOMP && this.#inbound.delete(pid)) {
+      // A barrier: once the broker has PUBCOMP it may use the id again, and a stale record would hide that message.
+      this.journal.del(inboundKey(pid), true)
+    }
   }
 
   /** The broker kept no session: the inbound packet ids it held are gone with it (the simple client forgets them too). */
   sessionLost(): void {
-    for (const pid of this.#inbound) this.journal.del(inboundKey(pid))
+    for (const pid of this.#inbound) this.journal.del(inboundKey(pid), true)
     this.#inbound.clear()
   }
 
   /** The user's subscription, granted: renewed after a restart if the broker has no session. */
   subscribed(filter: string, qos: QoS, options: SubscribeOptions | undefined): void {
-    this.journal.put(subscriptionKey(filter), encodeSubscription(qos, options))
+    // Nothing on the wire depends on it: the SUBACK came already.
+    this.journal.put(subscriptionKey(filter), encodeSubscription(qos, options), false)
   }
 
   unsubscribed(filter: string): void {

@@ -19,7 +19,7 @@ import { acknowledge } from './acknowledgements.js'
 import { backoffMs, connectFirst, reconnect, type AttemptHooks } from './connection.js'
 import { errorOf, warn, type Message, type MessageInfo, type RobustEvents } from './events.js'
 import { robustSettingsOf, serversOf, simpleOptionsOf, type RobustOptions, type RobustSettings } from './options.js'
-import { Outbox } from './outbox.js'
+import { Outbox, type PublishOp } from './outbox.js'
 import { queueError } from './queue-errors.js'
 import { receiveUntilLost } from './receive-loop.js'
 import { resume } from './resume.js'
@@ -119,13 +119,14 @@ export class RobustClient extends EventEmitter<RobustEvents> {
         this.#outbox.settle(op, expiredError(op))
       },
       unexpected: (error) => this.#error(error),
+      ...(durable && { sending: (op: PublishOp | undefined) => void (durable.sending = op) }),
     })
     this.#clientId = options.clientId
     if (durable) {
-      const session = () => client.session
+      durable.session = () => client.session
       this.#outbox.observer = {
         queued: (op) => durable.queued(op),
-        sent: (op, pid) => durable.sent(op, pid, session()),
+        sent: (op, pid) => durable.sent(op, pid),
         unsent: (op) => durable.unsent(op),
         settled: (op, error) => durable.settled(op, error),
       }

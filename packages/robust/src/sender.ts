@@ -12,6 +12,8 @@ export interface SenderHooks {
   expired(op: PublishOp): void
   /** What a bug threw. */
   unexpected(error: unknown): void
+  /** Durable sessions: the message about to be handed to the client (`undefined` once it has been). */
+  sending?(op: PublishOp | undefined): void
 }
 
 /**
@@ -89,7 +91,12 @@ export class Sender {
           this.#hooks.expired(op)
           return true
         }
-        pid = await client.publish(topic, payload, { qos, retain, ...(properties && { properties }) })
+        this.#hooks.sending?.(op)
+        try {
+          pid = await client.publish(topic, payload, { qos, retain, ...(properties && { properties }) })
+        } finally {
+          this.#hooks.sending?.(undefined)
+        }
       } else if (op.kind === 'subscribe') pid = await client.subscribe(op.filter, { ...op.options, qos: op.qos })
       else pid = await client.unsubscribe(op.filter, op.options?.properties ? { properties: op.options.properties } : {})
     } catch (error) {
