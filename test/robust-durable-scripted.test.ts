@@ -103,8 +103,16 @@ test('an outbound QoS 2 message past PUBREC: after a restart with the store, PUB
 
 test('a QoS 2 PUBLISH reaches the broker only once its packet id is in the store (exactly once across a crash needs the broker never to hold an id the store does not)', async () => {
   const b = await broker()
-  const store = new MemoryStore()
-  const c = client(uid('durable-flight'), b.url, store)
+  // A slow disk: 100 ms a batch, so that a PUBLISH that did not wait would arrive first.
+  const store = new (class extends MemoryStore {
+    override async batch(ops: Parameters<MemoryStore['batch']>[0]): Promise<void> {
+      await sleep(100)
+      await super.batch(ops)
+    }
+  })()
+  // One in flight at a time: each message waits in the queue (its own record long durable) until the one before is done.
+  const c = new RobustClient({ clientId: uid('durable-flight'), server: b.url, store, keepaliveSec: 0, maxInFlight: 1 })
+  clients.push(c)
   await c.connect()
   const conn = (await b.connection(0)) as FakeConnection
   // What the store holds at the moment each PUBLISH arrives.
