@@ -12,13 +12,14 @@ export interface Written {
 }
 
 /**
- * Write-ahead on the wire: a transport whose links hold every packet the client writes until the
- * journal has made durable every barrier change recorded before it (all but the tidying up of
- * settled messages), so no byte reaches the broker before what it stands for is in the store (a PUBLISH's message and packet id, a PUBREL's "released", a
- * PUBREC's inbound packet id). `seen` hears of each packet before it is held, so the journal can
- * record what the packet means. A link whose journal failed sends nothing more.
+ * Write-ahead on the wire: a transport whose links hold each packet the client writes until the
+ * journal has made durable the change it stands for, so no byte reaches the broker before that is
+ * in the store (a PUBLISH's message, and a QoS 2 one's packet id; a PUBREL's "released"; a
+ * PUBREC's inbound packet id; a PUBCOMP's removal of it). `seen` hears of each packet first, records
+ * what it means, and returns the number of that change (0: none needed). Packets go out in the
+ * order written: one held holds those behind it. A link whose journal failed sends nothing more.
  */
-export function gated(transport: Transport, journal: Journal, seen: (packet: Written) => void): Transport {
+export function gated(transport: Transport, journal: Journal, seen: (packet: Written) => number): Transport {
   return async (target, handlers, signal) => {
     const link = await transport(target, handlers, signal)
     const held: Array<{ bytes: Uint8Array; mark: number }> = []
@@ -37,9 +38,8 @@ export function gated(transport: Transport, journal: Journal, seen: (packet: Wri
     const gate: Link = {
       write(bytes) {
         const first = bytes[0] as number
-        seen({ type: first >> 4, pid: bytes.length >= 4 ? ((bytes[2] as number) << 8) | (bytes[3] as number) : 0, bytes })
+        const mark = seen({ type: first >> 4, pid: bytes.length >= 4 ? ((bytes[2] as number) << 8) | (bytes[3] as number) : 0, bytes })
         if (journal.failure) return false
-        const mark = journal.barrier
         if (!held.length && journal.isCommitted(mark)) return link.write(bytes)
         held.push({ bytes, mark })
         heldBytes += bytes.length

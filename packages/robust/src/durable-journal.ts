@@ -9,16 +9,14 @@ const nextTurn = (run: () => void): void => void (g.setImmediate ? g.setImmediat
  * The write-ahead log over a Store: changes recorded during one event-loop turn are committed as
  * one batch (group commit), one batch at a time, in order. Every change gets a number; `committed`
  * is the number of the last one the store has made durable, so a writer can wait for exactly what
- * was recorded before it (`whenCommitted()`), however busy the journal stays. A change is a
- * barrier unless told otherwise: what is written to the wire after it waits for it (`barrier`);
- * a deletion that only tidies up (a settled message) is not, and holds nothing back.
+ * was recorded before it (`whenCommitted()`), however busy the journal stays: `put()` and `del()`
+ * return the number of their change.
  */
 export class Journal {
   readonly #store: Store
   readonly #name: string
   #pending: StoreOp[] = []
   #recorded = 0
-  #barrier = 0
   #committed = 0
   #running = false
   #failure: MqttError | undefined
@@ -36,22 +34,17 @@ export class Journal {
     return this.#recorded
   }
 
-  /** The number of the last change recorded that what is written to the wire after it must wait for. */
-  get barrier(): number {
-    return this.#barrier
-  }
-
   /** The failure that stopped the journal, if one did. */
   get failure(): MqttError | undefined {
     return this.#failure
   }
 
-  put(key: string, value: Uint8Array, barrier = true): void {
-    this.#record({ type: 'put', key, value }, barrier)
+  put(key: string, value: Uint8Array): number {
+    return this.#record({ type: 'put', key, value })
   }
 
-  del(key: string, barrier = false): void {
-    this.#record({ type: 'del', key }, barrier)
+  del(key: string): number {
+    return this.#record({ type: 'del', key })
   }
 
   /** Whether every change recorded up to `mark` is durable. */
@@ -74,12 +67,12 @@ export class Journal {
     return new Promise((run, fail) => void this.#waiting.push({ mark, run, fail }))
   }
 
-  #record(op: StoreOp, barrier: boolean): void {
-    if (this.#failure) return
+  #record(op: StoreOp): number {
+    if (this.#failure) return this.#recorded
     this.#pending.push(op)
     this.#recorded++
-    if (barrier) this.#barrier = this.#recorded
     if (this.#pending.length === 1 && !this.#running) nextTurn(() => void this.#commit())
+    return this.#recorded
   }
 
   async #commit(): Promise<void> {

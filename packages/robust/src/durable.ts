@@ -61,14 +61,16 @@ export class Durability {
   /** Messages taken before the store was read: recorded once it is (after what it held). */
   #early: PublishOp[] | undefined = []
   #nextSeq = 1
-  /** Inbound QoS 2 packet ids recorded (PUBREC sent, PUBCOMP not yet). */
-  readonly #inbound = new Set<number>()
+  /** Inbound QoS 2 packet ids recorded (PUBREC sent, PUBCOMP not yet), with the number of the change that recorded each. */
+  readonly #inbound = new Map<number, number>()
+  /** The number of the change that recorded each message: its PUBLISH waits for it. */
+  readonly #markOf = new WeakMap<PublishOp, number>()
   /** The message the sender is handing to the client now: its PUBLISH is the next QoS 2 one the gate sees. */
   sending: PublishOp | undefined
   /** The simple client's session (its packets as sent). */
   session: () => Session | undefined = () => undefined
   /** Messages in flight by packet id, for what the gate sees go out. */
-  readonly #byPid = new Map<number, { op: PublishOp; flight: Flight }>()
+  readonly #byPid = new Map<number, { op: PublishOp; flight: Flight; mark: number }>()
 
   constructor(store: Store, clientId: string, name: string) {
     this.#store = store
@@ -115,7 +117,7 @@ export class Durability {
       inbound: (inbound ?? []).map(([key]) => Number(key.slice(3))),
       subscriptions: (subscriptions ?? []).map(([key, value]) => ({ filter: key.slice(2), ...decodeSubscription(value) })),
     }
-    for (const pid of restored.inbound) this.#inbound.add(pid)
+    for (const pid of restored.inbound) this.#inbound.set(pid, 0)
     this.#nextSeq = (queued?.length ? seqOf((queued.at(-1) as [string, Uint8Array])[0]) : 0) + 1
     return restored
   }
@@ -130,7 +132,7 @@ export class Durability {
   /** A restored message, under its old number; in flight with `flight` if it was. */
   adopt(op: PublishOp, seq: number, flight: Flight | undefined): void {
     this.#seqOf.set(op, seq)
-    if (flight) this.#byPid.set(flight.pid, { op, flight })
+    if (flight) this.#byPid.set(flight.pid, { op, flight, mark: 0 })
   }
 
   /** publish() took a message: recorded before any byte of it is sent. */
@@ -138,7 +140,7 @@ export class Durability {
     if (this.#early) return void this.#early.push(op)
     const seq = this.#nextSeq++
     this.#seqOf.set(op, seq)
-    this.journal.put(queuedKey(seq), encodeMessage(op.message as Message & { id: string }))
+    this.#markOf.set(op, this.journal.put(queuedKey(seq), encodeMessage(op.message as Message & { id: string })))
   }
 
   /**
@@ -149,16 +151,18 @@ export class Durability {
    * least once).
    */
   sent(op: PublishOp, pid: number): void {
-    if (this.#byPid.get(pid)?.op !== op) this.#fly(op, pid, false)
+    if (this.#byPid.get(pid)?.op !== op) this.#fly(op, pid)
   }
 
-  #fly(op: PublishOp, pid: number, barrier: boolean): void {
+  /** Records `op` in flight with `pid`; returns the number of that change (0 if there is nothing to record). */
+  #fly(op: PublishOp, pid: number): number {
     const seq = this.#seqOf.get(op)
     const packet = this.session()?.pending.get(pid)?.packet
-    if (seq === undefined || !packet) return
+    if (seq === undefined || !packet) return 0
     const flight = { pid, released: false, packet }
-    this.#byPid.set(pid, { op, flight })
-    this.journal.put(flightKey(seq), encodeFlight(flight), barrier)
+    const mark = this.journal.put(flightKey(seq), encodeFlight(flight))
+    this.#byPid.set(pid, { op, flight, mark })
+    return mark
   }
 
   /** In flight no more, not settled (the broker kept no session): back to the queue, to go again as new. */
@@ -183,37 +187,50 @@ export class Durability {
   }
 
   /** A packet the client writes, seen before the gate holds it: what it changes is recorded first. */
-  written({ type, pid, bytes }: Written): void {
+  /**
+   * A packet the client writes, seen before the gate holds it: what it changes is recorded, and
+   * the number of the change it must wait for is returned (0: none): a PUBLISH, its message's
+   * record (and a new QoS 2 one, its packet id too); a PUBREL, "released"; a PUBREC, the inbound
+   * packet id; a PUBCOMP, that id's removal (once the broker has PUBCOMP it may use the id again,
+   * and a record left behind would hide that message).
+   */
+  written({ type, pid, bytes }: Written): number {
     if (type === PUBLISH) {
       const op = this.sending
-      // A new QoS 2 PUBLISH (not DUP: a resend's flight is recorded already) of the message being sent.
-      if (op && ((bytes[0] as number) & 0x0e) === 4 && !((bytes[0] as number) & 8)) this.#fly(op, publishPid(bytes), true)
-    } else if (type === PUBREL) {
+      if (!op) return 0 // a resend: its records are durable already
+      const queued = this.#markOf.get(op) ?? 0
+      // A new QoS 2 PUBLISH (not DUP) of the message being sent.
+      const first = bytes[0] as number
+      return (first & 0x0e) === 4 && !(first & 8) ? Math.max(queued, this.#fly(op, publishPid(bytes))) : queued
+    }
+    if (type === PUBREL) {
       const entry = this.#byPid.get(pid)
       const seq = entry && this.#seqOf.get(entry.op)
-      if (!entry || seq === undefined || entry.flight.released) return
-      entry.flight = { ...entry.flight, released: true }
-      this.journal.put(flightKey(seq), encodeFlight(entry.flight))
-    } else if (type === PUBREC) {
-      if (this.#inbound.has(pid)) return
-      this.#inbound.add(pid)
-      this.journal.put(inboundKey(pid), new Uint8Array(0))
-    } else if (type === PUBCOMP && this.#inbound.delete(pid)) {
-      // A barrier: once the broker has PUBCOMP it may use the id again, and a stale record would hide that message.
-      this.journal.del(inboundKey(pid), true)
+      if (!entry || seq === undefined) return 0
+      if (!entry.flight.released) {
+        entry.flight = { ...entry.flight, released: true }
+        entry.mark = this.journal.put(flightKey(seq), encodeFlight(entry.flight))
+      }
+      return entry.mark
     }
+    if (type === PUBREC) {
+      let mark = this.#inbound.get(pid)
+      if (mark === undefined) this.#inbound.set(pid, (mark = this.journal.put(inboundKey(pid), new Uint8Array(0))))
+      return mark
+    }
+    if (type === PUBCOMP && this.#inbound.delete(pid)) return this.journal.del(inboundKey(pid))
+    return 0
   }
 
   /** The broker kept no session: the inbound packet ids it held are gone with it (the simple client forgets them too). */
   sessionLost(): void {
-    for (const pid of this.#inbound) this.journal.del(inboundKey(pid), true)
+    for (const pid of this.#inbound.keys()) this.journal.del(inboundKey(pid))
     this.#inbound.clear()
   }
 
   /** The user's subscription, granted: renewed after a restart if the broker has no session. */
   subscribed(filter: string, qos: QoS, options: SubscribeOptions | undefined): void {
-    // Nothing on the wire depends on it: the SUBACK came already.
-    this.journal.put(subscriptionKey(filter), encodeSubscription(qos, options), false)
+    this.journal.put(subscriptionKey(filter), encodeSubscription(qos, options))
   }
 
   unsubscribed(filter: string): void {
