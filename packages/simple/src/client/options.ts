@@ -140,6 +140,9 @@ export function settingsOf(o: ClientOptions): Settings {
     user ??= unescaped(url.username, 'user name', shown)
     password ??= unescaped(url.password, 'password', shown)
   }
+  // Its type, never the value (a token function, say: it used to fail only at connect(), as a "payload").
+  if (password !== undefined && typeof password !== 'string' && !(password instanceof Uint8Array))
+    throw optionError(`password: a ${typeof password} is not a string or a Uint8Array`)
   const version = o.protocolVersion ?? 4
   if (version !== 4 && version !== 5) throw optionError(`protocolVersion: ${String(version)} is not 4 (MQTT 3.1.1) or 5 (MQTT 5.0)`)
   if (version < 5) {
