@@ -85,7 +85,12 @@ describe('options', () => {
     ['messageTimeoutMs -1', { messageTimeoutMs: -1 }, 'EOPTION', 'messageTimeoutMs'],
     ['a password without a user', { password: 'p' }, 'EOPTION', '[MQTT-3.1.2-22]'],
     // Said at once, naming the option (it used to fail at connect() as "the payload is a function"), and never showing the value.
-    ['a password that is a function', { user: 'u', password: (() => 'secret') as never }, 'EOPTION', 'password: a function is not a string or a Uint8Array'],
+    [
+      'a password that is a function',
+      { user: 'u', password: (() => 'secret') as never },
+      'EOPTION',
+      'password: a function is not a string or a Uint8Array',
+    ],
     ['a password that is a number', { user: 'u', password: 1234 as never }, 'EOPTION', 'password: a number is not'],
     ['a client id that is not a string', { clientId: 7 as never }, 'ECLIENTID', 'clientId'],
     ['a URL with no host', { server: 'mqtt://' }, 'EOPTION', 'mqtt:// is not a URL with a host'],
