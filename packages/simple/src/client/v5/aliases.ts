@@ -27,7 +27,7 @@ export class OutboundAliases {
       this.#byTopic.set(topic, alias)
       return { alias, known: true }
     }
-    if (this.#own.size && [...this.#own.values()].includes(topic)) return undefined
+    for (const own of this.#own.values()) if (own === topic) return undefined
     if (!this.#seen.delete(topic)) {
       this.#seen.add(topic)
       if (this.#seen.size > 4 * this.#max + 16) this.#seen.delete(this.#seen.values().next().value as string)

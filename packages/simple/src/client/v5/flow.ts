@@ -13,11 +13,10 @@ export class Flow {
 
   /** Takes a slot: at once (`undefined`), or a promise that resolves when one is free or the connection ends. */
   take(): Promise<void> | undefined {
-    if (this.#taken < this.max && !this.#waiting.length) {
-      this.#taken++
-      return undefined
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve))
+    let taken = false
+    let wake: (() => void) | undefined
+    this.later(() => (wake ? wake() : (taken = true)))
+    return taken ? undefined : new Promise((resolve) => (wake = resolve))
   }
 
   /** The slot taken went to packet id `pid` (or, after a resumed session, `pid` was sent again). */
