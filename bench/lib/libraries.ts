@@ -101,7 +101,15 @@ const robustClient = (version: 4 | 5, durable = false): Library => ({
     const folder = durable ? mkdtempSync(join(tmpdir(), 'x-mqtt-bench-store-')) : undefined
     const store = folder ? new LevelStore(folder) : undefined
     const client = new RobustClient({ clientId, server: url, ...(version === 5 && { protocolVersion: 5 }), ...(store && { store }) })
-    await client.connect()
+    try {
+      await client.connect()
+    } catch (error) {
+      // The store holds LevelDB's lock on the folder: released, and the folder gone, whatever failed.
+      await client.close()
+      await store?.close()
+      if (folder) rmSync(folder, { recursive: true, force: true })
+      throw error
+    }
     return {
       publish: (topic, payload, qos, done) => void client.publish(topic, payload, { qos }).then(done, () => {}),
       subscribe: async (filter, qos, onMessage) => {

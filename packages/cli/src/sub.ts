@@ -35,9 +35,8 @@ export async function sub(cfg: Config, io: Io): Promise<void> {
   }
 
   client.on('message', (topic, payload, info) => {
-    const { qos, retained } = info
-    // MQTT 5: the PUBLISH's properties, once @x/robust passes them on (CONTRACT §6).
-    const { properties } = info as { properties?: Record<string, unknown> }
+    // MQTT 5: with the PUBLISH's properties (CONTRACT §6).
+    const { qos, retained, properties } = info
     if (over || (retained && cfg.skipRetained)) return
     received++
     io.stdout.write(cfg.print({ topic, payload, qos, retained, properties }))

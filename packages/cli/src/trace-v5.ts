@@ -1,10 +1,9 @@
 /**
  * -d on MQTT 5: each packet with its reason codes and properties, as mosquitto_pub -d shows what
- * it sends and receives. @x/simple's tracedTransport keeps telling the link's story (connecting,
- * closing, lost); the packets, which it reads as MQTT 3.1.1, are read here with the v5 decoder.
+ * it sends and receives: @x/simple's tracedTransport, reading the packets with the v5 decoders.
  */
 import { fromClientV5, fromServerV5, PacketDecoderV5 } from '@x/simple/codec'
-import { tracedTransport, type TraceLog, type Transport } from '@x/simple'
+import { tracedTransport, type TraceLog, type TraceReading, type Transport } from '@x/simple'
 import { reasonText } from './reason-codes.js'
 
 type Packet = { type: string } & Record<string, unknown>
@@ -56,40 +55,11 @@ export function describePacketV5(p: Packet): string {
   }
 }
 
-/** Decodes one direction for the trace; stops (once said) at bytes it cannot read. */
-function reader(direction: typeof fromServerV5 | typeof fromClientV5, verb: string, log: TraceLog): (bytes: Uint8Array) => void {
-  let decoder: PacketDecoderV5<unknown> | undefined = new PacketDecoderV5(direction as never)
-  return (bytes) => {
-    try {
-      for (const packet of decoder?.push(bytes) ?? []) log(`${verb} ${describePacketV5(packet as Packet)}`)
-    } catch (error) {
-      decoder = undefined
-      log(`${verb} bytes the trace cannot read, not traced further: ${(error as Error).message}`)
-    }
-  }
+/** How -d reads packets on MQTT 5: with the v5 decoders, each told by `describePacketV5`. */
+const MQTT_5: TraceReading = {
+  decoders: () => ({ received: new PacketDecoderV5(fromServerV5), sending: new PacketDecoderV5(fromClientV5) }),
+  describe: (packet) => describePacketV5(packet as Packet),
 }
 
 /** `transport` traced as tracedTransport does, its packets read as MQTT 5. */
-export function tracedTransportV5(transport: Transport, log: TraceLog): Transport {
-  const packets: Transport = async (target, handlers, signal) => {
-    const received = reader(fromServerV5, 'received', log)
-    const sent = reader(fromClientV5, 'sending', log)
-    const link = await transport(target, { ...handlers, onData: (chunk) => (received(chunk), handlers.onData(chunk)) }, signal)
-    return {
-      write(bytes) {
-        sent(bytes)
-        return link.write(bytes)
-      },
-      drain: () => link.drain(),
-      get buffered() {
-        return link.buffered
-      },
-      pause: () => link.pause(),
-      resume: () => link.resume(),
-      end: () => link.end(),
-      destroy: () => link.destroy(),
-    }
-  }
-  // tracedTransport's own packet lines (its 3.1.1 reading) are left out: the lines above replace them.
-  return tracedTransport(packets, (line) => void (/^(sending|received) /.test(line) || log(line)))
-}
+export const tracedTransportV5 = (transport: Transport, log: TraceLog): Transport => tracedTransport(transport, log, MQTT_5)

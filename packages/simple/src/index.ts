@@ -20,7 +20,7 @@ export type { Link, LinkHandlers, Target, TlsOptions, Transport } from './transp
 export { nodeTransport } from '#tcp'
 export { defaultTransport } from './transport/default.js'
 export { webSocketTransport, type WebSocketLike, type OpenWebSocket, type ExplainFailure } from './transport/websocket.js'
-export { tracedTransport, type TraceLog } from './transport/traced.js'
+export { tracedTransport, type TraceLog, type TraceReading } from './transport/traced.js'
 export * from './codec/v4.js'
 export type * from './codec/v5/index.js'
 export * from '@x/errno'

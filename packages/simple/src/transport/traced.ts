@@ -1,5 +1,5 @@
 import { describePacket } from '../codec/describe.js'
-import { PacketDecoder, type Direction } from '../codec/decoder.js'
+import { PacketDecoder } from '../codec/decoder.js'
 import { fromClient } from '../codec/from-client.js'
 import { fromServer } from '../codec/from-server.js'
 import type { Packet } from '../codec/packet.js'
@@ -8,12 +8,32 @@ import { whereOf, type Link, type Transport } from './link.js'
 /** Where a trace goes: one line per event, e.g. `sending PUBLISH (d0, q1, r0, m7, "a/b", 5 bytes)`. */
 export type TraceLog = (line: string) => void
 
+/**
+ * How a trace reads the packets of each direction and says one in words: MQTT 3.1.1 unless given
+ * (the CLI passes MQTT 5.0's decoders and description for `-V 5`).
+ */
+export interface TraceReading {
+  /** A decoder of what the broker sends, one of what the client sends (fresh ones per link). */
+  decoders(): { received: PacketDecoder<unknown>; sending: PacketDecoder<unknown> }
+  describe(packet: unknown): string
+}
+
+const MQTT_311: TraceReading = {
+  decoders: () => ({ received: new PacketDecoder(fromServer), sending: new PacketDecoder(fromClient) }),
+  describe: (packet) => describePacket(packet as Packet),
+}
+
 /** Decodes one direction of the byte stream for the trace; stops (once said) at bytes it cannot read. */
-function reader(direction: Direction<Packet>, verb: string, log: TraceLog): (bytes: Uint8Array) => void {
-  let decoder: PacketDecoder<Packet> | undefined = new PacketDecoder(direction)
+function reader(
+  decoder0: PacketDecoder<unknown>,
+  describe: TraceReading['describe'],
+  verb: string,
+  log: TraceLog,
+): (bytes: Uint8Array) => void {
+  let decoder: PacketDecoder<unknown> | undefined = decoder0
   return (bytes) => {
     try {
-      for (const packet of decoder?.push(bytes) ?? []) log(`${verb} ${describePacket(packet)}`)
+      for (const packet of decoder?.push(bytes) ?? []) log(`${verb} ${describe(packet)}`)
     } catch (error) {
       decoder = undefined
       log(`${verb} bytes the trace cannot read, not traced further: ${(error as Error).message}`)
@@ -25,15 +45,17 @@ function reader(direction: Direction<Packet>, verb: string, log: TraceLog): (byt
  * `transport`, with every packet sent and received, and the link's opening and closing, told to
  * `log`. The debug channel: pass `transport: tracedTransport(defaultTransport, console.error)` to
  * MqttClient or RobustClient. It is a separate function, so a program that does not trace carries
- * none of it (bundlers leave it out) and pays nothing.
+ * none of it (bundlers leave it out) and pays nothing. `reading` reads the packets another way
+ * (MQTT 5.0's, say); MQTT 3.1.1 unless given.
  */
-export function tracedTransport(transport: Transport, log: TraceLog): Transport {
+export function tracedTransport(transport: Transport, log: TraceLog, reading: TraceReading = MQTT_311): Transport {
   return async (target, handlers, signal) => {
     const where = whereOf(target)
     const carrier = target.path === undefined ? (target.tls ? 'TLS' : 'TCP') : target.tls ? 'WebSocket with TLS' : 'WebSocket'
     log(`connecting to ${where} over ${carrier}`)
-    const received = reader(fromServer, 'received', log)
-    const sent = reader(fromClient, 'sending', log)
+    const decoders = reading.decoders()
+    const received = reader(decoders.received, reading.describe, 'received', log)
+    const sent = reader(decoders.sending, reading.describe, 'sending', log)
     // Once the link is closing or lost, the client's destroy() is cleanup, not news.
     let over = false
     let link: Link

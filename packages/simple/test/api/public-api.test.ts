@@ -17,6 +17,7 @@ import {
   type ClientOptions,
   type Packet,
   type TraceLog,
+  type TraceReading,
   type Transport,
   type DeliveryStatus,
   type MessageCallback,
@@ -105,7 +106,7 @@ test('delivery status values are the literal numbers of the contract', () => {
 })
 
 test('the debug channel: a transport wrapper and a one-line packet description', () => {
-  expectTypeOf(tracedTransport).toEqualTypeOf<(transport: Transport, log: TraceLog) => Transport>()
+  expectTypeOf(tracedTransport).toEqualTypeOf<(transport: Transport, log: TraceLog, reading?: TraceReading) => Transport>()
   expectTypeOf<TraceLog>().toEqualTypeOf<(line: string) => void>()
   expectTypeOf(describePacket).toEqualTypeOf<(p: Packet) => string>()
 })
