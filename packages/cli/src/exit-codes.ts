@@ -103,7 +103,9 @@ export function failureOf(error: unknown, where: string): CliError {
   if (e.reasonCode !== undefined) {
     const because = `reason code ${reasonText(e.reasonCode, e.reasonString)}${e.serverReference ? `, server reference ${JSON.stringify(e.serverReference)}` : ''}`
     refusal = `${refusal}; ${because}`
-    if (e.code === 'ESUBACKFAIL' || e.code === 'EDISCONNECT' || code === EXIT.ERROR) what = `${what}; ${because}`
+    // Unless the message says it already (the broker's refusals and DISCONNECTs do): once is enough.
+    const said = what.includes(`0x${e.reasonCode.toString(16).padStart(2, '0')}`)
+    if (!said && (e.code === 'ESUBACKFAIL' || e.code === 'EDISCONNECT' || code === EXIT.ERROR)) what = `${what}; ${because}`
   }
   // A very long topic is quoted in the message: shown shortened.
   if (code === EXIT.TOPIC) what = `invalid topic: ${e.message.replace(/"(?:[^"\\]|\\.){60,}"/g, (q) => `${q.slice(0, 41)}…"`)}`

@@ -220,3 +220,16 @@ describe('-F with the MQTT 5 fields', () => {
     expect(print('[%P]%A|%C|%D|%E|%F|%R|%S')).toBe('[]||||||\n')
   })
 })
+
+test("a broker's DISCONNECT is told with its reason code once, not a second time after the message that says it", async () => {
+  const { failureOf } = await import('../src/exit-codes.js')
+  const { MqttError } = await import('@x/simple')
+  const error = new MqttError('EDISCONNECT', '127.0.0.1:1883 closed the connection with DISCONNECT: administrative action (0x98)', {
+    reasonCode: 0x98,
+  })
+  const shown = failureOf(error, '127.0.0.1:1883').message
+  expect(shown.split('0x98').length - 1).toBe(1)
+  // A code the message does not carry yet (a client-detected protocol error) is added.
+  const own = new MqttError('ERESPONSE', 'A second CONNACK [MQTT-3.2.0-2]', { reasonCode: 0x82 })
+  expect(failureOf(own, '127.0.0.1:1883').message).toContain('0x82')
+})
