@@ -52,14 +52,11 @@ export class Journal {
     return mark <= this.#committed
   }
 
-  /**
-   * Runs `run` once every change recorded up to `mark` is durable (at once if it is), or `fail`
-   * if the journal fails first (at once if it has).
-   */
-  whenCommitted(mark: number, run: () => void, fail?: (error: MqttError) => void): void {
-    if (this.#failure) return fail?.(this.#failure)
+  /** Runs `run` once every change recorded up to `mark` is durable (at once if it is); never after a failure. */
+  whenCommitted(mark: number, run: () => void): void {
+    if (this.#failure) return
     if (mark <= this.#committed) return run()
-    this.#waiting.push(fail ? { mark, run, fail } : { mark, run })
+    this.#waiting.push({ mark, run })
   }
 
   /** Resolves when everything recorded so far is durable; rejects with the failure if a batch failed. */
@@ -67,7 +64,7 @@ export class Journal {
     if (this.#failure) return Promise.reject(this.#failure)
     const mark = this.#recorded
     if (mark <= this.#committed) return Promise.resolve()
-    return new Promise((run, fail) => this.whenCommitted(mark, run, fail))
+    return new Promise((run, fail) => void this.#waiting.push({ mark, run, fail }))
   }
 
   #record(op: StoreOp): number {
@@ -92,15 +89,9 @@ export class Journal {
         break
       }
       this.#committed = mark
-      // One pass: what is durable now runs, the rest keeps waiting, in order.
-      const ready: Array<() => void> = []
-      let kept = 0
-      for (const w of this.#waiting) {
-        if (w.mark <= mark) ready.push(w.run)
-        else this.#waiting[kept++] = w
-      }
-      this.#waiting.length = kept
-      for (const run of ready) run()
+      const ready = this.#waiting.filter((w) => w.mark <= mark)
+      this.#waiting.splice(0, this.#waiting.length, ...this.#waiting.filter((w) => w.mark > mark))
+      for (const w of ready) w.run()
     }
     this.#running = false
   }

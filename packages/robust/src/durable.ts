@@ -56,17 +56,15 @@ export class Durability {
   readonly #store: Store
   readonly #clientId: string
   readonly #name: string
-  /**
-   * Each message's record: its durable number (its key, in publish() order, assigned once the
-   * store is read), the number of the change that recorded it (its PUBLISH waits for it), and
-   * the packet id it is in flight with, if it is.
-   */
-  readonly #recordOf = new WeakMap<PublishOp, { seq: number; mark: number; pid?: number | undefined }>()
+  /** Durable number of each message (its key), in publish() order; assigned once the store is read. */
+  readonly #seqOf = new WeakMap<PublishOp, number>()
   /** Messages taken before the store was read: recorded once it is (after what it held). */
   #early: PublishOp[] | undefined = []
   #nextSeq = 1
   /** Inbound QoS 2 packet ids recorded (PUBREC sent, PUBCOMP not yet), with the number of the change that recorded each. */
   readonly #inbound = new Map<number, number>()
+  /** The number of the change that recorded each message: its PUBLISH waits for it. */
+  readonly #markOf = new WeakMap<PublishOp, number>()
   /** The message the sender is handing to the client now: its PUBLISH is the next QoS 2 one the gate sees. */
   sending: PublishOp | undefined
   /** The simple client's session (its packets as sent). */
@@ -133,7 +131,7 @@ export class Durability {
 
   /** A restored message, under its old number; in flight with `flight` if it was. */
   adopt(op: PublishOp, seq: number, flight: Flight | undefined): void {
-    this.#recordOf.set(op, flight ? { seq, mark: 0, pid: flight.pid } : { seq, mark: 0 })
+    this.#seqOf.set(op, seq)
     if (flight) this.#byPid.set(flight.pid, { op, flight, mark: 0 })
   }
 
@@ -141,7 +139,8 @@ export class Durability {
   queued(op: PublishOp): void {
     if (this.#early) return void this.#early.push(op)
     const seq = this.#nextSeq++
-    this.#recordOf.set(op, { seq, mark: this.journal.put(queuedKey(seq), encodeMessage(op.message as Message & { id: string })) })
+    this.#seqOf.set(op, seq)
+    this.#markOf.set(op, this.journal.put(queuedKey(seq), encodeMessage(op.message as Message & { id: string })))
   }
 
   /**
@@ -157,40 +156,37 @@ export class Durability {
 
   /** Records `op` in flight with `pid`; returns the number of that change (0 if there is nothing to record). */
   #fly(op: PublishOp, pid: number): number {
-    const record = this.#recordOf.get(op)
+    const seq = this.#seqOf.get(op)
     const packet = this.session()?.pending.get(pid)?.packet
-    if (!record || !packet) return 0
+    if (seq === undefined || !packet) return 0
     const flight = { pid, released: false, packet }
-    const mark = this.journal.put(flightKey(record.seq), encodeFlight(flight))
-    record.pid = pid
+    const mark = this.journal.put(flightKey(seq), encodeFlight(flight))
     this.#byPid.set(pid, { op, flight, mark })
     return mark
   }
 
   /** In flight no more, not settled (the broker kept no session): back to the queue, to go again as new. */
   unsent(op: PublishOp): void {
-    const record = this.#recordOf.get(op)
-    if (record?.pid === undefined) return
-    this.#byPid.delete(record.pid)
-    record.pid = undefined
-    this.journal.del(flightKey(record.seq))
+    const seq = this.#seqOf.get(op)
+    if (seq === undefined) return
+    for (const [pid, entry] of this.#byPid) if (entry.op === op) this.#byPid.delete(pid)
+    this.journal.del(flightKey(seq))
   }
 
   /** Settled: delivered, refused, dropped. A message ended by close() (ECLOSED) stays: it is still owed. */
   settled(op: PublishOp, error: unknown): void {
     if (isMqttError(error) && error.code === 'ECLOSED') return
-    const record = this.#recordOf.get(op)
-    if (!record) {
+    const seq = this.#seqOf.get(op)
+    if (seq === undefined) {
       if (this.#early) this.#early = this.#early.filter((early) => early !== op)
       return
     }
-    this.journal.del(queuedKey(record.seq))
-    // Only a message that flew has a flight record to remove.
-    if (record.pid === undefined) return
-    this.#byPid.delete(record.pid)
-    this.journal.del(flightKey(record.seq))
+    for (const [pid, entry] of this.#byPid) if (entry.op === op) this.#byPid.delete(pid)
+    this.journal.del(queuedKey(seq))
+    this.journal.del(flightKey(seq))
   }
 
+  /** A packet the client writes, seen before the gate holds it: what it changes is recorded first. */
   /**
    * A packet the client writes, seen before the gate holds it: what it changes is recorded, and
    * the number of the change it must wait for is returned (0: none): a PUBLISH, its message's
@@ -202,14 +198,14 @@ export class Durability {
     if (type === PUBLISH) {
       const op = this.sending
       if (!op) return 0 // a resend: its records are durable already
-      const queued = this.#recordOf.get(op)?.mark ?? 0
+      const queued = this.#markOf.get(op) ?? 0
       // A new QoS 2 PUBLISH (not DUP) of the message being sent.
       const first = bytes[0] as number
       return (first & 0x0e) === 4 && !(first & 8) ? Math.max(queued, this.#fly(op, publishPid(bytes))) : queued
     }
     if (type === PUBREL) {
       const entry = this.#byPid.get(pid)
-      const seq = entry && this.#recordOf.get(entry.op)?.seq
+      const seq = entry && this.#seqOf.get(entry.op)
       if (!entry || seq === undefined) return 0
       if (!entry.flight.released) {
         entry.flight = { ...entry.flight, released: true }
