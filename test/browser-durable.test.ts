@@ -14,6 +14,7 @@ import { RobustClient } from '@x/robust'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedded-broker.js'
 import { serveWebLight, type WebLight } from '../examples/web-light.js'
 import { startChromium } from './support/chromium.js'
+import { storedState } from './support/durable-log.js'
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
 import { uid } from './support/test-clients.js'
 import { sleep, waitFor } from './support/wait.js'
@@ -52,9 +53,10 @@ async function subscriber(topics: Record<string, 1 | 2>): Promise<{ client: Robu
  * through level): what is really written. browser-level names the database `level-js-<location>`
  * and its one object store `<location>`, and keeps keys as bytes.
  */
-function storedKeys(page: Page, clientId: string): Promise<string[]> {
+/** What the page's store holds in IndexedDB: its keys and values, read in the page. */
+function storedEntries(page: Page, clientId: string): Promise<Array<[string, number[]]>> {
   // Run in the page (a string: this file is compiled without the DOM's types).
-  return page.evaluate(`(async (name) => {
+  return page.evaluate<Array<[string, number[]]>>(`(async (name) => {
     // indexedDB.open() of a database that does not exist would create it empty (and break level's open).
     if (!(await indexedDB.databases()).some((db) => db.name === 'level-js-' + name)) return []
     const db = await new Promise((resolve, reject) => {
@@ -62,17 +64,32 @@ function storedKeys(page: Page, clientId: string): Promise<string[]> {
       open.onsuccess = () => resolve(open.result)
       open.onerror = () => reject(open.error)
     })
-    try {
-      const keys = await new Promise((resolve, reject) => {
-        const request = db.transaction(name, 'readonly').objectStore(name).getAllKeys()
+    const all = (method) =>
+      new Promise((resolve, reject) => {
+        const request = db.transaction(name, 'readonly').objectStore(name)[method]()
         request.onsuccess = () => resolve(request.result)
         request.onerror = () => reject(request.error)
       })
-      return keys.map((key) => (typeof key === 'string' ? key : new TextDecoder().decode(key)))
+    try {
+      // In one order: both by key.
+      const [keys, values] = [await all('getAllKeys'), await all('getAll')]
+      return keys.map((key, i) => [
+        typeof key === 'string' ? key : new TextDecoder().decode(key),
+        Array.from(new Uint8Array(values[i].buffer ?? values[i], values[i].byteOffset ?? 0, values[i].byteLength)),
+      ])
     } finally {
       db.close()
     }
   })(${JSON.stringify(clientId)})`)
+}
+
+/** How many messages the page's store holds, replayed here as @x/robust would at connect(). */
+async function storedMessages(page: Page, clientId: string): Promise<number> {
+  const entries = await storedEntries(page, clientId)
+  const state = await storedState({
+    scan: async (prefix) => entries.filter(([key]) => key.startsWith(prefix)).map(([key, bytes]) => [key, Uint8Array.from(bytes)]),
+  })
+  return state.messages.length
 }
 
 /** Polls `done` (which asks the page) every 50 ms until it holds; fails after `timeoutMs`. */
@@ -137,14 +154,11 @@ test("messages the page published while the broker was away survive a reload (re
   try {
     const page = await reloadWhileDown(web, context, log, {
       beforeReload: async (page, clientId) => {
-        // Written ahead: all of them are in IndexedDB before the reload (q/ is the queue's prefix).
-        await until(
-          async () => (await storedKeys(page, clientId)).filter((key) => key.startsWith('q/')).length === COUNT + 1,
-          'the queued messages in IndexedDB',
-        )
+        // Written ahead: all of them are in IndexedDB before the reload.
+        await until(async () => (await storedMessages(page, clientId)) === COUNT + 1, 'the queued messages in IndexedDB')
       },
       afterReload: async (page, clientId) => {
-        expect((await storedKeys(page, clientId)).filter((key) => key.startsWith('q/'))).toHaveLength(COUNT + 1)
+        expect(await storedMessages(page, clientId)).toBe(COUNT + 1)
         // 'restored' comes when connect() has read the store, before any connection succeeds.
         await page.locator('body[data-restored]').waitFor({ state: 'attached', timeout: 10_000 })
         expect(JSON.parse((await page.evaluate<string>('document.body.dataset.restored')) ?? '')).toEqual({
@@ -171,10 +185,7 @@ test("messages the page published while the broker was away survive a reload (re
     expect(new Set(node.heard.filter((line) => !line.startsWith(`${log}: `)))).toEqual(new Set([`${web.topic}: ON`]))
     // Delivered: they left the store.
     const clientId = await page.evaluate<string>('webLight.clientId')
-    await until(
-      async () => (await storedKeys(page, clientId)).every((key) => !key.startsWith('q/')),
-      'the delivered messages out of the store',
-    )
+    await until(async () => (await storedMessages(page, clientId)) === 0, 'the delivered messages out of the store')
     // And the reloaded page is the light as before: the retained ON it published is what it shows.
     await page.locator('#light[data-state="ON"]').waitFor({ timeout: 10_000 })
   } finally {
@@ -192,7 +203,7 @@ test('control: the same page without the store loses what it published while the
   const context = await browser.newContext()
   try {
     const page = await reloadWhileDown(web, context, log, {
-      beforeReload: async (page, clientId) => expect(await storedKeys(page, clientId)).toEqual([]),
+      beforeReload: async (page, clientId) => expect(await storedEntries(page, clientId)).toEqual([]),
       afterReload: async (page) => expect(await page.evaluate('document.body.dataset.restored')).toBeUndefined(),
     })
     // Online and subscribed again: anything owed would have gone by now.

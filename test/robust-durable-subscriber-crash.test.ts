@@ -18,6 +18,7 @@ import { LevelStore } from '@x/level-store'
 import { startMosquitto, type Mosquitto } from './support/mosquitto.js'
 import { start, type Running } from './support/processes.js'
 import type { SubscriberConfig } from './support/durable-subscriber.js'
+import { storedState } from './support/durable-log.js'
 import { Prng } from './support/prng.js'
 import { uid } from './support/test-clients.js'
 import { sleep, waitFor } from './support/wait.js'
@@ -124,7 +125,7 @@ async function storedIds(path: string): Promise<number[]> {
   const store = new LevelStore(path)
   await store.open()
   try {
-    return (await store.scan('in/')).map(([key]) => Number(key.slice(3)))
+    return (await storedState(store)).inbound
   } finally {
     await store.close()
   }
@@ -193,7 +194,18 @@ async function crashRun(run: number, rng: Prng, forgetInbound = false): Promise<
       ;(kills.at(-1) as Kill).restartMs = Date.now() - restarted
     }
     await publishing
-    await waitFor(() => count() >= COUNT, 'every message at the subscriber', 30_000)
+    await waitFor(() => count() >= COUNT, 'every message at the subscriber', 30_000).catch((error: Error) => {
+      // Say what is missing, and what the subscriber saw of it: a PUBLISH it took as a duplicate, or none.
+      const missing = Array.from({ length: COUNT }, (_, n) => n).filter((n) => !delivered.has(n))
+      const seen = missing.slice(0, 10).map((n) => {
+        const publishes = log.lines.filter((l) => l.kind === 'p' && l.payload === n)
+        return `${n}: ${publishes.map((l) => `PUBLISH pid ${l.pid}${(l as { dup: boolean }).dup ? ' DUP' : ''} at line ${log.lines.indexOf(l)}`).join(', ') || 'never received'}`
+      })
+      const lastKill = kills.findLast((k) => k.run === run)
+      throw new Error(
+        `${error.message}: ${missing.length} missing (${seen.join('; ')}); last kill at line ${lastKill?.line}, ids stored then ${[...(lastKill?.stored.keys() ?? [])].join(',')}; ${log.lines.length} lines`,
+      )
+    })
     await sleep(300) // a duplicate would come now
     count()
   } finally {

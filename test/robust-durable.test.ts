@@ -8,6 +8,7 @@
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
 import { MemoryStore, RobustClient, type Message, type RestoredInfo, type Store, type StoreOp } from '@x/robust'
 import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedded-broker.js'
+import { R, recordsOf, storedState } from './support/durable-log.js'
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
 import { uid } from './support/test-clients.js'
 import { sleep, waitFor, withDeadline } from './support/wait.js'
@@ -89,6 +90,20 @@ test('a store of another client id: connect() rejects with ESTORE naming both id
   await expect(b.connect()).rejects.toMatchObject({ code: 'ESTORE', message: expect.stringContaining('someone-else') })
 })
 
+test('a store whose log is not ours or is damaged: connect() rejects with ESTORE saying so, and sends nothing', async () => {
+  const id = uid('damaged')
+  const store = new MemoryStore()
+  const a = robust({ clientId: id, server: broker.url, store })
+  await a.connect()
+  await a.publish(uid('damaged/t'), 'x', { qos: 1 })
+  await a.close()
+  // A value in the log cut short, as a torn or foreign write would leave it.
+  const [key, value] = (await store.scan('l/')).at(-1) as [string, Uint8Array]
+  await store.batch([{ type: 'put', key, value: Uint8Array.of(2, ...value.subarray(0, 5)) }])
+  const b = robust({ clientId: id, server: broker.url, store })
+  await expect(b.connect()).rejects.toMatchObject({ code: 'ESTORE', message: expect.stringMatching(/cannot be read: its log is corrupt/) })
+})
+
 /** A store that records when each batch resolved, and can be made to fail. */
 class WatchedStore extends MemoryStore implements Store {
   readonly committedAt: Array<{ at: number; ops: readonly StoreOp[] }> = []
@@ -116,7 +131,7 @@ test('write-ahead: no PUBLISH reaches the broker before the store has the messag
   const before = store.committedAt.length
   await withDeadline(c.publish(topic, 'x', { qos: 1 }), 5000, 'the publish')
   await waitFor(() => arrivals.length === 1, 'the message at the subscriber', 2000)
-  const recorded = store.committedAt.slice(before).find(({ ops }) => ops.some((op) => op.type === 'put' && op.key.startsWith('q/')))
+  const recorded = store.committedAt.slice(before).find(({ ops }) => recordsOf(ops).some((record) => record.type === R.MESSAGE))
   expect(recorded, 'a batch with the message').toBeDefined()
   expect(arrivals[0] as number).toBeGreaterThanOrEqual((recorded as { at: number }).at)
 })
@@ -149,7 +164,7 @@ test('subscriptions are in the store: a new client with it, on a broker that has
   await first.subscribe(topic, { qos: 1 })
   await first.close()
   // The store stays open for its owner.
-  expect((await store.scan('s/')).map(([key]) => key)).toEqual([`s/${topic}`])
+  expect((await storedState(store)).subscriptions.map(({ filter }) => filter)).toEqual([topic])
 
   const other = await startEmbeddedBroker() // knows nothing of the client: no session
   try {

@@ -14,6 +14,7 @@
  */
 import { RobustClient, type Store, type StoreOp } from '@x/robust'
 import { LevelStore } from '@x/level-store'
+import { R, recordsOf } from './durable-log.js'
 
 export interface PublisherConfig {
   url: string
@@ -41,7 +42,7 @@ const store: Store = {
   close: () => level.close(),
   async batch(ops: readonly StoreOp[]) {
     await level.batch(ops)
-    queuedPuts += ops.filter((op) => op.type === 'put' && op.key.startsWith('q/')).length
+    queuedPuts += recordsOf(ops).filter((record) => record.type === R.MESSAGE).length
     onCommitted()
   },
 }

@@ -20,6 +20,7 @@ import { appendFileSync } from 'node:fs'
 import { MqttClient } from '@x/simple'
 import { RobustClient, type Store, type StoreOp } from '@x/robust'
 import { LevelStore } from '@x/level-store'
+import { R, recordsOf, withoutInbound } from './durable-log.js'
 
 export interface SubscriberConfig {
   url: string
@@ -47,12 +48,12 @@ const clock = (): string => (performance.timeOrigin + performance.now()).toFixed
 const level = new LevelStore(config.store)
 const store: Store = {
   open: () => level.open(),
-  scan: async (prefix) => (config.forgetInbound && prefix === 'in/' ? [] : level.scan(prefix)),
+  scan: async (prefix) => (config.forgetInbound ? withoutInbound(await level.scan(prefix)) : level.scan(prefix)),
   close: () => level.close(),
   async batch(ops: readonly StoreOp[]) {
     await level.batch(ops)
     const at = clock()
-    for (const op of ops) if (op.type === 'put' && op.key.startsWith('in/')) log(`c ${Number(op.key.slice(3))} ${at}`)
+    for (const record of recordsOf(ops)) if (record.type === R.INBOUND) log(`c ${record.pid} ${at}`)
   },
 }
 

@@ -15,6 +15,11 @@ export interface Acknowledged {
   delivered?: boolean
 }
 
+// The answers without a refusal, made once: one is given for every acknowledgement.
+const NOTHING: Acknowledged = Object.freeze({})
+const DELIVERED: Acknowledged = Object.freeze({ delivered: true })
+const BUSY: Acknowledged = Object.freeze({ busy: true })
+
 /** The reason code and Reason String of a refusal, for messages and the error's fields. */
 function refusal(code: number | undefined, properties: AckProperties | undefined): { said: string; details: object } {
   const reasonString = properties?.reasonString
@@ -38,18 +43,18 @@ export function acknowledge(
   code: number | undefined,
   properties?: AckProperties,
 ): Acknowledged {
-  if (status === SUNKNOWNPID) return {}
+  if (status === SUNKNOWNPID) return NOTHING
   const op = outbox.acknowledged(pid)
-  if (!op) return {}
+  if (!op) return NOTHING
   if (status === SLOST) outbox.putBack(op)
   else if (op.kind === 'publish') {
     if (status !== SREFUSED) {
       outbox.settle(op)
-      return { delivered: true }
+      return DELIVERED
     }
     if (FOR_NOW.has(code as number)) {
       outbox.putBack(op)
-      return { busy: true }
+      return BUSY
     }
     const { said, details } = refusal(code, properties)
     outbox.settle(
@@ -84,5 +89,5 @@ export function acknowledge(
     outbox.settle(op, error)
     if (op.renewal) return { refused: error }
   }
-  return {}
+  return NOTHING
 }

@@ -24,11 +24,17 @@ export function gated(transport: Transport, journal: Journal, seen: (packet: Wri
     const link = await transport(target, handlers, signal)
     const held: Array<{ bytes: Uint8Array; mark: number }> = []
     let heldBytes = 0
-    let drained: Array<() => void> = []
+    const drained: Array<() => void> = []
+    // What is held goes nowhere once the journal failed: dropped, and every wait for it ends.
+    const drop = (): void => {
+      held.length = 0
+      heldBytes = 0
+      for (const wake of drained.splice(0)) wake()
+    }
     const release = (): void => {
       while (held.length) {
         const first = held[0] as { bytes: Uint8Array; mark: number }
-        if (!journal.isCommitted(first.mark)) return journal.whenCommitted(first.mark, release)
+        if (!journal.isCommitted(first.mark)) return journal.whenCommitted(first.mark, release, drop)
         held.shift()
         heldBytes -= first.bytes.length
         link.write(first.bytes)
@@ -43,7 +49,7 @@ export function gated(transport: Transport, journal: Journal, seen: (packet: Wri
         if (!held.length && journal.isCommitted(mark)) return link.write(bytes)
         held.push({ bytes, mark })
         heldBytes += bytes.length
-        if (held.length === 1) journal.whenCommitted(mark, release)
+        if (held.length === 1) journal.whenCommitted(mark, release, drop)
         return heldBytes < HELD_LIMIT && link.buffered < HELD_LIMIT
       },
       async drain() {
@@ -60,10 +66,7 @@ export function gated(transport: Transport, journal: Journal, seen: (packet: Wri
         await link.end()
       },
       destroy() {
-        held.length = 0
-        heldBytes = 0
-        for (const wake of drained.splice(0)) wake()
-        drained = []
+        drop()
         link.destroy()
       },
     }

@@ -1,28 +1,47 @@
 import { MqttError } from '@x/simple'
+import { R, RecordWriter, segmentKey } from './durable-records.js'
 import type { Store, StoreOp } from './store.js'
 
 // Node's setImmediate runs after the I/O of this turn; a browser has none (see receive-loop.ts).
 const g = globalThis as { setImmediate?: (run: () => void) => unknown }
 const nextTurn = (run: () => void): void => void (g.setImmediate ? g.setImmediate(run) : setTimeout(run, 0))
 
+// The log is rewritten as one snapshot once what was appended since the last one passes this
+// many bytes plus twice the last snapshot: the store stays within about three times what is owed
+// plus this, and each byte appended is rewritten about once at most (amortized).
+const COMPACT_AFTER = 64 * 1024
+
 /**
  * The write-ahead log over a Store: changes recorded during one event-loop turn are committed as
- * one batch (group commit), one batch at a time, in order. Every change gets a number; `committed`
- * is the number of the last one the store has made durable, so a writer can wait for exactly what
- * was recorded before it (`whenCommitted()`), however busy the journal stays: `put()` and `del()`
- * return the number of their change.
+ * one batch (group commit), one batch at a time, in order; the records of a batch are one value
+ * under the next log key (durable-records.ts), and now and then that value is a snapshot of the
+ * whole state (`snapshot`) that replaces the log before it. Every change gets a number;
+ * `committed` is the number of the last one the store has made durable, so a writer can wait for
+ * exactly what was recorded before it (`whenCommitted()`), however busy the journal stays:
+ * `record()`, `put()` and `del()` return the number of their change.
  */
 export class Journal {
   readonly #store: Store
   readonly #name: string
-  #pending: StoreOp[] = []
+  /** This turn's records. */
+  readonly #records = new RecordWriter()
+  /** This turn's keyed changes (outside the log: the store's owner). */
+  #ops: StoreOp[] = []
   #recorded = 0
   #committed = 0
   #running = false
   #failure: MqttError | undefined
   readonly #waiting: Array<{ mark: number; run: () => void; fail?: (error: MqttError) => void }> = []
+  /** The next log key's number, and the keys in the store now (deleted by the next snapshot). */
+  #next = 1
+  #written: number[] = []
+  /** Bytes appended since the last snapshot, and that snapshot's size. */
+  #appended = 0
+  #snapshotBytes = 0
   /** Told once when a batch fails: the store can no longer be trusted to hold what follows. */
   onFailure: (error: MqttError) => void = () => {}
+  /** Writes the whole state as records (after RESET); without it the log is never compacted. */
+  snapshot: ((records: RecordWriter) => void) | undefined
 
   constructor(store: Store, name: string) {
     this.#store = store
@@ -39,12 +58,36 @@ export class Journal {
     return this.#failure
   }
 
+  /** The log as read back from the store: its keys' numbers (in order) and the bytes since its last snapshot, which the next values follow. */
+  resume(written: readonly number[], appended: number, snapshotBytes: number): void {
+    this.#written = [...written]
+    this.#next = (written.at(-1) ?? 0) + 1
+    this.#appended = appended
+    this.#snapshotBytes = snapshotBytes
+  }
+
+  /** Appends records (`write` writes them) to this turn's value. */
+  record(write: (records: RecordWriter) => void): number {
+    if (this.#failure) return this.#recorded
+    write(this.#records)
+    return this.#changed()
+  }
+
   put(key: string, value: Uint8Array): number {
-    return this.#record({ type: 'put', key, value })
+    if (this.#failure) return this.#recorded
+    this.#ops.push({ type: 'put', key, value })
+    return this.#changed()
   }
 
   del(key: string): number {
-    return this.#record({ type: 'del', key })
+    if (this.#failure) return this.#recorded
+    this.#ops.push({ type: 'del', key })
+    return this.#changed()
+  }
+
+  #changed(): number {
+    if (!this.#running && this.#recorded === this.#committed) nextTurn(() => void this.#commit())
+    return ++this.#recorded
   }
 
   /** Whether every change recorded up to `mark` is durable. */
@@ -52,46 +95,67 @@ export class Journal {
     return mark <= this.#committed
   }
 
-  /** Runs `run` once every change recorded up to `mark` is durable (at once if it is); never after a failure. */
-  whenCommitted(mark: number, run: () => void): void {
-    if (this.#failure) return
+  /**
+   * Runs `run` once every change recorded up to `mark` is durable (at once if it is), or `fail`
+   * if the journal fails first (at once if it has).
+   */
+  whenCommitted(mark: number, run: () => void, fail?: (error: MqttError) => void): void {
+    if (this.#failure) return fail?.(this.#failure)
     if (mark <= this.#committed) return run()
-    this.#waiting.push({ mark, run })
+    this.#waiting.push(fail ? { mark, run, fail } : { mark, run })
   }
 
   /** Resolves when everything recorded so far is durable; rejects with the failure if a batch failed. */
   flush(): Promise<void> {
-    if (this.#failure) return Promise.reject(this.#failure)
-    const mark = this.#recorded
-    if (mark <= this.#committed) return Promise.resolve()
-    return new Promise((run, fail) => void this.#waiting.push({ mark, run, fail }))
+    return new Promise((run, fail) => this.whenCommitted(this.#recorded, run, fail))
   }
 
-  #record(op: StoreOp): number {
-    if (this.#failure) return this.#recorded
-    this.#pending.push(op)
-    this.#recorded++
-    if (this.#pending.length === 1 && !this.#running) nextTurn(() => void this.#commit())
-    return this.#recorded
+  /** The next batch: this turn's keyed changes and its records as the next log value, or the snapshot that replaces the log. */
+  #batch(): StoreOp[] {
+    const ops = this.#ops
+    this.#ops = []
+    if (!this.#records.length) return ops
+    const n = this.#next++
+    let value: Uint8Array
+    if (this.snapshot && this.#appended + this.#records.length > COMPACT_AFTER + 2 * this.#snapshotBytes) {
+      // This turn's records are in the state the snapshot writes.
+      this.#records.take()
+      this.snapshot(this.#records.u8(R.RESET))
+      value = this.#records.take()
+      for (const old of this.#written) ops.push({ type: 'del', key: segmentKey(old) })
+      this.#written = []
+      this.#appended = 0
+      this.#snapshotBytes = value.length
+    } else {
+      value = this.#records.take()
+      this.#appended += value.length
+    }
+    this.#written.push(n)
+    ops.push({ type: 'put', key: segmentKey(n), value })
+    return ops
   }
 
   async #commit(): Promise<void> {
     if (this.#running || this.#failure) return
     this.#running = true
-    while (this.#pending.length && !this.#failure) {
-      const ops = this.#pending
+    while (this.#recorded > this.#committed && !this.#failure) {
       const mark = this.#recorded
-      this.#pending = []
       try {
-        await this.#store.batch(ops)
+        await this.#store.batch(this.#batch())
       } catch (error) {
         this.#fail(error)
         break
       }
       this.#committed = mark
-      const ready = this.#waiting.filter((w) => w.mark <= mark)
-      this.#waiting.splice(0, this.#waiting.length, ...this.#waiting.filter((w) => w.mark > mark))
-      for (const w of ready) w.run()
+      // One pass: what is durable now runs, the rest keeps waiting, in order.
+      const ready: Array<() => void> = []
+      let kept = 0
+      for (const w of this.#waiting) {
+        if (w.mark <= mark) ready.push(w.run)
+        else this.#waiting[kept++] = w
+      }
+      this.#waiting.length = kept
+      for (const run of ready) run()
     }
     this.#running = false
   }

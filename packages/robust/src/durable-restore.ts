@@ -1,4 +1,4 @@
-import type { Session } from '@x/simple'
+import { utf8Length, type Session } from '@x/simple'
 import type { Durability, Restored } from './durable.js'
 import type { Message, RestoredInfo } from './events.js'
 import type { Outbox, PublishOp } from './outbox.js'
@@ -31,7 +31,7 @@ export function restoreInto(
   for (const { seq, message, flight } of restored.messages) {
     const op = outbox.message(
       message,
-      message.topic.length + message.payload.length,
+      utf8Length(message.topic) + message.payload.length,
       () => outcomes.delivered(message),
       (error) => outcomes.failed(message, error),
     )

@@ -2,25 +2,33 @@ import { MqttError, isMqttError, type QoS, type Session, type SubscribeOptions }
 import type { Written } from './durable-gate.js'
 import { Journal } from './durable-journal.js'
 import {
+  LOG_PREFIX,
   META_CLIENT,
-  decodeFlight,
-  decodeMessage,
-  decodeSubscription,
+  R,
   decodeText,
-  encodeFlight,
-  encodeMessage,
-  encodeSubscription,
   encodeText,
-  flightKey,
-  inboundKey,
-  queuedKey,
-  seqOf,
-  subscriptionKey,
+  segmentOf,
+  writeFlight,
+  writeMessage,
+  writeSubscription,
   type Flight,
+  type RecordWriter,
 } from './durable-records.js'
+import { replay, type Restored } from './durable-replay.js'
 import type { Message } from './events.js'
 import type { PublishOp } from './outbox.js'
 import type { Store } from './store.js'
+
+export type { Restored } from './durable-replay.js'
+
+/** What the store knows of one message: its number (publish() order), the last change to it, and its flight. */
+interface Rec {
+  readonly seq: number
+  readonly op: PublishOp
+  /** The number of the last change recorded for it: a packet of it waits for that. */
+  mark: number
+  flight: Flight | undefined
+}
 
 /** The packet id of an encoded PUBLISH at QoS 1 or 2: after the fixed header and the topic name. */
 function publishPid(bytes: Uint8Array): number {
@@ -28,13 +36,6 @@ function publishPid(bytes: Uint8Array): number {
   while ((bytes[at++] as number) & 128);
   at += 2 + (((bytes[at] as number) << 8) | (bytes[at + 1] as number))
   return ((bytes[at] as number) << 8) | (bytes[at + 1] as number)
-}
-
-/** What a store gave back at connect(): the messages owed (in publish() order, those in flight with their flight), the inbound ids held, the subscriptions. */
-export interface Restored {
-  messages: Array<{ seq: number; message: Message & { id: string }; flight: Flight | undefined }>
-  inbound: number[]
-  subscriptions: Array<{ filter: string; qos: QoS; options?: SubscribeOptions }>
 }
 
 const PUBLISH = 3
@@ -56,69 +57,73 @@ export class Durability {
   readonly #store: Store
   readonly #clientId: string
   readonly #name: string
-  /** Durable number of each message (its key), in publish() order; assigned once the store is read. */
-  readonly #seqOf = new WeakMap<PublishOp, number>()
   /** Messages taken before the store was read: recorded once it is (after what it held). */
   #early: PublishOp[] | undefined = []
   #nextSeq = 1
+  /** Every message the store holds, by number; by message; in flight by packet id. */
+  readonly #live = new Map<number, Rec>()
+  readonly #recOf = new WeakMap<PublishOp, Rec>()
+  readonly #byPid = new Map<number, Rec>()
   /** Inbound QoS 2 packet ids recorded (PUBREC sent, PUBCOMP not yet), with the number of the change that recorded each. */
   readonly #inbound = new Map<number, number>()
-  /** The number of the change that recorded each message: its PUBLISH waits for it. */
-  readonly #markOf = new WeakMap<PublishOp, number>()
+  readonly #subscriptions = new Map<string, { qos: QoS; options: SubscribeOptions | undefined }>()
   /** The message the sender is handing to the client now: its PUBLISH is the next QoS 2 one the gate sees. */
   sending: PublishOp | undefined
   /** The simple client's session (its packets as sent). */
   session: () => Session | undefined = () => undefined
-  /** Messages in flight by packet id, for what the gate sees go out. */
-  readonly #byPid = new Map<number, { op: PublishOp; flight: Flight; mark: number }>()
 
   constructor(store: Store, clientId: string, name: string) {
     this.#store = store
     this.#clientId = clientId
     this.#name = name
     this.journal = new Journal(store, name)
+    this.journal.snapshot = (records) => this.#snapshot(records)
   }
 
   /**
-   * Opens the store and reads back what it holds. Rejects with ESTORE when it cannot be opened or
-   * belongs to another client id. Then records the messages taken meanwhile, after those.
+   * Opens the store and reads back what it holds. Rejects with ESTORE when it cannot be opened,
+   * cannot be read or belongs to another client id. Then records the messages taken meanwhile, after those.
    */
   async restore(): Promise<Restored> {
     const fail = (what: string, cause?: unknown): MqttError =>
       new MqttError('ESTORE', `The store ${this.#name} ${what}`, { operation: 'connect', ...(cause === undefined ? {} : { cause }) })
+    const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error))
     try {
       await this.#store.open()
     } catch (error) {
-      throw isMqttError(error) && error.code === 'ESTORE'
-        ? error
-        : fail(`cannot be opened: ${error instanceof Error ? error.message : String(error)}`, error)
+      throw isMqttError(error) && error.code === 'ESTORE' ? error : fail(`cannot be opened: ${reason(error)}`, error)
     }
-    let entries: Array<Array<[string, Uint8Array]>>
+    let meta: Array<[string, Uint8Array]>
+    let log: Array<[string, Uint8Array]>
     try {
-      entries = await Promise.all(['meta/', 'q/', 'f/', 'in/', 's/'].map((prefix) => this.#store.scan(prefix)))
+      ;[meta, log] = await Promise.all([this.#store.scan('meta/'), this.#store.scan(LOG_PREFIX)])
     } catch (error) {
-      throw fail(`cannot be read: ${error instanceof Error ? error.message : String(error)}`, error)
+      throw fail(`cannot be read: ${reason(error)}`, error)
     }
-    const [meta, queued, flights, inbound, subscriptions] = entries as Array<Array<[string, Uint8Array]>>
-    const owner = meta?.find(([key]) => key === META_CLIENT)?.[1]
+    const owner = meta.find(([key]) => key === META_CLIENT)?.[1]
     if (owner && decodeText(owner) !== this.#clientId) {
       throw fail(
         `belongs to the client id ${JSON.stringify(decodeText(owner))}, not ${JSON.stringify(this.#clientId)}: one store per client id`,
       )
     }
-    if (!owner) this.journal.put(META_CLIENT, encodeText(this.#clientId))
-    const flightOf = new Map((flights ?? []).map(([key, value]) => [seqOf(key), decodeFlight(value)]))
-    const restored: Restored = {
-      messages: (queued ?? []).map(([key, value]) => ({
-        seq: seqOf(key),
-        message: decodeMessage(value),
-        flight: flightOf.get(seqOf(key)),
-      })),
-      inbound: (inbound ?? []).map(([key]) => Number(key.slice(3))),
-      subscriptions: (subscriptions ?? []).map(([key, value]) => ({ filter: key.slice(2), ...decodeSubscription(value) })),
+    let restored: Restored
+    try {
+      restored = replay(log.map(([, value]) => value))
+    } catch (error) {
+      throw fail(`cannot be read: its log is corrupt (${reason(error)})`, error)
     }
+    if (!owner) this.journal.put(META_CLIENT, encodeText(this.#clientId))
+    // Where the log's last snapshot is, so the next one comes as often as if the process had lived.
+    const last = log.findLastIndex(([, value]) => value[0] === R.RESET)
+    const appended = log.slice(last + 1).reduce((sum, [, value]) => sum + value.length, 0)
+    this.journal.resume(
+      log.map(([key]) => segmentOf(key)),
+      appended,
+      last < 0 ? 0 : (log[last] as [string, Uint8Array])[1].length,
+    )
     for (const pid of restored.inbound) this.#inbound.set(pid, 0)
-    this.#nextSeq = (queued?.length ? seqOf((queued.at(-1) as [string, Uint8Array])[0]) : 0) + 1
+    for (const { filter, qos, options } of restored.subscriptions) this.#subscriptions.set(filter, { qos, options })
+    this.#nextSeq = (restored.messages.at(-1)?.seq ?? 0) + 1
     return restored
   }
 
@@ -131,16 +136,21 @@ export class Durability {
 
   /** A restored message, under its old number; in flight with `flight` if it was. */
   adopt(op: PublishOp, seq: number, flight: Flight | undefined): void {
-    this.#seqOf.set(op, seq)
-    if (flight) this.#byPid.set(flight.pid, { op, flight, mark: 0 })
+    this.#keep({ seq, op, mark: 0, flight })
+  }
+
+  #keep(rec: Rec): void {
+    this.#live.set(rec.seq, rec)
+    this.#recOf.set(rec.op, rec)
+    if (rec.flight) this.#byPid.set(rec.flight.pid, rec)
   }
 
   /** publish() took a message: recorded before any byte of it is sent. */
   queued(op: PublishOp): void {
     if (this.#early) return void this.#early.push(op)
     const seq = this.#nextSeq++
-    this.#seqOf.set(op, seq)
-    this.#markOf.set(op, this.journal.put(queuedKey(seq), encodeMessage(op.message as Message & { id: string })))
+    const mark = this.journal.record((records) => writeMessage(records, seq, op.message as Message & { id: string }))
+    this.#keep({ seq, op, mark, flight: undefined })
   }
 
   /**
@@ -151,42 +161,43 @@ export class Durability {
    * least once).
    */
   sent(op: PublishOp, pid: number): void {
-    if (this.#byPid.get(pid)?.op !== op) this.#fly(op, pid)
+    const rec = this.#recOf.get(op)
+    if (rec && rec.flight?.pid !== pid) this.#fly(rec, pid)
   }
 
-  /** Records `op` in flight with `pid`; returns the number of that change (0 if there is nothing to record). */
-  #fly(op: PublishOp, pid: number): number {
-    const seq = this.#seqOf.get(op)
+  /** Records `rec` in flight with `pid`; returns the number of that change (0 if there is nothing to record). */
+  #fly(rec: Rec, pid: number): number {
     const packet = this.session()?.pending.get(pid)?.packet
-    if (seq === undefined || !packet) return 0
-    const flight = { pid, released: false, packet }
-    const mark = this.journal.put(flightKey(seq), encodeFlight(flight))
-    this.#byPid.set(pid, { op, flight, mark })
-    return mark
+    if (!packet) return 0
+    if (rec.flight) this.#byPid.delete(rec.flight.pid)
+    const flight = (rec.flight = { pid, released: false, packet })
+    this.#byPid.set(pid, rec)
+    return (rec.mark = this.journal.record((records) => writeFlight(records, rec.seq, flight)))
   }
 
   /** In flight no more, not settled (the broker kept no session): back to the queue, to go again as new. */
   unsent(op: PublishOp): void {
-    const seq = this.#seqOf.get(op)
-    if (seq === undefined) return
-    for (const [pid, entry] of this.#byPid) if (entry.op === op) this.#byPid.delete(pid)
-    this.journal.del(flightKey(seq))
+    const rec = this.#recOf.get(op)
+    if (!rec?.flight) return
+    this.#byPid.delete(rec.flight.pid)
+    rec.flight = undefined
+    rec.mark = this.journal.record((records) => records.u8(R.UNSENT).f64(rec.seq))
   }
 
   /** Settled: delivered, refused, dropped. A message ended by close() (ECLOSED) stays: it is still owed. */
   settled(op: PublishOp, error: unknown): void {
     if (isMqttError(error) && error.code === 'ECLOSED') return
-    const seq = this.#seqOf.get(op)
-    if (seq === undefined) {
+    const rec = this.#recOf.get(op)
+    if (!rec) {
       if (this.#early) this.#early = this.#early.filter((early) => early !== op)
       return
     }
-    for (const [pid, entry] of this.#byPid) if (entry.op === op) this.#byPid.delete(pid)
-    this.journal.del(queuedKey(seq))
-    this.journal.del(flightKey(seq))
+    this.#live.delete(rec.seq)
+    this.#recOf.delete(op)
+    if (rec.flight) this.#byPid.delete(rec.flight.pid)
+    this.journal.record((records) => records.u8(R.SETTLED).f64(rec.seq))
   }
 
-  /** A packet the client writes, seen before the gate holds it: what it changes is recorded first. */
   /**
    * A packet the client writes, seen before the gate holds it: what it changes is recorded, and
    * the number of the change it must wait for is returned (0: none): a PUBLISH, its message's
@@ -196,44 +207,55 @@ export class Durability {
    */
   written({ type, pid, bytes }: Written): number {
     if (type === PUBLISH) {
-      const op = this.sending
-      if (!op) return 0 // a resend: its records are durable already
-      const queued = this.#markOf.get(op) ?? 0
+      const rec = this.sending && this.#recOf.get(this.sending)
+      if (!rec) return 0 // a resend: its records are durable already
       // A new QoS 2 PUBLISH (not DUP) of the message being sent.
       const first = bytes[0] as number
-      return (first & 0x0e) === 4 && !(first & 8) ? Math.max(queued, this.#fly(op, publishPid(bytes))) : queued
+      return (first & 0x0e) === 4 && !(first & 8) ? this.#fly(rec, publishPid(bytes)) || rec.mark : rec.mark
     }
     if (type === PUBREL) {
-      const entry = this.#byPid.get(pid)
-      const seq = entry && this.#seqOf.get(entry.op)
-      if (!entry || seq === undefined) return 0
-      if (!entry.flight.released) {
-        entry.flight = { ...entry.flight, released: true }
-        entry.mark = this.journal.put(flightKey(seq), encodeFlight(entry.flight))
+      const rec = this.#byPid.get(pid)
+      if (!rec?.flight) return 0
+      if (!rec.flight.released) {
+        rec.flight.released = true
+        rec.mark = this.journal.record((records) => records.u8(R.RELEASED).f64(rec.seq))
       }
-      return entry.mark
+      return rec.mark
     }
     if (type === PUBREC) {
       let mark = this.#inbound.get(pid)
-      if (mark === undefined) this.#inbound.set(pid, (mark = this.journal.put(inboundKey(pid), new Uint8Array(0))))
+      if (mark === undefined) this.#inbound.set(pid, (mark = this.journal.record((records) => records.u8(R.INBOUND).u16(pid))))
       return mark
     }
-    if (type === PUBCOMP && this.#inbound.delete(pid)) return this.journal.del(inboundKey(pid))
+    if (type === PUBCOMP && this.#inbound.delete(pid)) return this.journal.record((records) => records.u8(R.INBOUND_DONE).u16(pid))
     return 0
   }
 
   /** The broker kept no session: the inbound packet ids it held are gone with it (the simple client forgets them too). */
   sessionLost(): void {
-    for (const pid of this.#inbound.keys()) this.journal.del(inboundKey(pid))
+    for (const pid of this.#inbound.keys()) this.journal.record((records) => records.u8(R.INBOUND_DONE).u16(pid))
     this.#inbound.clear()
   }
 
   /** The user's subscription, granted: renewed after a restart if the broker has no session. */
   subscribed(filter: string, qos: QoS, options: SubscribeOptions | undefined): void {
-    this.journal.put(subscriptionKey(filter), encodeSubscription(qos, options))
+    this.#subscriptions.set(filter, { qos, options })
+    this.journal.record((records) => writeSubscription(records, filter, qos, options))
   }
 
   unsubscribed(filter: string): void {
-    this.journal.del(subscriptionKey(filter))
+    this.#subscriptions.delete(filter)
+    this.journal.record((records) => records.u8(R.UNSUBSCRIBED).str(filter))
+  }
+
+  /** The whole state as records: what a snapshot of the log holds. */
+  #snapshot(records: RecordWriter): void {
+    for (const { seq, op, flight } of this.#live.values()) {
+      writeMessage(records, seq, op.message as Message & { id: string })
+      if (flight) writeFlight(records, seq, flight)
+      if (flight?.released) records.u8(R.RELEASED).f64(seq)
+    }
+    for (const pid of this.#inbound.keys()) records.u8(R.INBOUND).u16(pid)
+    for (const [filter, { qos, options }] of this.#subscriptions) writeSubscription(records, filter, qos, options)
   }
 }

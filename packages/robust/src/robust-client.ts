@@ -81,6 +81,8 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   /** MQTT 5: request()'s bookkeeping, made at the first request (an idle client holds none). */
   #requests: Requests | undefined
   readonly #clientId: string
+  /** The deadline of what waits on the network or the store (@x/simple's option, 5000 by default). */
+  readonly #socketTimeoutMs: number
   /** MQTT 5: refusals for now (quota exceeded, server busy) in a row: the backoff before sending again grows with them. */
   #busy = 0
   /** With a store: the write-ahead of durable sessions, and whether connect() has read the store yet. */
@@ -122,6 +124,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       ...(durable && { sending: (op: PublishOp | undefined) => void (durable.sending = op) }),
     })
     this.#clientId = options.clientId
+    this.#socketTimeoutMs = options.socketTimeoutMs ?? 5000
     if (durable) {
       durable.session = () => client.session
       this.#outbox.observer = {
@@ -257,6 +260,14 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   async #storeFailed(error: MqttError): Promise<void> {
     this.#error(error)
     await this.#shutdown(error)
+  }
+
+  /** Writes what is pending, waiting at most socketTimeoutMs: a store that never answers must not hold close() for ever. */
+  async #flushStore(durable: Durability): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#socketTimeoutMs)))
+    await Promise.race([durable.journal.flush().catch(() => {}), deadline])
+    clearTimeout(timer)
   }
 
   /** One attempt: connect, and on CONNACK decide what to send again. */
@@ -411,7 +422,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     this.#sender.stop()
     this.#outbox.closeAll(error)
     this.#requests?.closeAll(error)
-    await this.#durable?.journal.flush().catch(() => {})
+    if (this.#durable) await this.#flushStore(this.#durable)
     const goodbye =
       reasonCode === undefined && properties === undefined
         ? []

@@ -28,6 +28,7 @@ export class Sender {
   readonly #hooks: SenderHooks
   /** A pause under way (`holdFor()`): sending resumes when it fires. */
   #hold: ReturnType<typeof setTimeout> | undefined
+  #stopped = false
 
   constructor(client: SimpleClient, outbox: Outbox, hooks: SenderHooks) {
     this.#client = client
@@ -50,8 +51,9 @@ export class Sender {
     if (!this.#running && !this.#hold && this.#hooks.online()) void this.#run()
   }
 
-  /** Sends nothing for `ms`, then goes on. */
+  /** Sends nothing for `ms`, then goes on; nothing once stopped (no timer outlives `stop()`). */
   holdFor(ms: number): void {
+    if (this.#stopped) return
     clearTimeout(this.#hold)
     this.#hold = setTimeout(() => {
       this.#hold = undefined
@@ -61,6 +63,7 @@ export class Sender {
 
   /** Ends a pause for good (the client is closing): no timer is left. */
   stop(): void {
+    this.#stopped = true
     clearTimeout(this.#hold)
     this.#hold = undefined
   }

@@ -6,6 +6,8 @@
 import { expect, test } from 'vitest'
 import { MemoryStore, type StoreOp } from '../src/store.js'
 import { Journal } from '../src/durable-journal.js'
+import { META_CLIENT, R, segmentKey } from '../src/durable-records.js'
+import { readRecords, replay } from '../src/durable-replay.js'
 
 class CountingStore extends MemoryStore {
   readonly batches: StoreOp[][] = []
@@ -78,4 +80,71 @@ test('a failed batch: ESTORE naming the store and the cause, told once; nothing 
   await expect(journal.flush()).rejects.toMatchObject({ code: 'ESTORE' })
   expect(ran).toEqual([])
   expect(store.batches.map((b) => b.map((op) => op.key))).toEqual([['a']])
+})
+
+test('the records of one turn are one value under the next log key, whatever their number', async () => {
+  const store = await opened()
+  const journal = new Journal(store, 'test')
+  for (let i = 0; i < 1000; i++) journal.record((records) => records.u8(R.INBOUND).u16(i))
+  await journal.flush()
+  journal.record((records) => records.u8(R.INBOUND_DONE).u16(0))
+  journal.put(META_CLIENT, bytes(1))
+  await journal.flush()
+  expect(store.batches.map((b) => b.map((op) => `${op.type} ${op.key}`))).toEqual([
+    [`put ${segmentKey(1)}`],
+    [`put ${META_CLIENT}`, `put ${segmentKey(2)}`],
+  ])
+  const values = (await store.scan('l/')).map(([, value]) => value)
+  expect(readRecords(values[0] as Uint8Array)).toHaveLength(1000)
+  expect(replay(values).inbound).toHaveLength(999)
+})
+
+test('past 64 KiB appended since the last snapshot, one snapshot of the whole state replaces the log, in the same batch', async () => {
+  const store = await opened()
+  const journal = new Journal(store, 'test')
+  const held = new Set<number>()
+  journal.snapshot = (records) => {
+    for (const pid of held) records.u8(R.INBOUND).u16(pid)
+  }
+  // 3 bytes a record: 30,000 records (90 KB) over 30 turns, each id taken and released but the last 5.
+  for (let turn = 0; turn < 30; turn++) {
+    for (let i = 0; i < 500; i++) {
+      const pid = turn * 500 + i + 1
+      held.add(pid)
+      journal.record((records) => records.u8(R.INBOUND).u16(pid))
+      if (pid <= 14_995) {
+        held.delete(pid)
+        journal.record((records) => records.u8(R.INBOUND_DONE).u16(pid))
+      }
+    }
+    await journal.flush()
+  }
+  const compacting = store.batches.findIndex((b) => b.some((op) => op.type === 'del'))
+  expect(compacting, 'a batch that compacts').toBeGreaterThan(0)
+  // Every log key before it deleted, and its value a snapshot: RESET, then the ids held then.
+  const batch = store.batches[compacting] as StoreOp[]
+  expect(batch.filter((op) => op.type === 'del').map((op) => op.key)).toEqual(
+    Array.from({ length: compacting }, (_, i) => segmentKey(i + 1)),
+  )
+  const snapshot = batch.find((op) => op.type === 'put') as StoreOp & { value: Uint8Array }
+  expect(snapshot.key).toBe(segmentKey(compacting + 1))
+  expect(readRecords(snapshot.value)[0]).toEqual({ type: R.RESET })
+  // The log as stored replays to the state, and stays small.
+  const log = await store.scan('l/')
+  expect(replay(log.map(([, value]) => value)).inbound).toEqual([14_996, 14_997, 14_998, 14_999, 15_000])
+  expect(log.reduce((sum, [, value]) => sum + value.length, 0)).toBeLessThan(64 * 1024 + 10_000)
+})
+
+test('resumed on a log read back: the next value takes the next key, and the next snapshot deletes what was read', async () => {
+  const store = await opened()
+  const journal = new Journal(store, 'test')
+  journal.snapshot = () => {}
+  journal.resume([7, 9], 64 * 1024, 0)
+  journal.record((records) => records.u8(R.INBOUND).u16(1))
+  await journal.flush()
+  expect(store.batches[0]?.map((op) => `${op.type} ${op.key}`)).toEqual([
+    `del ${segmentKey(7)}`,
+    `del ${segmentKey(9)}`,
+    `put ${segmentKey(10)}`,
+  ])
 })
