@@ -6,6 +6,11 @@ import type { Store, StoreOp } from './store.js'
 const g = globalThis as { setImmediate?: (run: () => void) => unknown }
 const nextTurn = (run: () => void): void => void (g.setImmediate ? g.setImmediate(run) : setTimeout(run, 0))
 
+// How long a change may wait for a batch when nothing waits for it (a settled message, a queued
+// one while the sender is far behind): the changes of that time go as one batch, one sync. A
+// change something waits for (a packet held by the gate, a flush) is written at the next turn.
+const IDLE_COMMIT_MS = 10
+
 // The log is rewritten as one snapshot once what was appended since the last one passes this
 // many bytes plus twice the last snapshot: the store stays within about three times what is owed
 // plus this, and each byte appended is rewritten about once at most (amortized).
@@ -30,6 +35,10 @@ export class Journal {
   #recorded = 0
   #committed = 0
   #running = false
+  /** The idle timer, a batch due at the next turn, and the batches of this run of commits. */
+  #idle: ReturnType<typeof setTimeout> | undefined
+  #due = false
+  #batches = 0
   #failure: MqttError | undefined
   readonly #waiting: Array<{ mark: number; run: () => void; fail?: (error: MqttError) => void }> = []
   /** The next log key's number, and the keys in the store now (deleted by the next snapshot). */
@@ -86,8 +95,20 @@ export class Journal {
   }
 
   #changed(): number {
-    if (!this.#running && this.#recorded === this.#committed) nextTurn(() => void this.#commit())
+    if (!this.#running && this.#recorded === this.#committed) this.#later()
     return ++this.#recorded
+  }
+
+  /** A batch within IDLE_COMMIT_MS, unless one is due sooner. */
+  #later(): void {
+    this.#idle ??= setTimeout(() => void this.#commit(), IDLE_COMMIT_MS)
+  }
+
+  /** A batch at the next turn: something waits for what is recorded. */
+  #soon(): void {
+    if (this.#running || this.#due) return
+    this.#due = true
+    nextTurn(() => void this.#commit())
   }
 
   /** Whether every change recorded up to `mark` is durable. */
@@ -103,6 +124,7 @@ export class Journal {
     if (this.#failure) return fail?.(this.#failure)
     if (mark <= this.#committed) return run()
     this.#waiting.push(fail ? { mark, run, fail } : { mark, run })
+    this.#soon()
   }
 
   /** Resolves when everything recorded so far is durable; rejects with the failure if a batch failed. */
@@ -136,9 +158,13 @@ export class Journal {
   }
 
   async #commit(): Promise<void> {
+    clearTimeout(this.#idle)
+    this.#idle = undefined
+    this.#due = false
     if (this.#running || this.#failure) return
     this.#running = true
-    while (this.#recorded > this.#committed && !this.#failure) {
+    // Batch after batch while someone waits; what nobody waits for waits for the idle timer.
+    while (this.#recorded > this.#committed && !this.#failure && (this.#waiting.length || !this.#batches++)) {
       const mark = this.#recorded
       try {
         await this.#store.batch(this.#batch())
@@ -157,7 +183,9 @@ export class Journal {
       this.#waiting.length = kept
       for (const run of ready) run()
     }
+    this.#batches = 0
     this.#running = false
+    if (this.#recorded > this.#committed && !this.#failure) this.#later()
   }
 
   #fail(error: unknown): void {
