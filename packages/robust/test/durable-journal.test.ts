@@ -148,3 +148,23 @@ test('resumed on a log read back: the next value takes the next key, and the nex
     `put ${segmentKey(10)}`,
   ])
 })
+
+test('changes nobody waits for wait for the idle timer (about 10 ms) and go as one batch; a waiter makes the batch go at the next turn', async () => {
+  const store = await opened()
+  const journal = new Journal(store, 'test')
+  journal.put('a', bytes(1))
+  await new Promise((resolve) => setImmediate(resolve))
+  journal.put('b', bytes(2)) // another turn, still nobody waiting
+  await new Promise((resolve) => setImmediate(resolve))
+  expect(store.batches).toEqual([])
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  expect(store.batches.map((b) => b.map((op) => op.key))).toEqual([['a', 'b']])
+
+  journal.put('c', bytes(3))
+  const ran: string[] = []
+  journal.whenCommitted(journal.recorded, () => ran.push('c durable'))
+  await new Promise((resolve) => setImmediate(resolve))
+  await new Promise((resolve) => setImmediate(resolve))
+  expect(ran).toEqual(['c durable'])
+  expect(store.batches.map((b) => b.map((op) => op.key))).toEqual([['a', 'b'], ['c']])
+})
