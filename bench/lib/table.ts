@@ -15,7 +15,12 @@ export interface Row {
 }
 
 function human(n: number, unit: string): string {
-  if (unit === 'B') return n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${Math.round(n)} B`
+  if (unit === 'B') {
+    if (Math.abs(n) >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`
+    return Math.abs(n) >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${Math.round(n)} B`
+  }
+  // CPU per message runs from about 1 to 100 µs: three digits are what can be told apart.
+  if (unit === 'µs') return n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)
   if (n >= 10_000) return `${(n / 1000).toFixed(0)}k`
   if (n >= 1000) return `${(n / 1000).toFixed(1)}k`
   return n.toFixed(0)
