@@ -92,10 +92,11 @@ async function measure(libraries: readonly Library[], broker: BenchBroker, scena
 }
 
 const MEMORY_MESSAGES = 20_000
-const MEMORY_LABEL = `memory while publishing ${MEMORY_MESSAGES.toLocaleString('en')} QoS 1, 64 B, 100 in flight`
+// 64 B each, 100 in flight, as heap/publishing-client.ts sends them (the header line and bench/README say so).
+const MEMORY_LABEL = `memory, publishing ${MEMORY_MESSAGES.toLocaleString('en')} QoS 1`
 const MEMORY_MEASURES: Array<[keyof PublishingMemory, string]> = [
   ['peakHeap', 'peak heap'],
-  ['heapAfter', 'heap kept, after gc'],
+  ['heapAfter', 'heap kept after gc'],
   ['peakRss', 'peak RSS'],
 ]
 
@@ -116,13 +117,13 @@ async function publishingMemoryRows(url: string): Promise<Row[]> {
   const of = (name: string, key: keyof PublishingMemory): number[] => (runs.get(name) ?? []).map((m) => m[key])
   return MEMORY_MEASURES.flatMap(([key, what]) => [
     {
-      measure: `${MEMORY_LABEL} (${what})`,
+      measure: `${MEMORY_LABEL}: ${what}`,
       unit: 'B',
       higherIsBetter: false,
       samples: new Map(['MQTT.js', '@x/simple', '@x/robust'].map((n) => [n, of(n, key)])),
     },
     {
-      measure: `with a LevelStore: ${MEMORY_LABEL} (${what})`,
+      measure: `with a LevelStore: ${MEMORY_LABEL}: ${what}`,
       unit: 'B',
       higherIsBetter: false,
       samples: new Map([
@@ -211,7 +212,7 @@ console.log(
     `ratios against MQTT.js in the same run (above 1× is better for us); ` +
     `CPU per message: user + system time of this process (publisher and subscriber, all its threads, LevelDB's included) ` +
     `from the first publish to the last message received, divided by the messages; the broker runs in its own process and is NOT counted; ` +
-    `memory while publishing: one publisher alone in a child process, growth over that process before it connected ` +
+    `memory: one publisher alone in a child process sending 64 B with 100 in flight, growth over that process before it connected ` +
     `(heap: V8's, garbage included at the peak; RSS: everything, native memory such as LevelDB's too); ` +
     `${Math.round((performance.now() - started) / 1000)} s`,
 )

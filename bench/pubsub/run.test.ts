@@ -143,6 +143,15 @@ test('the table: ratios above 1× are better for the column, for throughput and 
   expect(table).toContain('4.21×  2.97 (2.50–3.50) µs')
   // And twice the memory reads 0.50×.
   expect(table).toContain('0.50×  80.0 MiB')
+  // A median and its min–max in one unit, the median's.
+  expect(
+    formatTable(
+      [{ measure: 'kept', unit: 'B', higherIsBetter: false, samples: new Map([['them', [900 * 1024, 1100 * 1024, 1024 * 1024]]]) }],
+      'them',
+      [],
+      'bare',
+    ),
+  ).toContain('1.0 (0.9–1.1) MiB')
 })
 
 // The durable rows' client: @x/robust with a LevelStore, through mosquitto.
