@@ -3,8 +3,11 @@
  * publisher and subscriber of the same library through one mosquitto daemon (in its own process),
  * a fixed number of publishes outstanding, payloads of 64 B to 64 KiB, QoS 0, 1 and 2; rounds
  * interleaved (each round runs every library once, in a rotating order), medians with min–max,
- * and at QoS 0 the reference, a bare socket writing pre-encoded packets, in the same rounds. Then the heap
- * each idle connected client holds (1,000 of them, a child process per library), and the codecs.
+ * and at QoS 0 the reference, a bare socket writing pre-encoded packets, in the same rounds. Under
+ * each pub→sub row, the CPU those same runs cost this process per message (publisher and subscriber;
+ * the broker's process is not counted). Then the heap each idle connected client holds (1,000 of them,
+ * a child process per library), the memory of one client publishing QoS 1 (a child process per
+ * library and round: heap and RSS), and the codecs.
  * The WebSocket rows run the same way through aedes over `ws`, in a process of its own
  * (mosquitto's websockets listener does not start here), without the bare socket (TCP only).
  * The MQTT 5 rows run MQTT.js, @x/simple and @x/robust with `protocolVersion: 5` through the same mosquitto
@@ -14,7 +17,7 @@
  */
 import { startBenchBroker, type BenchBroker } from './lib/broker.js'
 import { bundledLibraries, bundledLibrariesDurable, bundledLibrariesV5 } from './lib/bundle.js'
-import { idleHeap } from './heap/measure.js'
+import { DURABLE, idleHeap, publishingMemory, type PublishingMemory } from './heap/measure.js'
 import type { Library } from './lib/libraries.js'
 import { formatTable, type Row } from './lib/table.js'
 import { startWebSocketBroker } from './lib/ws-broker.js'
@@ -57,51 +60,108 @@ const WEBSOCKET_SCENARIOS: Array<Scenario & { label: string }> = [
   { label: 'over WebSocket: QoS 1, 64 KiB, 100 in flight', qos: 1, size: 65_536, window: 100, count: 2_500 },
 ]
 
-/** Each scenario's rounds through `broker`, every library in a rotating order; one row per scenario. */
-async function measure(libraries: readonly Library[], broker: BenchBroker, scenarios: typeof SCENARIOS): Promise<Row[]> {
-  const rows: Row[] = []
+/** The CPU row printed under each pub→sub row: the same runs, µs of CPU of this process per message. */
+const cpuLabel = (label: string): string => `${label}: CPU per message`
+
+/**
+ * Each scenario's rounds through `broker`, every library in a rotating order; per scenario a pair
+ * of rows from the same runs: msg/s, and µs of CPU per message under it.
+ */
+async function measure(libraries: readonly Library[], broker: BenchBroker, scenarios: typeof SCENARIOS): Promise<Row[][]> {
+  const pairs: Row[][] = []
   for (const s of scenarios) {
     const runs = libraries.filter((l) => l.qos.includes(s.qos))
-    const samples = new Map(runs.map((l) => [l.name, [] as number[]]))
+    const rates = new Map(runs.map((l) => [l.name, [] as number[]]))
+    const cpu = new Map(runs.map((l) => [l.name, [] as number[]]))
     for (let round = 0; round < ROUNDS; round++) {
       // Rotate the order each round, so no library always runs right after another.
       for (let i = 0; i < runs.length; i++) {
         const library = runs[(i + round) % runs.length] as (typeof runs)[number]
-        samples.get(library.name)?.push(await pubsub(library, broker.url, s))
+        const run = await pubsub(library, broker.url, s)
+        rates.get(library.name)?.push(run.rate)
+        cpu.get(library.name)?.push(run.cpuPerMessage)
       }
     }
-    rows.push({ measure: s.label, unit: 'msg/s', higherIsBetter: true, samples })
+    pairs.push([
+      { measure: s.label, unit: 'msg/s', higherIsBetter: true, samples: rates },
+      { measure: cpuLabel(s.label), unit: 'µs', higherIsBetter: false, samples: cpu },
+    ])
     console.error(`  ${s.label}: done`)
   }
-  return rows
+  return pairs
+}
+
+const MEMORY_MESSAGES = 20_000
+// 64 B each, 100 in flight, as heap/publishing-client.ts sends them (the header line and bench/README say so).
+const MEMORY_LABEL = `memory, publishing ${MEMORY_MESSAGES.toLocaleString('en')} QoS 1`
+const MEMORY_MEASURES: Array<[keyof PublishingMemory, string]> = [
+  ['peakHeap', 'peak heap'],
+  ['heapAfter', 'heap kept after gc'],
+  ['peakRss', 'peak RSS'],
+]
+
+/**
+ * The memory of one publishing client, a child process per library and round (heap/publishing-client.ts),
+ * rounds interleaved as the speed runs; @x/robust with a LevelStore in a row of its own under each
+ * in-memory row, in @x/robust's column, beside the same MQTT.js samples.
+ */
+async function publishingMemoryRows(url: string): Promise<Row[]> {
+  const names = ['MQTT.js', '@x/simple', '@x/robust', DURABLE]
+  const runs = new Map(names.map((n) => [n, [] as PublishingMemory[]]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length] as string
+      runs.get(name)?.push(await publishingMemory(name, url, MEMORY_MESSAGES))
+    }
+  }
+  const of = (name: string, key: keyof PublishingMemory): number[] => (runs.get(name) ?? []).map((m) => m[key])
+  return MEMORY_MEASURES.flatMap(([key, what]) => [
+    {
+      measure: `${MEMORY_LABEL}: ${what}`,
+      unit: 'B',
+      higherIsBetter: false,
+      samples: new Map(['MQTT.js', '@x/simple', '@x/robust'].map((n) => [n, of(n, key)])),
+    },
+    {
+      measure: `with a LevelStore: ${MEMORY_LABEL}: ${what}`,
+      unit: 'B',
+      higherIsBetter: false,
+      samples: new Map([
+        ['MQTT.js', of('MQTT.js', key)],
+        ['@x/robust', of(DURABLE, key)],
+      ]),
+    },
+  ])
 }
 
 const started = performance.now()
 const libraries = await bundledLibraries()
 const broker = await startBenchBroker()
+// Pub→sub rows in pairs (msg/s, CPU per message), so that an MQTT 5 or durable pair goes under its pair.
+const pairs: Row[][] = []
 const rows: Row[] = []
 let wsBrokerName = ''
 try {
-  rows.push(...(await measure(libraries, broker, SCENARIOS)))
+  pairs.push(...(await measure(libraries, broker, SCENARIOS)))
   if (broker.name.startsWith('mosquitto')) {
-    // Each MQTT 5 row right under its MQTT 3.1.1 row.
-    for (const row of await measure(await bundledLibrariesV5(), broker, V5_SCENARIOS)) {
-      const under = rows.findIndex((r) => `MQTT 5: ${r.measure}` === row.measure)
-      rows.splice(under < 0 ? rows.length : under + 1, 0, row)
+    // Each MQTT 5 pair right under its MQTT 3.1.1 pair.
+    for (const pair of await measure(await bundledLibrariesV5(), broker, V5_SCENARIOS)) {
+      const under = pairs.findIndex(([r]) => `MQTT 5: ${r?.measure}` === pair[0]?.measure)
+      pairs.splice(under < 0 ? pairs.length : under + 1, 0, pair)
     }
   } else {
     console.error('  MQTT 5 rows: skipped (they need mosquitto; aedes speaks only MQTT 3.1.1)')
   }
-  // Each durable row right under its in-memory row (and its MQTT 5 row).
-  for (const row of await measure(await bundledLibrariesDurable(), broker, DURABLE_SCENARIOS)) {
-    const plain = row.measure.replace('with a LevelStore: ', '')
-    const under = rows.findLastIndex((r) => r.measure === plain || r.measure === `MQTT 5: ${plain}`)
-    rows.splice(under < 0 ? rows.length : under + 1, 0, row)
+  // Each durable pair right under its in-memory pair (and its MQTT 5 pair).
+  for (const pair of await measure(await bundledLibrariesDurable(), broker, DURABLE_SCENARIOS)) {
+    const plain = pair[0]?.measure.replace('with a LevelStore: ', '')
+    const under = pairs.findLastIndex(([r]) => r?.measure === plain || r?.measure === `MQTT 5: ${plain}`)
+    pairs.splice(under < 0 ? pairs.length : under + 1, 0, pair)
   }
   const wsBroker = await startWebSocketBroker()
   wsBrokerName = wsBroker.name
   try {
-    rows.push(
+    pairs.push(
       ...(await measure(
         libraries.filter((l) => l.websocket),
         wsBroker,
@@ -111,10 +171,13 @@ try {
   } finally {
     await wsBroker.stop()
   }
+  rows.push(...pairs.flat())
   const heap = new Map<string, number[]>()
   for (const name of ['MQTT.js', '@x/simple', '@x/robust', 'bare socket']) heap.set(name, [await idleHeap(name, broker.url)])
   rows.push({ measure: 'heap per idle connected client (1,000)', unit: 'B', higherIsBetter: false, samples: heap })
   console.error('  heap per idle client: done')
+  rows.push(...(await publishingMemoryRows(broker.url)))
+  console.error('  memory while publishing: done')
 } finally {
   await broker.stop()
 }
@@ -146,5 +209,10 @@ for (const size of [64, 1024]) {
 console.log(formatTable(rows, 'MQTT.js', ['@x/simple', '@x/robust'], 'bare socket'))
 console.log(
   `broker: ${broker.name} (WebSocket rows: ${wsBrokerName}); Node ${process.version}; ${ROUNDS} interleaved rounds, median (min–max); ` +
-    `ratios against MQTT.js in the same run (above 1× is better for us); ${Math.round((performance.now() - started) / 1000)} s`,
+    `ratios against MQTT.js in the same run (above 1× is better for us); ` +
+    `CPU per message: user + system time of this process (publisher and subscriber, all its threads, LevelDB's included) ` +
+    `from the first publish to the last message received, divided by the messages; the broker runs in its own process and is NOT counted; ` +
+    `memory: one publisher alone in a child process sending 64 B with 100 in flight, growth over that process before it connected ` +
+    `(heap: V8's, garbage included at the peak; RSS: everything, native memory such as LevelDB's too); ` +
+    `${Math.round((performance.now() - started) / 1000)} s`,
 )

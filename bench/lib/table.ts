@@ -14,18 +14,32 @@ export interface Row {
   samples: Map<string, number[]>
 }
 
+/** Bytes in the unit that suits `scale` (a row's median), so that a median and its min–max share one unit. */
+function bytes(n: number, scale: number): [string, string] {
+  if (Math.abs(scale) >= 1024 * 1024) return [(n / 1024 / 1024).toFixed(1), 'MiB']
+  if (Math.abs(scale) >= 1024) return [(n / 1024).toFixed(1), 'KiB']
+  return [Math.round(n).toString(), 'B']
+}
+
 function human(n: number, unit: string): string {
-  if (unit === 'B') return n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${Math.round(n)} B`
+  if (unit === 'B') return bytes(n, n).join(' ')
+  // CPU per message runs from about 1 to 1,000 µs: three digits are what can be told apart.
+  if (unit === 'µs') return n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)
   if (n >= 10_000) return `${(n / 1000).toFixed(0)}k`
   if (n >= 1000) return `${(n / 1000).toFixed(1)}k`
   return n.toFixed(0)
 }
 
-/** `median (min–max)` of some samples, with the unit. */
+/** `median (min–max) unit` of some samples. */
 function spread(samples: number[], unit: string): string {
-  const m = human(median(samples), unit)
-  if (samples.length < 2) return `${m} ${unit === 'B' ? '' : unit}`.trim()
-  return `${m} (${human(Math.min(...samples), unit)}–${human(Math.max(...samples), unit)})${unit === 'B' ? '' : ` ${unit}`}`
+  const m = median(samples)
+  if (samples.length < 2) return `${human(m, unit)}${unit === 'B' ? '' : ` ${unit}`}`
+  const [min, max] = [Math.min(...samples), Math.max(...samples)]
+  if (unit === 'B') {
+    const [[mid, shown], [low], [high]] = [bytes(m, m), bytes(min, m), bytes(max, m)]
+    return `${mid} (${low}–${high}) ${shown}`
+  }
+  return `${human(m, unit)} (${human(min, unit)}–${human(max, unit)}) ${unit}`
 }
 
 export function formatTable(rows: Row[], reference: string, others: string[], ceiling: string): string {

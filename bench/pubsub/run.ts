@@ -1,7 +1,10 @@
 /**
  * One pub→sub run: a publisher and a subscriber of the same library through the broker; the
  * publisher keeps `window` publishes outstanding (a new one as each is delivered), and the run
- * ends when the subscriber has received them all. Returns messages per second.
+ * ends when the subscriber has received them all. Returns messages per second, and the CPU time
+ * this process spent per message over the same span (process.cpuUsage(): user + system, every
+ * thread of the process: the event loop, libuv's pool, V8's helpers, and LevelDB's threads where a
+ * LevelStore runs). The broker runs elsewhere (its own process), so its work is not in the figure.
  */
 import type { QoS } from '@x/simple'
 import type { Library } from '../lib/libraries.js'
@@ -16,10 +19,17 @@ export interface Scenario {
   count: number
 }
 
+export interface RunResult {
+  /** Messages per second from the first publish to the last message received. */
+  rate: number
+  /** Microseconds of CPU (user + system) this process spent per message over the same span. */
+  cpuPerMessage: number
+}
+
 let sequence = 0
 
-/** Messages per second from the first publish to the last message received. */
-export async function pubsub(library: Library, url: string, s: Scenario, timeoutMs = 60_000): Promise<number> {
+/** One run: publisher and subscriber of `library` through the broker at `url`. */
+export async function pubsub(library: Library, url: string, s: Scenario, timeoutMs = 60_000): Promise<RunResult> {
   const id = `${process.pid}-${++sequence}`
   const topic = `bench/${id}`
   const subscriber = await library.connect(url, `sub-${id}`)
@@ -52,12 +62,16 @@ export async function pubsub(library: Library, url: string, s: Scenario, timeout
       pump()
     }
     const t0 = performance.now()
+    const cpu0 = process.cpuUsage()
     pump()
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${library.name}: ${received} of ${s.count} received after ${timeoutMs} ms`)), timeoutMs)
     })
     await Promise.race([all, late])
-    return s.count / ((performance.now() - t0) / 1000)
+    // Read at once, before anything else runs: the same span as the rate.
+    const cpu = process.cpuUsage(cpu0)
+    const seconds = (performance.now() - t0) / 1000
+    return { rate: s.count / seconds, cpuPerMessage: (cpu.user + cpu.system) / s.count }
   } finally {
     clearTimeout(timer)
     await publisher.close()
