@@ -19,6 +19,7 @@ import { startBenchBroker, type BenchBroker } from './lib/broker.js'
 import { bundledLibraries, bundledLibrariesDurable, bundledLibrariesV5 } from './lib/bundle.js'
 import { DURABLE, idleHeap, publishingMemory, type PublishingMemory } from './heap/measure.js'
 import type { Library } from './lib/libraries.js'
+import { median } from './lib/stats.js'
 import { formatTable, type Row } from './lib/table.js'
 import { startWebSocketBroker } from './lib/ws-broker.js'
 import { ourCodec, theirCodec } from './speed/codec.js'
@@ -207,6 +208,15 @@ for (const size of [64, 1024]) {
 }
 
 console.log(formatTable(rows, 'MQTT.js', ['@x/simple', '@x/robust'], 'bare socket'))
+// Durable sessions' aim is set against @x/robust itself in memory (issue 23: at least half its msg/s): said under the table.
+for (const row of rows.filter((r) => r.measure.startsWith('with a LevelStore: ') && r.unit === 'msg/s')) {
+  const plain = rows.find((r) => r.measure === row.measure.replace('with a LevelStore: ', ''))
+  const durable = row.samples.get('@x/robust')
+  const inMemory = plain?.samples.get('@x/robust')
+  if (durable && inMemory) {
+    console.log(`${row.measure}: @x/robust at ${(median(durable) / median(inMemory)).toFixed(2)}× its own msg/s in memory (same run)`)
+  }
+}
 console.log(
   `broker: ${broker.name} (WebSocket rows: ${wsBrokerName}); Node ${process.version}; ${ROUNDS} interleaved rounds, median (min–max); ` +
     `ratios against MQTT.js in the same run (above 1× is better for us); ` +
