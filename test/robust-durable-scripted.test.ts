@@ -130,3 +130,58 @@ test('a QoS 2 PUBLISH reaches the broker only once its packet id is in the store
   await Promise.all(publishing)
   expect(heldAtArrival).toEqual([true, true, true])
 })
+
+test('across a snapshot of the log: messages in flight past PUBREC and before it come back after a restart, with their packet ids, in order', async () => {
+  const b = await broker()
+  const store = new MemoryStore()
+  const id = uid('durable-snapshot')
+  // A window of 40: the 30 messages and the subscriptions below all fit.
+  const options = { clientId: id, server: b.url, store, keepaliveSec: 0, maxInFlight: 40, reconnect: { minDelayMs: 20, maxDelayMs: 50 } }
+  const first = new RobustClient(options)
+  clients.push(first)
+  await first.connect()
+  const conn = (await b.connection(0)) as FakeConnection
+  // 30 QoS 2 messages; the broker answers PUBREC to the first 10 only.
+  const publishing = Array.from({ length: 30 }, (_, i) => first.publish('out/snap', `m${i}`, { qos: 2, id: `m${i}` }))
+  for (const p of publishing) p.catch(() => {})
+  const sent: number[] = []
+  for (let i = 0; i < 30; i++) sent.push((await conn.next('publish')).pid as number)
+  for (const pid of sent.slice(0, 10)) {
+    conn.send({ type: 'pubrec', pid })
+    expect(pidOf(await conn.next('pubrel'))).toBe(pid)
+  }
+  // Then more than 64 KiB of log while they wait (subscriptions to long filters, taken back): a snapshot replaces the log.
+  for (let i = 0; i < 3; i++) {
+    const filter = `snap/${String(i).repeat(30_000)}`
+    const subscribing = first.subscribe(filter, { qos: 1 })
+    conn.send({ type: 'suback', pid: (await conn.next('subscribe')).pid as number, returnCodes: [1] })
+    await subscribing
+    const unsubscribing = first.unsubscribe(filter)
+    conn.send({ type: 'unsuback', pid: (await conn.next('unsubscribe')).pid as number })
+    await unsubscribing
+  }
+  await sleep(50) // the idle batch
+  const log = await store.scan('l/')
+  expect(log.length, 'one snapshot and what came after it').toBeLessThan(20)
+  expect(log[0]?.[1][0], 'the first value is a snapshot').toBe(1) // RESET
+  await first.close()
+
+  const second = new RobustClient(options)
+  clients.push(second)
+  const restored: unknown[] = []
+  second.on('restored', (info) => restored.push(info))
+  await second.connect()
+  expect(restored).toEqual([{ queued: 0, inFlight: 30, inbound: 0, subscriptions: 0 }])
+  const again = (await b.connection(1)) as FakeConnection
+  // Released ones: PUBREL with their ids; the others: PUBLISH again with theirs (DUP).
+  for (const pid of sent.slice(0, 10)) expect(pidOf(await again.next('pubrel'))).toBe(pid)
+  for (const pid of sent.slice(10)) {
+    const publish = await again.next('publish')
+    expect([publish.pid, publish.dup, new TextDecoder().decode(publish.payload as Uint8Array)]).toEqual([
+      pid,
+      true,
+      `m${sent.indexOf(pid)}`,
+    ])
+  }
+  await second.close()
+})
