@@ -189,3 +189,18 @@ test('subscriptions are in the store: a new client with it, on a broker that has
     await other.close()
   }
 })
+
+test('a store that stops answering: close() still ends, after socketTimeoutMs, and the publish waiting on it rejects with ECLOSED', async () => {
+  const store = new WatchedStore()
+  const c = robust({ clientId: uid('durable-hang'), server: broker.url, store, socketTimeoutMs: 300 })
+  await c.connect()
+  // From now on every batch hangs: the message's record is never durable, so its PUBLISH never goes.
+  store.batch = () => new Promise<void>(() => {})
+  const publishing = c.publish(uid('durable/hang'), 'x', { qos: 1 })
+  publishing.catch(() => {})
+  await sleep(50)
+  const started = Date.now()
+  await withDeadline(c.close(), 3000, 'close()')
+  expect(Date.now() - started).toBeGreaterThanOrEqual(250)
+  await expect(publishing).rejects.toMatchObject({ code: 'ECLOSED' })
+})

@@ -17,13 +17,14 @@ const IDLE_COMMIT_MS = 10
 const COMPACT_AFTER = 64 * 1024
 
 /**
- * The write-ahead log over a Store: changes recorded during one event-loop turn are committed as
- * one batch (group commit), one batch at a time, in order; the records of a batch are one value
- * under the next log key (durable-records.ts), and now and then that value is a snapshot of the
- * whole state (`snapshot`) that replaces the log before it. Every change gets a number;
- * `committed` is the number of the last one the store has made durable, so a writer can wait for
- * exactly what was recorded before it (`whenCommitted()`), however busy the journal stays:
- * `record()`, `put()` and `del()` return the number of their change.
+ * The write-ahead log over a Store: changes are committed in batches (group commit), one batch at
+ * a time, in order: at the next event-loop turn once something waits for a change (a packet the
+ * gate holds, a flush), else within IDLE_COMMIT_MS, each batch with everything recorded before it.
+ * The records of a batch are one value under the next log key (durable-records.ts), and now and
+ * then that value is a snapshot of the whole state (`snapshot`) that replaces the log before it.
+ * Every change gets a number; `committed` is the number of the last one the store has made
+ * durable, so a writer can wait for exactly what was recorded before it (`whenCommitted()`),
+ * however busy the journal stays: `record()`, `put()` and `del()` return the number of their change.
  */
 export class Journal {
   readonly #store: Store
@@ -35,10 +36,9 @@ export class Journal {
   #recorded = 0
   #committed = 0
   #running = false
-  /** The idle timer, a batch due at the next turn, and the batches of this run of commits. */
+  /** The idle timer, and whether a batch is due at the next turn. */
   #idle: ReturnType<typeof setTimeout> | undefined
   #due = false
-  #batches = 0
   #failure: MqttError | undefined
   readonly #waiting: Array<{ mark: number; run: () => void; fail?: (error: MqttError) => void }> = []
   /** The next log key's number, and the keys in the store now (deleted by the next snapshot). */
@@ -163,8 +163,10 @@ export class Journal {
     this.#due = false
     if (this.#running || this.#failure) return
     this.#running = true
-    // Batch after batch while someone waits; what nobody waits for waits for the idle timer.
-    while (this.#recorded > this.#committed && !this.#failure && (this.#waiting.length || !this.#batches++)) {
+    // One batch, then more while someone waits; what nobody waits for waits for the idle timer.
+    let first = true
+    while (this.#recorded > this.#committed && !this.#failure && (first || this.#waiting.length)) {
+      first = false
       const mark = this.#recorded
       try {
         await this.#store.batch(this.#batch())
@@ -183,7 +185,6 @@ export class Journal {
       this.#waiting.length = kept
       for (const run of ready) run()
     }
-    this.#batches = 0
     this.#running = false
     if (this.#recorded > this.#committed && !this.#failure) this.#later()
   }
