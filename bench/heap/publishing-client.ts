@@ -16,6 +16,7 @@
  */
 import { bundledLibraries, bundledLibrariesDurable } from '../lib/bundle.js'
 import type { Library } from '../lib/libraries.js'
+import { keepOutstanding } from '../pubsub/keep-outstanding.js'
 import { DURABLE } from './measure.js'
 
 const [name, url, count] = process.argv.slice(2) as [string, string, string | undefined]
@@ -69,27 +70,12 @@ const deadline = setTimeout(() => {
 const publisher = await library.connect(url, `pub-mem-${process.pid}`)
 sample()
 const payload = new Uint8Array(64).fill(97)
-await new Promise<void>((resolve) => {
-  let started = 0
-  let completed = 0
-  let pumping = false
-  // Some libraries call `done` synchronously: a loop, not recursion (as pubsub/run.ts).
-  const pump = (): void => {
-    if (pumping) return
-    pumping = true
-    while (started < MESSAGES && started - completed < WINDOW) {
-      started++
-      publisher.publish(`bench/mem/${process.pid}`, payload, 1, done)
-    }
-    pumping = false
-  }
-  const done = (): void => {
-    if (++completed % SAMPLE_EVERY === 0) sample()
+await new Promise<void>((resolve) =>
+  keepOutstanding(publisher, `bench/mem/${process.pid}`, payload, 1, MESSAGES, WINDOW, (completed) => {
+    if (completed % SAMPLE_EVERY === 0) sample()
     if (completed === MESSAGES) resolve()
-    else pump()
-  }
-  pump()
-})
+  }),
+)
 sample()
 clearInterval(sampler)
 clearTimeout(deadline)

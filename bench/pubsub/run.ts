@@ -8,6 +8,7 @@
  */
 import type { QoS } from '@x/simple'
 import type { Library } from '../lib/libraries.js'
+import { keepOutstanding } from './keep-outstanding.js'
 
 export interface Scenario {
   qos: QoS
@@ -43,27 +44,9 @@ export async function pubsub(library: Library, url: string, s: Scenario, timeout
       if (++received === s.count) finished()
     })
     const payload = new Uint8Array(s.size).fill(97)
-    let started = 0
-    let completed = 0
-    let pumping = false
-    // Called when a publish is delivered; some libraries call it synchronously, so it loops
-    // instead of recursing.
-    const pump = (): void => {
-      if (pumping) return
-      pumping = true
-      while (started < s.count && started - completed < s.window) {
-        started++
-        publisher.publish(topic, payload, s.qos, done)
-      }
-      pumping = false
-    }
-    const done = (): void => {
-      completed++
-      pump()
-    }
     const t0 = performance.now()
     const cpu0 = process.cpuUsage()
-    pump()
+    keepOutstanding(publisher, topic, payload, s.qos, s.count, s.window)
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${library.name}: ${received} of ${s.count} received after ${timeoutMs} ms`)), timeoutMs)
     })
