@@ -204,3 +204,11 @@ test('a store that stops answering: close() still ends, after socketTimeoutMs, a
   expect(Date.now() - started).toBeGreaterThanOrEqual(250)
   await expect(publishing).rejects.toMatchObject({ code: 'ECLOSED' })
 })
+
+test('a store holding keys @x/robust does not write (another program, an older layout): connect() rejects with ESTORE naming one, and sends nothing', async () => {
+  const store = new MemoryStore()
+  await store.open()
+  await store.batch([{ type: 'put', key: 'q/0000000000000001', value: new Uint8Array(3) }])
+  const c = robust({ clientId: uid('foreign'), server: broker.url, store })
+  await expect(c.connect()).rejects.toMatchObject({ code: 'ESTORE', message: expect.stringContaining('"q/0000000000000001"') })
+})

@@ -93,14 +93,21 @@ export class Durability {
     } catch (error) {
       throw isMqttError(error) && error.code === 'ESTORE' ? error : fail(`cannot be opened: ${reason(error)}`, error)
     }
-    let meta: Array<[string, Uint8Array]>
-    let log: Array<[string, Uint8Array]>
+    let entries: Array<[string, Uint8Array]>
     try {
-      ;[meta, log] = await Promise.all([this.#store.scan('meta/'), this.#store.scan(LOG_PREFIX)])
+      entries = await this.#store.scan('')
     } catch (error) {
       throw fail(`cannot be read: ${reason(error)}`, error)
     }
-    const owner = meta.find(([key]) => key === META_CLIENT)?.[1]
+    // What is owed is all in the log: a key of any other kind is not ours to skip quietly.
+    const log = entries.filter(([key]) => key.startsWith(LOG_PREFIX))
+    const foreign = entries.find(([key]) => !key.startsWith(LOG_PREFIX) && key !== META_CLIENT)?.[0]
+    if (foreign !== undefined) {
+      throw fail(
+        `holds keys @x/robust does not write (${JSON.stringify(foreign)}): another program's, or an older layout's; it is not read`,
+      )
+    }
+    const owner = entries.find(([key]) => key === META_CLIENT)?.[1]
     if (owner && decodeText(owner) !== this.#clientId) {
       throw fail(
         `belongs to the client id ${JSON.stringify(decodeText(owner))}, not ${JSON.stringify(this.#clientId)}: one store per client id`,
