@@ -2,8 +2,8 @@ import type { PublishProperties, QoS, SubscribeOptions } from '@x/simple'
 import type { Message } from './events.js'
 
 /**
- * How the durable state is laid out in a Store: a log. The changes of one journal batch (one
- * event-loop turn) are one value, under `l/<n>` (`n` counting up), so a burst of messages costs
+ * How the durable state is laid out in a Store: a log. The changes of one journal batch (those of
+ * a few ms, durable-journal.ts) are one value, under `l/<n>` (`n` counting up), so a burst costs
  * the database one put, not one put and one delete per message and transition: a batch of 100
  * puts costs LevelDB about ten times the CPU of one put of the same bytes (measured, 12-06). Now
  * and then the journal writes the whole live state as one value (it starts with `RESET`) and

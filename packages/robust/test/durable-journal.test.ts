@@ -1,7 +1,8 @@
 /**
- * The journal of durable sessions: what is recorded in one event-loop turn is one batch (group
- * commit), batches go one at a time in order, a writer waits for exactly what was recorded before
- * it, and a failed batch stops everything after it, loudly.
+ * The journal of durable sessions: what is recorded until a batch goes is one batch (group
+ * commit), one value of the log; batches go one at a time in order, at the next turn when someone
+ * waits, else after the idle timer; a writer waits for exactly what was recorded before it; a
+ * snapshot replaces the log now and then; and a failed batch stops everything after it, loudly.
  */
 import { expect, test, vi } from 'vitest'
 import { MemoryStore, type StoreOp } from '../src/store.js'
