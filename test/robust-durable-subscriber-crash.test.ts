@@ -162,10 +162,16 @@ async function crashRun(run: number, rng: Prng, forgetInbound = false): Promise<
 
   // The publisher keeps at most AHEAD messages ahead of what the subscriber's listener saw.
   let stop = false
+  // What the publisher was told of each message: a missing one is the broker's or the subscriber's if it was delivered.
+  const outcomes: string[] = []
   const publishing = (async () => {
     for (let n = 0; n < COUNT && !stop; n++) {
       if (n - count() >= AHEAD) await waitFor(() => stop || n - count() < AHEAD, 'the subscriber to catch up', 30_000, 2)
-      publisher.publish(topic, String(n), { qos: 2 }).catch(() => {})
+      outcomes[n] = 'pending'
+      publisher.publish(topic, String(n), { qos: 2 }).then(
+        () => (outcomes[n] = 'delivered to the broker'),
+        (error: { code?: string }) => (outcomes[n] = `rejected ${error.code}`),
+      )
       if (n % 20 === 19) await sleep(0)
     }
   })()
@@ -199,11 +205,14 @@ async function crashRun(run: number, rng: Prng, forgetInbound = false): Promise<
       const missing = Array.from({ length: COUNT }, (_, n) => n).filter((n) => !delivered.has(n))
       const seen = missing.slice(0, 10).map((n) => {
         const publishes = log.lines.filter((l) => l.kind === 'p' && l.payload === n)
-        return `${n}: ${publishes.map((l) => `PUBLISH pid ${l.pid}${(l as { dup: boolean }).dup ? ' DUP' : ''} at line ${log.lines.indexOf(l)}`).join(', ') || 'never received'}`
+        const received = publishes.map(
+          (l) => `PUBLISH pid ${l.pid}${(l as { dup: boolean }).dup ? ' DUP' : ''} at line ${log.lines.indexOf(l)}`,
+        )
+        return `${n}: ${received.join(', ') || 'never received'}, publisher: ${outcomes[n] ?? 'never published'}`
       })
       const lastKill = kills.findLast((k) => k.run === run)
       throw new Error(
-        `${error.message}: ${missing.length} missing (${seen.join('; ')}); last kill at line ${lastKill?.line}, ids stored then ${[...(lastKill?.stored.keys() ?? [])].join(',')}; ${log.lines.length} lines`,
+        `${error.message}: ${missing.length} missing (${seen.join('; ')}); last kill at line ${lastKill?.line}, ${lastKill?.stored.size} ids stored then; ${log.lines.length} lines; last lines: ${JSON.stringify(log.lines.slice(-6))}`,
       )
     })
     await sleep(300) // a duplicate would come now
