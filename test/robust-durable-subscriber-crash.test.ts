@@ -211,8 +211,13 @@ async function crashRun(run: number, rng: Prng, forgetInbound = false): Promise<
         return `${n}: ${received.join(', ') || 'never received'}, publisher: ${outcomes[n] ?? 'never published'}`
       })
       const lastKill = kills.findLast((k) => k.run === run)
+      // mosquitto drops messages for a client past max_queued_messages, and says so at notice level.
+      const drops = mosquitto
+        .log()
+        .split('\n')
+        .filter((line) => /dropped/i.test(line))
       throw new Error(
-        `${error.message}: ${missing.length} missing (${seen.join('; ')}); last kill at line ${lastKill?.line}, ${lastKill?.stored.size} ids stored then; ${log.lines.length} lines; last lines: ${JSON.stringify(log.lines.slice(-6))}`,
+        `${error.message}: ${missing.length} missing (${seen.join('; ')}); last kill at line ${lastKill?.line}, ${lastKill?.stored.size} ids stored then; ${log.lines.length} lines; last lines: ${JSON.stringify(log.lines.slice(-6))}; mosquitto said of drops: ${JSON.stringify(drops.slice(-3))}`,
       )
     })
     await sleep(300) // a duplicate would come now
