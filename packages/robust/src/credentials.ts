@@ -1,4 +1,5 @@
 import { MqttError } from '@x/simple'
+import { within } from './within.js'
 
 /** A user name, or a function giving the one to use for each connection attempt. */
 export type UserOption = string | (() => string | Promise<string>)
@@ -91,37 +92,6 @@ export function credentialSourceOf(options: CredentialOptions): CredentialSource
     )
     return { ...(u !== undefined && { user: u as string }), ...(p !== undefined && { password: p as string | Uint8Array }) }
   }
-}
-
-/** `work`, or the deadline's error after `ms`, or the signal's reason when it aborts; leaves no timer or listener behind. */
-function within<T>(work: Promise<T>, ms: number, signal: AbortSignal | undefined, late: () => MqttError): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const done = (): void => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', abort)
-    }
-    const abort = (): void => {
-      done()
-      reject(signal?.reason)
-    }
-    const timer = setTimeout(() => {
-      done()
-      reject(late())
-    }, ms)
-    signal?.addEventListener('abort', abort)
-    if (signal?.aborted) abort()
-    // Settling after the deadline changes nothing, and a late rejection is not left unhandled.
-    work.then(
-      (value) => {
-        done()
-        resolve(value)
-      },
-      (error: unknown) => {
-        done()
-        reject(error)
-      },
-    )
-  })
 }
 
 /**

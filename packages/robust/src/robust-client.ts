@@ -23,6 +23,7 @@ import { Outbox, type PublishOp } from './outbox.js'
 import { queueError } from './queue-errors.js'
 import { receiveUntilLost } from './receive-loop.js'
 import { resume } from './resume.js'
+import { within } from './within.js'
 import { Requests, type RequestOptions, type Response } from './requests.js'
 import { expiredError, Sender } from './sender.js'
 import { gated } from './durable-gate.js'
@@ -264,10 +265,13 @@ export class RobustClient extends EventEmitter<RobustEvents> {
 
   /** Writes what is pending, waiting at most socketTimeoutMs: a store that never answers must not hold close() for ever. */
   async #flushStore(durable: Durability): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#socketTimeoutMs)))
-    await Promise.race([durable.journal.flush().catch(() => {}), deadline])
-    clearTimeout(timer)
+    // A failed or late write is already told (the journal's failure, the messages left in the store): close() goes on.
+    await within(
+      durable.journal.flush(),
+      this.#socketTimeoutMs,
+      undefined,
+      () => new MqttError('ETIMEOUT', 'the store did not answer'),
+    ).catch(() => {})
   }
 
   /** One attempt: connect, and on CONNACK decide what to send again. */
