@@ -169,13 +169,12 @@ export class Durability {
    */
   sent(op: PublishOp, pid: number): void {
     const rec = this.#recOf.get(op)
-    if (rec && rec.flight?.pid !== pid) this.#fly(rec, pid)
+    const packet = this.session()?.pending.get(pid)?.packet
+    if (rec && packet && rec.flight?.pid !== pid) this.#fly(rec, pid, packet)
   }
 
-  /** Records `rec` in flight with `pid`; returns the number of that change (0 if there is nothing to record). */
-  #fly(rec: Rec, pid: number): number {
-    const packet = this.session()?.pending.get(pid)?.packet
-    if (!packet) return 0
+  /** Records `rec` in flight with `pid` and `packet` (as sent); returns the number of that change. */
+  #fly(rec: Rec, pid: number, packet: Uint8Array): number {
     if (rec.flight) this.#byPid.delete(rec.flight.pid)
     const flight = (rec.flight = { pid, released: false, packet })
     this.#byPid.set(pid, rec)
@@ -216,9 +215,10 @@ export class Durability {
     if (type === PUBLISH) {
       const rec = this.sending && this.#recOf.get(this.sending)
       if (!rec) return 0 // a resend: its records are durable already
-      // A new QoS 2 PUBLISH (not DUP) of the message being sent.
+      // A new QoS 2 PUBLISH (not DUP) of the message being sent: its packet id and bytes, from the
+      // bytes in hand (whatever the simple client keeps of them, and when).
       const first = bytes[0] as number
-      return (first & 0x0e) === 4 && !(first & 8) ? this.#fly(rec, publishPid(bytes)) || rec.mark : rec.mark
+      return (first & 0x0e) === 4 && !(first & 8) ? this.#fly(rec, publishPid(bytes), bytes) : rec.mark
     }
     if (type === PUBREL) {
       const rec = this.#byPid.get(pid)
