@@ -8,20 +8,10 @@
  */
 import net from 'node:net'
 import { idleClients } from '../lib/bundle.js'
+import { settle } from './settle.js'
 
 const CLIENTS = 1000
 const [name, url] = process.argv.slice(2) as [string, string]
-
-const gc = (globalThis as { gc?: () => void }).gc
-if (!gc) throw new Error('run with node --expose-gc')
-
-async function settle(): Promise<number> {
-  for (let i = 0; i < 5; i++) {
-    gc?.()
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return process.memoryUsage().heapUsed
-}
 
 /** The floor: a bare socket that has sent CONNECT and read the CONNACK, and holds nothing else. */
 async function bareSocket(url: string): Promise<() => Promise<void>> {
@@ -38,8 +28,8 @@ async function bareSocket(url: string): Promise<() => Promise<void>> {
 const connect = name === 'bare socket' ? bareSocket : (await idleClients())[name]
 if (!connect) throw new Error(`no library ${name}`)
 const open: Array<() => Promise<void>> = []
-const before = await settle()
+const before = (await settle()).heapUsed
 for (let i = 0; i < CLIENTS; i++) open.push(await connect(url, `idle-${process.pid}-${i}`))
-const after = await settle()
+const after = (await settle()).heapUsed
 console.log(JSON.stringify({ name, clients: CLIENTS, bytesPerClient: (after - before) / CLIENTS }))
 for (const close of open) await close()

@@ -18,6 +18,7 @@ import { bundledLibraries, bundledLibrariesDurable } from '../lib/bundle.js'
 import type { Library } from '../lib/libraries.js'
 import { keepOutstanding } from '../pubsub/keep-outstanding.js'
 import { DURABLE } from './measure.js'
+import { settle } from './settle.js'
 
 const [name, url, count] = process.argv.slice(2) as [string, string, string | undefined]
 const MESSAGES = Number(count ?? 20_000)
@@ -27,17 +28,6 @@ const SAMPLE_MS = 5
 // At SAMPLE_MS, 20 s of samples; the run's own deadline below ends it before that.
 const MAX_TIMED_SAMPLES = 4000
 const DEADLINE_MS = 60_000
-
-const gc = (globalThis as { gc?: () => void }).gc
-if (!gc) throw new Error('run with node --expose-gc')
-
-async function settle(): Promise<NodeJS.MemoryUsage> {
-  for (let i = 0; i < 5; i++) {
-    gc?.()
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return process.memoryUsage()
-}
 
 // Every library's module (MQTT.js, ours, level and its native binding) is loaded before the baseline.
 const library: Library | undefined =

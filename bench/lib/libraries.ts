@@ -101,26 +101,23 @@ const robustClient = (version: 4 | 5, durable = false): Library => ({
     const folder = durable ? mkdtempSync(join(tmpdir(), 'x-mqtt-bench-store-')) : undefined
     const store = folder ? new LevelStore(folder) : undefined
     const client = new RobustClient({ clientId, server: url, ...(version === 5 && { protocolVersion: 5 }), ...(store && { store }) })
-    try {
-      await client.connect()
-    } catch (error) {
-      // The store holds LevelDB's lock on the folder: released, and the folder gone, whatever failed.
+    // The store holds LevelDB's lock on the folder: released, and the folder gone, at close or when connect() fails.
+    const release = async (): Promise<void> => {
       await client.close()
       await store?.close()
       if (folder) rmSync(folder, { recursive: true, force: true })
-      throw error
     }
+    await client.connect().catch(async (error: unknown) => {
+      await release()
+      throw error
+    })
     return {
       publish: (topic, payload, qos, done) => void client.publish(topic, payload, { qos }).then(done, () => {}),
       subscribe: async (filter, qos, onMessage) => {
         client.on('message', onMessage)
         await client.subscribe(filter, { qos })
       },
-      close: async () => {
-        await client.close()
-        await store?.close()
-        if (folder) rmSync(folder, { recursive: true, force: true })
-      },
+      close: release,
     }
   },
 })
