@@ -11,6 +11,8 @@
  * - `m <payload> <pid> <ms>`: the 'message' listener ran (the pid is that of the packet being
  *   handled: the listener runs synchronously inside the client's handling of that packet).
  * - `c <pid> <ms>`: the Store's batch holding the put of `in/<pid>` resolved: that id is durable.
+ * - `d <pid> <ms>`: the Store's batch holding that id's removal resolved: its exchange is complete
+ *   (PUBCOMP goes now), so the broker stops counting the message against the client's queue.
  *
  * `<ms>` is this process's clock (performance.timeOrigin + now), to measure the window between
  * the listener and the id being durable. On stdout: `restored {…}`, `connected <sessionPresent>`,
@@ -53,7 +55,10 @@ const store: Store = {
   async batch(ops: readonly StoreOp[]) {
     await level.batch(ops)
     const at = clock()
-    for (const record of recordsOf(ops)) if (record.type === R.INBOUND) log(`c ${record.pid} ${at}`)
+    for (const record of recordsOf(ops)) {
+      if (record.type === R.INBOUND) log(`c ${record.pid} ${at}`)
+      else if (record.type === R.INBOUND_DONE) log(`d ${record.pid} ${at}`)
+    }
   },
 }
 
