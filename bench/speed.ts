@@ -16,7 +16,7 @@
  *   pnpm bench
  */
 import { startBenchBroker, type BenchBroker } from './lib/broker.js'
-import { bundledLibraries, bundledLibrariesDurable, bundledLibrariesV5 } from './lib/bundle.js'
+import { bundledLibraries, bundledLibrariesDurable, bundledLibrariesV5, bundledLibrariesWide } from './lib/bundle.js'
 import { DURABLE, idleHeap, publishingMemory, type PublishingMemory } from './heap/measure.js'
 import type { Library } from './lib/libraries.js'
 import { median } from './lib/stats.js'
@@ -52,6 +52,25 @@ const DURABLE_SCENARIOS: Array<Scenario & { label: string }> = [
   { label: 'with a LevelStore: QoS 1, 64 B, 100 in flight', qos: 1, size: 64, window: 100, count: 40_000 },
   { label: 'with a LevelStore: QoS 2, 64 B, 100 in flight', qos: 2, size: 64, window: 100, count: 20_000 },
 ]
+
+// The same at a wider window: @x/robust with maxInFlight 100 (100 on the wire, as MQTT.js has in
+// these rows), in memory and with a LevelStore, under the durable row of the same QoS.
+const WIDE = 'maxInFlight 100'
+const WIDE_SCENARIOS: Array<Scenario & { label: string }> = [
+  { label: `with ${WIDE}: QoS 1, 64 B, 100 in flight`, qos: 1, size: 64, window: 100, count: 40_000 },
+  { label: `with ${WIDE}: QoS 2, 64 B, 100 in flight`, qos: 2, size: 64, window: 100, count: 20_000 },
+]
+const DURABLE_WIDE_SCENARIOS: Array<Scenario & { label: string }> = [
+  { label: `with a LevelStore and ${WIDE}: QoS 1, 64 B, 100 in flight`, qos: 1, size: 64, window: 100, count: 40_000 },
+  { label: `with a LevelStore and ${WIDE}: QoS 2, 64 B, 100 in flight`, qos: 2, size: 64, window: 100, count: 20_000 },
+]
+
+/** The in-memory row a durable row is set against (issue 23: at least half its msg/s): same window, no store. */
+function inMemoryOf(label: string): string | undefined {
+  if (label.startsWith('with a LevelStore: ')) return label.slice('with a LevelStore: '.length)
+  if (label.startsWith('with a LevelStore and ')) return `with ${label.slice('with a LevelStore and '.length)}`
+  return undefined
+}
 
 // Over WebSocket the broker (aedes) is slower than mosquitto: fewer messages keep a run near a second.
 const WEBSOCKET_SCENARIOS: Array<Scenario & { label: string }> = [
@@ -155,8 +174,17 @@ try {
   }
   // Each durable pair right under its in-memory pair (and its MQTT 5 pair).
   for (const pair of await measure(await bundledLibrariesDurable(), broker, DURABLE_SCENARIOS)) {
-    const plain = pair[0]?.measure.replace('with a LevelStore: ', '')
+    const plain = inMemoryOf(pair[0]?.measure ?? '')
     const under = pairs.findLastIndex(([r]) => r?.measure === plain || r?.measure === `MQTT 5: ${plain}`)
+    pairs.splice(under < 0 ? pairs.length : under + 1, 0, pair)
+  }
+  // Each wider-window pair (in memory, then with a LevelStore) right under the durable pair of its QoS.
+  const wide = await bundledLibrariesWide()
+  const widePairs = [...(await measure(wide.inMemory, broker, WIDE_SCENARIOS)), ...(await measure(wide.durable, broker, DURABLE_WIDE_SCENARIOS))]
+  for (const pair of widePairs) {
+    const scenario = (pair[0]?.measure ?? '').replace(/^with [^:]*: /, '')
+    // After the rows "with …" of the same scenario: the durable one, and a wider one placed before.
+    const under = pairs.findLastIndex(([r]) => r !== undefined && r.measure.startsWith('with ') && r.measure.endsWith(`: ${scenario}`))
     pairs.splice(under < 0 ? pairs.length : under + 1, 0, pair)
   }
   const wsBroker = await startWebSocketBroker()
@@ -209,8 +237,8 @@ for (const size of [64, 1024]) {
 
 console.log(formatTable(rows, 'MQTT.js', ['@x/simple', '@x/robust'], 'bare socket'))
 // Durable sessions' aim is set against @x/robust itself in memory (issue 23: at least half its msg/s): said under the table.
-for (const row of rows.filter((r) => r.measure.startsWith('with a LevelStore: ') && r.unit === 'msg/s')) {
-  const plain = rows.find((r) => r.measure === row.measure.replace('with a LevelStore: ', ''))
+for (const row of rows.filter((r) => inMemoryOf(r.measure) !== undefined && r.unit === 'msg/s')) {
+  const plain = rows.find((r) => r.measure === inMemoryOf(row.measure))
   const durable = row.samples.get('@x/robust')
   const inMemory = plain?.samples.get('@x/robust')
   if (durable && inMemory) {

@@ -7,7 +7,7 @@
  * messages in flight per client (the default 20 would silently drop QoS 2 beyond it, and a window
  * of 1,000 could not be measured), and no limit on the queue for a subscriber behind (the default
  * 1,000 would drop messages a slower subscriber has not read yet). @x/robust keeps its own default
- * of 20 in flight, as users run it.
+ * of 20 in flight, as users run it, but in the rows `with maxInFlight 100: …`, which this quota allows.
  */
 import { startEmbeddedBroker } from '../../examples/lib/embedded-broker.js'
 import { findProgram } from '../../scripts/find-program.mjs'

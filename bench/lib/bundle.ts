@@ -14,6 +14,8 @@ type Bundle = {
   LIBRARIES: readonly Library[]
   LIBRARIES_V5: readonly Library[]
   LIBRARIES_DURABLE: readonly Library[]
+  LIBRARIES_WIDE: readonly Library[]
+  LIBRARIES_DURABLE_WIDE: readonly Library[]
   IDLE: Record<string, (url: string, clientId: string) => Promise<() => Promise<void>>>
 }
 
@@ -31,6 +33,12 @@ export async function bundledLibrariesV5(): Promise<readonly Library[]> {
 /** MQTT.js beside @x/robust with a LevelStore (lib/libraries.ts's LIBRARIES_DURABLE). */
 export async function bundledLibrariesDurable(): Promise<readonly Library[]> {
   return (await (bundle ??= load())).LIBRARIES_DURABLE
+}
+
+/** MQTT.js beside @x/robust with a wider `maxInFlight`, in memory and with a LevelStore (lib/libraries.ts's LIBRARIES_WIDE, LIBRARIES_DURABLE_WIDE). */
+export async function bundledLibrariesWide(): Promise<{ inMemory: readonly Library[]; durable: readonly Library[] }> {
+  const { LIBRARIES_WIDE, LIBRARIES_DURABLE_WIDE } = await (bundle ??= load())
+  return { inMemory: LIBRARIES_WIDE, durable: LIBRARIES_DURABLE_WIDE }
 }
 
 /** The idle clients of the bundle (lib/libraries.ts's IDLE). */

@@ -19,6 +19,8 @@ export interface Side {
   /** Subscribes; `onMessage` runs for each message received. */
   subscribe(filter: string, qos: QoS, onMessage: () => void): Promise<void>
   close(): Promise<void>
+  /** @x/robust: its QoS 1/2 messages unacknowledged now (what its `maxInFlight` bounds). */
+  inFlight?(): number
 }
 
 export interface Library {
@@ -92,15 +94,25 @@ const simpleClient = (protocolVersion: 4 | 5): Library => ({
 
 const simple = simpleClient(4)
 
-/** @x/robust as it is (its defaults), speaking MQTT `version`; with `durable`, a LevelStore in a temporary folder (removed at close). */
-const robustClient = (version: 4 | 5, durable = false): Library => ({
+/**
+ * @x/robust as it is (its defaults), speaking MQTT `version`; with `durable`, a LevelStore in a
+ * temporary folder (removed at close); with `maxInFlight`, that many QoS 1/2 messages unacknowledged
+ * at once instead of its default 20.
+ */
+const robustClient = (version: 4 | 5, durable = false, maxInFlight?: number): Library => ({
   name: '@x/robust',
   qos: [0, 1, 2],
   websocket: version === 4,
   connect: async (url, clientId) => {
     const folder = durable ? mkdtempSync(join(tmpdir(), 'x-mqtt-bench-store-')) : undefined
     const store = folder ? new LevelStore(folder) : undefined
-    const client = new RobustClient({ clientId, server: url, ...(version === 5 && { protocolVersion: 5 }), ...(store && { store }) })
+    const client = new RobustClient({
+      clientId,
+      server: url,
+      ...(version === 5 && { protocolVersion: 5 }),
+      ...(store && { store }),
+      ...(maxInFlight && { maxInFlight }),
+    })
     // The store holds LevelDB's lock on the folder: released, and the folder gone, at close or when connect() fails.
     const release = async (): Promise<void> => {
       await client.close()
@@ -118,6 +130,7 @@ const robustClient = (version: 4 | 5, durable = false): Library => ({
         await client.subscribe(filter, { qos })
       },
       close: release,
+      inFlight: () => client.inFlight,
     }
   },
 })
@@ -209,6 +222,17 @@ export const LIBRARIES_V5: readonly Library[] = [mqttjsClient(5), simpleClient(5
 
 /** MQTT.js as ever, beside @x/robust with a LevelStore (durable sessions: every message written ahead to LevelDB), named as its in-memory self so that the row lines up. */
 export const LIBRARIES_DURABLE: readonly Library[] = [mqttjsClient(4), robustClient(4, true)]
+
+/** The window of the rows `with maxInFlight 100: …`: as many on the wire as the row keeps outstanding, as MQTT.js has. */
+export const WIDE_WINDOW = 100
+
+/**
+ * MQTT.js beside @x/robust with `maxInFlight` WIDE_WINDOW, in memory and with a LevelStore: the
+ * default 20 bounds a durable client's QoS 2 (two store writes on each exchange's way), and a broker
+ * that accepts more (mosquitto's `max_inflight_messages`, MQTT 5's Receive Maximum) lets it go further.
+ */
+export const LIBRARIES_WIDE: readonly Library[] = [mqttjsClient(4), robustClient(4, false, WIDE_WINDOW)]
+export const LIBRARIES_DURABLE_WIDE: readonly Library[] = [mqttjsClient(4), robustClient(4, true, WIDE_WINDOW)]
 
 /**
  * Each library's client as a program holds it while idle: connected with its default options,
