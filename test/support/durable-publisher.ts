@@ -28,6 +28,8 @@ export interface PublisherConfig {
   drain?: boolean
   /** @default 4 */
   protocolVersion?: 4 | 5
+  /** @x/robust's `maxInFlight`. @default 20 (its own default) */
+  maxInFlight?: number
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as PublisherConfig
@@ -53,6 +55,7 @@ const client = new RobustClient({
   cleanSession: false,
   store,
   protocolVersion: config.protocolVersion ?? 4,
+  ...(config.maxInFlight && { maxInFlight: config.maxInFlight }),
   reconnect: { minDelayMs: 20, maxDelayMs: 100, jitter: false },
 })
 let restored = false
