@@ -190,6 +190,34 @@ test('subscriptions are in the store: a new client with it, on a broker that has
   }
 })
 
+// Contract §7: subscriptions are renewed when the broker has no session, not when it kept one (a
+// SUBSCRIBE again would make the broker send its retained messages again after every restart).
+test('subscriptions are in the store: a new client with it, on the broker that kept its session, does not subscribe again (no retained message comes twice), and what is published arrives', async () => {
+  const topic = uid('durable/kept')
+  const publisher = robust({ clientId: uid('durable-pub'), server: broker.url })
+  await publisher.connect()
+  await publisher.publish(topic, 'retained', { qos: 1, retain: true })
+  const store = new MemoryStore()
+  const clientId = uid('durable-subscriber')
+  const first = robust({ clientId, server: broker.url, store })
+  const before: string[] = []
+  first.on('message', (_t, payload) => before.push(payload.toString()))
+  await first.connect()
+  await first.subscribe(topic, { qos: 1 })
+  await waitFor(() => before.length > 0, 'the retained message')
+  await first.close()
+
+  const second = robust({ clientId, server: broker.url, store })
+  const got: string[] = []
+  second.on('message', (_t, payload) => got.push(payload.toString()))
+  expect(await second.connect()).toBe(true) // the broker kept the session
+  await sleep(300) // a SUBSCRIBE would bring the retained message now
+  await publisher.publish(topic, 'live', { qos: 1 })
+  await waitFor(() => got.includes('live'), 'the live message')
+  expect({ before, got }).toEqual({ before: ['retained'], got: ['live'] })
+  await publisher.publish(topic, '', { qos: 1, retain: true }) // clears it
+})
+
 test('a store that stops answering: close() still ends, after socketTimeoutMs, and the publish waiting on it rejects with ECLOSED', async () => {
   const store = new WatchedStore()
   const c = robust({ clientId: uid('durable-hang'), server: broker.url, store, socketTimeoutMs: 300 })

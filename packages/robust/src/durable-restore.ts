@@ -48,7 +48,7 @@ export function restoreInto(
   }
   outbox.restore(inFlight, queued, Date.now())
   for (const pid of restored.inbound) session.held.add(pid)
-  for (const { filter, qos, options } of restored.subscriptions) subscriptions.granted('', filter, qos, Number.MAX_SAFE_INTEGER, options)
+  for (const { filter, qos, options } of restored.subscriptions) subscriptions.restored(filter, qos, options)
   durable.started()
   return {
     queued: queued.length,

@@ -1,5 +1,8 @@
 import type { QoS, SubscribeOptions } from '@x/simple'
 
+/** The server key of the session a restored client had: no server's address is empty. */
+const BEFORE_RESTART = ''
+
 /** A subscription change that brings a server's session in line with the user's calls. */
 export interface Change {
   kind: 'subscribe' | 'unsubscribe'
@@ -69,6 +72,16 @@ export class Subscriptions {
     if (!renewal) return void this.#wanted?.delete(filter)
     const refused = (this.#refusedAt ??= new Map())
     refused.set(server, (refused.get(server) ?? new Set()).add(filter))
+  }
+
+  /**
+   * A subscription read back from a store (durable sessions): wanted, and held by the session the
+   * client had before its restart. The first server that says it has the session is taken to hold
+   * it (contract §7: renewed only where the broker has no session), as any server never seen is.
+   */
+  restored(filter: string, qos: QoS, options?: SubscribeOptions): void {
+    this.granted(BEFORE_RESTART, filter, qos, Number.MAX_SAFE_INTEGER, options)
+    this.#last ??= BEFORE_RESTART
   }
 
   /** The caller unsubscribed, as request number `seq`: forgotten at once. */
