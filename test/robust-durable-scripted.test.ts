@@ -2,7 +2,8 @@
  * Durable sessions against a scripted broker, for the exact packets of a restart (contract §7):
  * an inbound QoS 2 message whose PUBREC went out is not delivered again by a client started anew
  * with the store (the broker sends it again with DUP), and an outbound QoS 2 message past PUBREC
- * is released with PUBREL, never sent again as PUBLISH, under the same packet id.
+ * is released with PUBREL, never sent again as PUBLISH, under the same packet id; and an inbound id
+ * in the store is forgotten when the broker kept no session.
  */
 import { afterEach, expect, test } from 'vitest'
 import { MemoryStore, RobustClient } from '@x/robust'
@@ -18,12 +19,16 @@ afterEach(async () => {
   for (const b of brokers.splice(0)) await b.close()
 })
 
-/** A broker that accepts every CONNECT, saying it kept the session (as a broker does for cleanSession false). */
-async function broker(): Promise<FakeBroker> {
+/**
+ * A broker that accepts every CONNECT, saying it kept the session (as a broker does for cleanSession
+ * false), or, from connection `forgetsAt` on, that it has none (restarted without persistence).
+ */
+async function broker(forgetsAt = Infinity): Promise<FakeBroker> {
   const b = await FakeBroker.start()
+  let connections = 0
   b.onConnection = async (conn) => {
     await conn.next('connect')
-    conn.send({ type: 'connack', sessionPresent: true, returnCode: 0 })
+    conn.send({ type: 'connack', sessionPresent: connections++ < forgetsAt, returnCode: 0 })
   }
   brokers.push(b)
   return b
@@ -65,6 +70,39 @@ test('an inbound QoS 2 message whose PUBREC went out is not delivered again afte
   expect(pidOf(await again.next('pubcomp'))).toBe(7)
   await sleep(50)
   expect(got).toEqual(['once'])
+  await second.close()
+  expect((await storedState(store)).inbound).toEqual([])
+})
+
+// The other side of the same promise: an id stored as received means nothing to a broker that lost
+// the session. Kept, it would take the broker's next message with that id for the old one.
+test('an inbound QoS 2 id in the store, and a broker that kept no session: its next message with that packet id is delivered, and the store forgets the id', async () => {
+  const b = await broker(1)
+  const store = new MemoryStore()
+  const id = uid('durable-in-lost')
+  const first = client(id, b.url, store)
+  const got: string[] = []
+  first.on('message', (_t, payload) => got.push(payload.toString()))
+  await first.connect()
+  const conn = (await b.connection(0)) as FakeConnection
+  conn.send({ type: 'publish', topic: 'in/q2', payload: new TextEncoder().encode('before'), qos: 2, pid: 7, retain: false, dup: false })
+  expect(pidOf(await conn.next('pubrec'))).toBe(7)
+  await first.close()
+  expect((await storedState(store)).inbound).toEqual([7])
+
+  const second = client(id, b.url, store)
+  second.on('message', (_t, payload) => got.push(payload.toString()))
+  expect(await second.connect()).toBe(false)
+  await sleep(50) // the store's next batch (at most 10 ms away)
+  expect((await storedState(store)).inbound).toEqual([]) // forgotten at the CONNACK, not left to suppress a later message
+  const again = (await b.connection(1)) as FakeConnection
+  // A new message that happens to get packet id 7: not a duplicate.
+  again.send({ type: 'publish', topic: 'in/q2', payload: new TextEncoder().encode('after'), qos: 2, pid: 7, retain: false, dup: false })
+  expect(pidOf(await again.next('pubrec'))).toBe(7)
+  await waitFor(() => got.length === 2, 'the new message')
+  expect(got).toEqual(['before', 'after'])
+  again.send({ type: 'pubrel', pid: 7 })
+  expect(pidOf(await again.next('pubcomp'))).toBe(7)
   await second.close()
   expect((await storedState(store)).inbound).toEqual([])
 })
