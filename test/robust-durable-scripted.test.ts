@@ -3,7 +3,7 @@
  * an inbound QoS 2 message whose PUBREC went out is not delivered again by a client started anew
  * with the store (the broker sends it again with DUP), and an outbound QoS 2 message past PUBREC
  * is released with PUBREL, never sent again as PUBLISH, under the same packet id; and an inbound id
- * in the store is forgotten when the broker kept no session.
+ * in the store is forgotten, and a message in flight goes as new, when the broker kept no session.
  */
 import { afterEach, expect, test } from 'vitest'
 import { MemoryStore, RobustClient } from '@x/robust'
@@ -105,6 +105,38 @@ test('an inbound QoS 2 id in the store, and a broker that kept no session: its n
   expect(pidOf(await again.next('pubcomp'))).toBe(7)
   await second.close()
   expect((await storedState(store)).inbound).toEqual([])
+})
+
+// Contract §7: in-flight messages go again with their packet ids (DUP) if the broker kept the
+// session, "as new messages otherwise": the broker that lost the session never had them.
+test('an outbound QoS 2 message in flight, and a broker that kept no session: after a restart with the store it goes as a new PUBLISH (not DUP), and its outcome is told by id', async () => {
+  const b = await broker(1)
+  const store = new MemoryStore()
+  const id = uid('durable-out-lost')
+  const first = client(id, b.url, store)
+  await first.connect()
+  const conn = (await b.connection(0)) as FakeConnection
+  first.publish('out/q2', 'owed', { qos: 2, id: 'owed-1' }).catch(() => {})
+  const sent = await conn.next('publish')
+  expect(sent).toMatchObject({ qos: 2, dup: false })
+  // The process "dies" here: no PUBREC has come.
+  await first.close()
+
+  const second = client(id, b.url, store)
+  const delivered: string[] = []
+  second.on('delivered', (message) => delivered.push(message.id as string))
+  expect(await second.connect()).toBe(false)
+  const again = (await b.connection(1)) as FakeConnection
+  const resent = await again.next('publish')
+  expect(resent).toMatchObject({ topic: 'out/q2', qos: 2, dup: false })
+  expect(new TextDecoder().decode(resent.payload)).toBe('owed')
+  again.send({ type: 'pubrec', pid: pidOf(resent) })
+  expect(pidOf(await again.next('pubrel'))).toBe(pidOf(resent))
+  again.send({ type: 'pubcomp', pid: pidOf(resent) })
+  await waitFor(() => delivered.length === 1, 'the restored message delivered')
+  expect(delivered).toEqual(['owed-1'])
+  await second.close()
+  expect((await storedState(store)).messages).toEqual([])
 })
 
 test('an outbound QoS 2 message past PUBREC: after a restart with the store, PUBREL with the same packet id, no PUBLISH again; then delivered', async () => {
