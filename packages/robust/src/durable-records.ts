@@ -1,5 +1,6 @@
 import type { PublishProperties, QoS, SubscribeOptions } from '@x/simple'
 import type { Message } from './events.js'
+import { hex } from './hex.js'
 
 /**
  * How the durable state is laid out in a Store: a log. The changes of one journal batch (those of
@@ -56,7 +57,7 @@ const decoder = new TextDecoder()
 
 // Binary property values (correlationData, authentication data) survive JSON as hex.
 const toJson = (_key: string, value: unknown): unknown =>
-  value instanceof Uint8Array ? { $hex: Array.from(value, (b) => b.toString(16).padStart(2, '0')).join('') } : value
+  value instanceof Uint8Array ? { $hex: hex(value) } : value
 const fromJson = (_key: string, value: unknown): unknown => {
   const hex = (value as { $hex?: unknown } | null)?.$hex
   return typeof hex === 'string' ? Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16)) : value

@@ -1,4 +1,5 @@
 import { MqttError, type MqttPayload, type Payload, type PublishProperties, type QoS } from '@x/simple'
+import { hex } from './hex.js'
 
 /** The answer to a `request()`: the message that came back with its correlation data. */
 export interface Response {
@@ -19,7 +20,6 @@ export interface RequestOptions {
 
 type Publish = (topic: string, payload: Payload, options: { qos: QoS; properties: PublishProperties }) => Promise<void>
 
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 
 /**
  * MQTT 5 request/response (MQTT 5.0 §4.10) for one client: a response topic of its own,

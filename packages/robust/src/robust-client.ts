@@ -33,6 +33,7 @@ import type { Store } from './store.js'
 import { ServerList, type MakeClient } from './servers.js'
 import { credentialSourceOf } from './credentials.js'
 import { Subscriptions } from './subscriptions.js'
+import { hex } from './hex.js'
 
 /**
  * - idle: not started, or the first connect() failed;
@@ -89,7 +90,12 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   /** With a store: the write-ahead of durable sessions, and whether connect() has read the store yet. */
   readonly #durable: Durability | undefined
   #restored = false
-  /** Ids the client gives messages published without one (with a store): unique across restarts. */
+  /**
+   * Ids the client gives messages published without one (with a store): unique across restarts,
+   * so a random prefix per client and a count, not the clock (a device without a real-time clock
+   * boots to the same time every time). Made at the first.
+   */
+  #idPrefix: string | undefined
   #ids = 0
   readonly #hooks: AttemptHooks = {
     reconnecting: (info) => this.#emit('reconnecting', info),
@@ -342,7 +348,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
         retain,
       }
       if (properties) message.properties = properties
-      if (id !== undefined || this.#durable) message.id = id ?? `${Date.now().toString(36)}-${++this.#ids}`
+      if (id !== undefined || this.#durable) message.id = id ?? `${(this.#idPrefix ??= hex(crypto.getRandomValues(new Uint8Array(6))))}-${++this.#ids}`
       if (this.#state === 'closed') return reject(closedError())
       const failure = this.#durable?.journal.failure
       if (failure) return reject(failure)

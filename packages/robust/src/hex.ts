@@ -1,0 +1,2 @@
+/** Bytes as lowercase hex, two digits each: correlation data as a map key, binary values in JSON, random ids. */
+export const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
