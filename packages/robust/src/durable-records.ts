@@ -24,7 +24,11 @@ export const segmentOf = (key: string): number => Number(key.slice(2))
 export const R = {
   /** What follows is the whole state: forget what came before. */
   RESET: 1,
-  /** A message taken by publish(): seq, flags (qos, retain, properties), id, topic, properties (JSON), payload. */
+  /**
+   * A message taken by publish(): seq, flags (qos, retain, properties, time), id, topic, properties
+   * (JSON), the time publish() took it (float64 ms since the epoch; MQTT 5, a message with a
+   * messageExpiryInterval only), payload.
+   */
   MESSAGE: 2,
   /** That message went out: seq, packet id, the PUBLISH as sent. */
   FLIGHT: 3,
@@ -178,22 +182,28 @@ export class RecordReader {
   }
 }
 
-export function writeMessage(w: RecordWriter, seq: number, m: Message & { id: string }): void {
-  const flags = m.qos | (m.retain ? 4 : 0) | (m.properties ? 8 : 0)
+/**
+ * `queuedAt`: when publish() took it (ms since the epoch), for a message whose expiry interval
+ * counts from then (0: none), so a restart does not give it its whole interval again.
+ */
+export function writeMessage(w: RecordWriter, seq: number, m: Message & { id: string }, queuedAt = 0): void {
+  const flags = m.qos | (m.retain ? 4 : 0) | (m.properties ? 8 : 0) | (queuedAt ? 16 : 0)
   w.u8(R.MESSAGE).f64(seq).u8(flags).str(m.id).str(m.topic)
   if (m.properties) w.str(JSON.stringify(m.properties, toJson))
+  if (queuedAt) w.f64(queuedAt)
   w.bytes(m.payload)
 }
 
-export function readMessage(r: RecordReader): { seq: number; message: Message & { id: string } } {
+export function readMessage(r: RecordReader): { seq: number; message: Message & { id: string }; queuedAt: number } {
   const seq = r.f64()
   const flags = r.u8()
   const id = r.str()
   const topic = r.str()
   const properties = flags & 8 ? (JSON.parse(r.str(), fromJson) as PublishProperties) : undefined
+  const queuedAt = flags & 16 ? r.f64() : 0
   const message: Message & { id: string } = { topic, payload: r.bytes(), qos: (flags & 3) as QoS, retain: (flags & 4) !== 0, id }
   if (properties) message.properties = properties
-  return { seq, message }
+  return { seq, message, queuedAt }
 }
 
 export const writeFlight = (w: RecordWriter, seq: number, f: Flight): void => void w.u8(R.FLIGHT).f64(seq).u16(f.pid).bytes(f.packet)

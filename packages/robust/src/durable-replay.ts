@@ -4,7 +4,7 @@ import type { Message } from './events.js'
 
 /** What a store gave back at connect(): the messages owed (in publish() order, those in flight with their flight), the inbound ids held, the subscriptions. */
 export interface Restored {
-  messages: Array<{ seq: number; message: Message & { id: string }; flight: Flight | undefined }>
+  messages: Array<{ seq: number; message: Message & { id: string }; flight: Flight | undefined; queuedAt: number }>
   inbound: number[]
   subscriptions: Array<{ filter: string; qos: QoS; options?: SubscribeOptions }>
 }
@@ -12,7 +12,7 @@ export interface Restored {
 /** One record of the log, read (durable-records.ts). */
 export type LogRecord =
   | { type: typeof R.RESET }
-  | { type: typeof R.MESSAGE; seq: number; message: Message & { id: string } }
+  | { type: typeof R.MESSAGE; seq: number; message: Message & { id: string }; queuedAt: number }
   | { type: typeof R.FLIGHT; seq: number; pid: number; packet: Uint8Array }
   | { type: typeof R.RELEASED | typeof R.UNSENT | typeof R.SETTLED; seq: number }
   | { type: typeof R.INBOUND | typeof R.INBOUND_DONE; pid: number }
@@ -63,7 +63,7 @@ export function readRecords(value: Uint8Array): LogRecord[] {
  * (the store is corrupt, or not ours).
  */
 export function replay(values: readonly Uint8Array[]): Restored {
-  const messages = new Map<number, { seq: number; message: Message & { id: string }; flight: Flight | undefined }>()
+  const messages = new Map<number, Restored['messages'][number]>()
   const inbound = new Set<number>()
   const subscriptions = new Map<string, { filter: string; qos: QoS; options?: SubscribeOptions }>()
   const known = (seq: number, type: number) => {
@@ -80,7 +80,7 @@ export function replay(values: readonly Uint8Array[]): Restored {
           subscriptions.clear()
           break
         case R.MESSAGE:
-          messages.set(record.seq, { seq: record.seq, message: record.message, flight: undefined })
+          messages.set(record.seq, { seq: record.seq, message: record.message, flight: undefined, queuedAt: record.queuedAt })
           break
         case R.FLIGHT:
           known(record.seq, record.type).flight = { pid: record.pid, released: false, packet: record.packet }

@@ -28,12 +28,13 @@ export function restoreInto(
 ): RestoredInfo {
   const inFlight: Array<[number, PublishOp]> = []
   const queued: PublishOp[] = []
-  for (const { seq, message, flight } of restored.messages) {
+  for (const { seq, message, flight, queuedAt } of restored.messages) {
     const op = outbox.message(
       message,
       utf8Length(message.topic) + message.payload.length,
       () => outcomes.delivered(message),
       (error) => outcomes.failed(message, error),
+      queuedAt || undefined, // its expiry interval counts from publish(), before the restart
     )
     durable.adopt(op, seq, flight)
     if (flight && !session.pending.has(flight.pid)) {

@@ -156,7 +156,7 @@ export class Durability {
   queued(op: PublishOp): void {
     if (this.#early) return void this.#early.push(op)
     const seq = this.#nextSeq++
-    const mark = this.journal.record((records) => writeMessage(records, seq, op.message as Message & { id: string }))
+    const mark = this.journal.record((records) => writeMessage(records, seq, op.message as Message & { id: string }, op.queuedAt))
     this.#keep({ seq, op, mark, flight: undefined })
   }
 
@@ -258,7 +258,7 @@ export class Durability {
   /** The whole state as records: what a snapshot of the log holds. */
   #snapshot(records: RecordWriter): void {
     for (const { seq, op, flight } of this.#live.values()) {
-      writeMessage(records, seq, op.message as Message & { id: string })
+      writeMessage(records, seq, op.message as Message & { id: string }, op.queuedAt)
       if (flight) writeFlight(records, seq, flight)
       if (flight?.released) records.u8(R.RELEASED).f64(seq)
     }

@@ -102,8 +102,11 @@ export class Outbox {
     return this.#inFlight.size < window
   }
 
-  /** A new message from publish(), registered as open. (Object literals of one shape: this runs per message.) */
-  message(message: Message, bytes: number, resolve: () => void, reject: (error: unknown) => void): PublishOp {
+  /**
+   * A new message from publish(), registered as open (`queuedAt`: when publish() took it, if not
+   * now: a message restored from a store). (Object literals of one shape: this runs per message.)
+   */
+  message(message: Message, bytes: number, resolve: () => void, reject: (error: unknown) => void, queuedAt?: number): PublishOp {
     const op: PublishOp = {
       kind: 'publish',
       message,
@@ -112,7 +115,7 @@ export class Outbox {
       sentAt: 0,
       settled: false,
       handed: false,
-      queuedAt: message.properties?.messageExpiryInterval === undefined ? 0 : Date.now(),
+      queuedAt: message.properties?.messageExpiryInterval === undefined ? 0 : (queuedAt ?? Date.now()),
       resolve,
       reject,
     }

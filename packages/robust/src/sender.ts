@@ -125,7 +125,8 @@ function propertiesNow(op: PublishOp): PublishProperties | undefined | null {
   const properties = op.message.properties
   const interval = properties?.messageExpiryInterval
   if (interval === undefined) return properties
-  const waited = Math.floor((Date.now() - op.queuedAt) / 1000)
+  // A clock set back (a device without a real-time clock, restarted with a message from its last run) waited nothing.
+  const waited = Math.max(0, Math.floor((Date.now() - op.queuedAt) / 1000))
   if (waited >= interval) return null
   return waited ? { ...properties, messageExpiryInterval: interval - waited } : properties
 }

@@ -16,13 +16,16 @@ test('a message, its flight, its release, an inbound id and a subscription read 
     id: 'reading-1842',
     properties: { correlationData: Uint8Array.of(9, 8), userProperties: { k: ['v', 'w'] }, messageExpiryInterval: 60 },
   }
-  writeMessage(w, 2 ** 40, message)
+  // With an expiry interval, the time publish() took it: a restart does not give it its whole interval again.
+  writeMessage(w, 2 ** 40, message, 1_796_500_000_123)
   writeFlight(w, 2 ** 40, { pid: 65535, released: false, packet: Uint8Array.of(0x34, 1, 2) })
   w.u8(R.RELEASED).f64(2 ** 40)
   w.u8(R.INBOUND).u16(7)
   writeSubscription(w, 'a/+', 1, { noLocal: true })
   const state = replay([w.take()])
-  expect(state.messages).toEqual([{ seq: 2 ** 40, message, flight: { pid: 65535, released: true, packet: Uint8Array.of(0x34, 1, 2) } }])
+  expect(state.messages).toEqual([
+    { seq: 2 ** 40, message, flight: { pid: 65535, released: true, packet: Uint8Array.of(0x34, 1, 2) }, queuedAt: 1_796_500_000_123 },
+  ])
   expect(state.inbound).toEqual([7])
   expect(state.subscriptions).toEqual([{ filter: 'a/+', qos: 1, options: { noLocal: true } }])
 })
@@ -34,6 +37,7 @@ test('settled messages and released ids are gone; RESET forgets what came before
   w.u8(R.SETTLED).f64(1).u8(R.INBOUND).u16(3).u8(R.INBOUND_DONE).u16(3)
   const first = w.take()
   expect(replay([first]).messages.map((m) => m.message.id)).toEqual(['b'])
+  expect(replay([first]).messages[0]?.queuedAt).toBe(0) // none written: no expiry to count
   expect(replay([first]).inbound).toEqual([])
   w.u8(R.RESET)
   writeMessage(w, 5, { topic: 't', payload: new Uint8Array(0), qos: 0, retain: false, id: 'c' })
