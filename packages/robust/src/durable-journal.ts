@@ -40,6 +40,8 @@ export class Journal {
   #idle: ReturnType<typeof setTimeout> | undefined
   #due = false
   #failure: MqttError | undefined
+  /** stop() was called: nothing more is written, and what waits for more is told this. */
+  #stopped: MqttError | undefined
   readonly #waiting: Array<{ mark: number; run: () => void; fail?: (error: MqttError) => void }> = []
   /** The next log key's number, and the keys in the store now (deleted by the next snapshot). */
   #next = 1
@@ -75,21 +77,37 @@ export class Journal {
     this.#snapshotBytes = snapshotBytes
   }
 
+  /**
+   * Writes nothing more (its owner's client closed): later changes are dropped, the idle timer is
+   * cleared, and a batch under way is the last. What was pending was flushed before.
+   */
+  stop(): void {
+    this.#stopped ??= new MqttError('ECLOSED', `The client was closed: the store ${this.#name} is its owner's again`)
+    clearTimeout(this.#idle)
+    this.#idle = undefined
+    if (!this.#running) this.#abandon(this.#stopped)
+  }
+
+  /** Stopped: what still waits for a batch that will not come is told so (a held packet is dropped, a flush rejects). */
+  #abandon(closed: MqttError): void {
+    for (const { fail } of this.#waiting.splice(0)) fail?.(closed)
+  }
+
   /** Appends records (`write` writes them) to this turn's value. */
   record(write: (records: RecordWriter) => void): number {
-    if (this.#failure) return this.#recorded
+    if (this.#failure || this.#stopped) return this.#recorded
     write(this.#records)
     return this.#changed()
   }
 
   put(key: string, value: Uint8Array): number {
-    if (this.#failure) return this.#recorded
+    if (this.#failure || this.#stopped) return this.#recorded
     this.#ops.push({ type: 'put', key, value })
     return this.#changed()
   }
 
   del(key: string): number {
-    if (this.#failure) return this.#recorded
+    if (this.#failure || this.#stopped) return this.#recorded
     this.#ops.push({ type: 'del', key })
     return this.#changed()
   }
@@ -123,6 +141,7 @@ export class Journal {
   whenCommitted(mark: number, run: () => void, fail?: (error: MqttError) => void): void {
     if (this.#failure) return fail?.(this.#failure)
     if (mark <= this.#committed) return run()
+    if (this.#stopped && !this.#running) return fail?.(this.#stopped)
     this.#waiting.push(fail ? { mark, run, fail } : { mark, run })
     this.#soon()
   }
@@ -161,11 +180,11 @@ export class Journal {
     clearTimeout(this.#idle)
     this.#idle = undefined
     this.#due = false
-    if (this.#running || this.#failure) return
+    if (this.#running || this.#failure || this.#stopped) return
     this.#running = true
     // One batch, then more while someone waits; what nobody waits for waits for the idle timer.
     let first = true
-    while (this.#recorded > this.#committed && !this.#failure && (first || this.#waiting.length)) {
+    while (this.#recorded > this.#committed && !this.#failure && !this.#stopped && (first || this.#waiting.length)) {
       first = false
       const mark = this.#recorded
       try {
@@ -186,7 +205,8 @@ export class Journal {
       for (const run of ready) run()
     }
     this.#running = false
-    if (this.#recorded > this.#committed && !this.#failure) this.#later()
+    if (this.#stopped) this.#abandon(this.#stopped)
+    else if (this.#recorded > this.#committed && !this.#failure) this.#later()
   }
 
   #fail(error: unknown): void {

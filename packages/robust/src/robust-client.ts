@@ -28,7 +28,7 @@ import { Requests, type RequestOptions, type Response } from './requests.js'
 import { expiredError, Sender } from './sender.js'
 import { gated } from './durable-gate.js'
 import { restoreInto } from './durable-restore.js'
-import { Durability } from './durable.js'
+import { Durability, type Restored } from './durable.js'
 import type { Store } from './store.js'
 import { ServerList, type MakeClient } from './servers.js'
 import { credentialSourceOf } from './credentials.js'
@@ -89,7 +89,8 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   #busy = 0
   /** With a store: the write-ahead of durable sessions, and whether connect() has read the store yet. */
   readonly #durable: Durability | undefined
-  #restored = false
+  /** The store being read back (made once; again after a failure): connect() waits for it, close() does not. */
+  #restoring: Promise<void> | undefined
   /**
    * Ids the client gives messages published without one (with a store): unique across restarts,
    * so a random prefix per client and a count, not the clock (a device without a real-time clock
@@ -233,7 +234,8 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     this.#enter('connecting')
     const stop = signal ? AbortSignal.any([this.#life.signal, signal]) : this.#life.signal
     try {
-      if (this.#durable && !this.#restored) await this.#restore(this.#durable)
+      // close() (or the signal) ends the wait, not the reading: a connect() after it waits for the same one.
+      if (this.#durable) await within((this.#restoring ??= this.#restore(this.#durable)), Infinity, stop, closedError)
       const sessionPresent = await connectFirst(() => this.#attempt(stop), this.#o.reconnect, stop, this.#hooks)
       this.#loop = this.#stayConnected()
       return sessionPresent
@@ -249,9 +251,14 @@ export class RobustClient extends EventEmitter<RobustEvents> {
 
   /** With a store: what a process before left owed, read back before the first connection (ESTORE if the store fails). */
   async #restore(durable: Durability): Promise<void> {
-    const restored = await durable.restore()
+    let restored: Restored
+    try {
+      restored = await durable.restore()
+    } catch (error) {
+      this.#restoring = undefined // the next connect() tries again
+      throw error
+    }
     if (this.#state === 'closed') return
-    this.#restored = true
     const info = restoreInto(restored, durable, this.#outbox, this.#client.session, this.#subscriptions, {
       delivered: (message) => this.#emit('delivered', message),
       failed: (message, error) => {
@@ -432,7 +439,11 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     this.#sender.stop()
     this.#outbox.closeAll(error)
     this.#requests?.closeAll(error)
-    if (this.#durable) await this.#flushStore(this.#durable)
+    if (this.#durable) {
+      await this.#flushStore(this.#durable)
+      // Nothing of this client writes to the store once close() is done: it is its owner's again.
+      this.#durable.journal.stop()
+    }
     const goodbye =
       reasonCode === undefined && properties === undefined
         ? []

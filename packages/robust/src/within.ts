@@ -1,6 +1,9 @@
 import type { MqttError } from '@x/simple'
 
-/** `work`, or the deadline's error after `ms`, or the signal's reason when it aborts; leaves no timer or listener behind. */
+/**
+ * `work`, or the deadline's error after `ms` (Infinity: no deadline), or the signal's reason when
+ * it aborts; leaves no timer or listener behind.
+ */
 export function within<T>(work: Promise<T>, ms: number, signal: AbortSignal | undefined, late: () => MqttError): Promise<T> {
   return new Promise((resolve, reject) => {
     const done = (): void => {
@@ -11,10 +14,13 @@ export function within<T>(work: Promise<T>, ms: number, signal: AbortSignal | un
       done()
       reject(signal?.reason)
     }
-    const timer = setTimeout(() => {
-      done()
-      reject(late())
-    }, ms)
+    const timer =
+      ms === Infinity
+        ? undefined
+        : setTimeout(() => {
+            done()
+            reject(late())
+          }, ms)
     signal?.addEventListener('abort', abort)
     if (signal?.aborted) abort()
     // Settling after the deadline changes nothing, and a late rejection is not left unhandled.

@@ -177,3 +177,28 @@ test('changes nobody waits for wait for the idle timer (10 ms) and go as one bat
     vi.useRealTimers()
   }
 })
+
+// close() flushes, then stops the journal: the store is its owner's again, and no batch or timer of the client outlives close().
+test('stop(): a batch under way is the last, later changes are not written, no timer is left, and what still waits is told ECLOSED', async () => {
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+  const before = timers() // the test runner's own
+  const store = await opened()
+  store.hold = true
+  const journal = new Journal(store, 'test')
+  journal.put('a', bytes(1))
+  const waits: string[] = []
+  journal.whenCommitted(journal.recorded, () => waits.push('a durable'))
+  await new Promise((resolve) => setImmediate(resolve)) // the batch with 'a' is under way
+  journal.put('b', bytes(2)) // recorded before stop(): it would go in the next batch
+  journal.whenCommitted(journal.recorded, () => waits.push('b durable'), (error) => waits.push(error.code))
+  journal.stop()
+  journal.put('c', bytes(3))
+  journal.record((records) => records.u8(R.SETTLED).f64(1))
+  store.hold = false
+  store.release?.()
+  await new Promise((resolve) => setTimeout(resolve, 30)) // past the idle timer
+  expect(store.batches.map((b) => b.map((op) => op.key))).toEqual([['a']])
+  expect(waits).toEqual(['a durable', 'ECLOSED'])
+  await expect(journal.flush()).rejects.toMatchObject({ code: 'ECLOSED' })
+  expect(timers()).toBe(before)
+})
