@@ -233,6 +233,21 @@ test('a store that stops answering: close() still ends, after socketTimeoutMs, a
   await expect(publishing).rejects.toMatchObject({ code: 'ECLOSED' })
 })
 
+test('a store that never opens: connect({ signal }) ends with the signal, and close() ends a connect() still reading it, at once', async () => {
+  const hanging = new MemoryStore()
+  hanging.open = () => new Promise<void>(() => {})
+  const c = robust({ clientId: uid('durable-never-opens'), server: broker.url, store: hanging })
+  const started = Date.now()
+  await expect(c.connect({ signal: AbortSignal.timeout(100) })).rejects.toMatchObject({ name: 'TimeoutError' })
+  expect(Date.now() - started).toBeLessThan(1000)
+  // Called again, it waits for the same reading (not a second one), until close().
+  const again = c.connect()
+  again.catch(() => {})
+  await sleep(50)
+  await withDeadline(c.close(), 1000, 'close()')
+  await expect(again).rejects.toMatchObject({ code: 'ECLOSED' })
+})
+
 test('a store holding keys @x/robust does not write (another program, an older layout): connect() rejects with ESTORE naming one, and sends nothing', async () => {
   const store = new MemoryStore()
   await store.open()
