@@ -36,26 +36,38 @@ const robust = (options: ConstructorParameters<typeof RobustClient>[0]): RobustC
   return c
 }
 
-test(`messages restored from a store keep counting their expiry from publish(): after ${DOWN_MS} ms down, 2 s is dropped as expired and 30 s arrives carrying what is left`, async () => {
-  const topic = uid('durable-expiry')
+/** A subscriber on mosquitto itself: each payload that arrives on `topic`, with the expiry interval it carried. */
+async function arrivals(topic: string): Promise<Map<string, number | undefined>> {
   const subscriber = robust({ clientId: uid('durable-expiry-sub'), server: mosquitto.urls.plain })
   const arrived = new Map<string, number | undefined>()
   subscriber.on('message', (_t, payload, info) => arrived.set(payload.toString(), info.properties?.messageExpiryInterval))
   await subscriber.connect()
   await subscriber.subscribe(topic, { qos: 1 })
+  return arrived
+}
 
-  const store = new MemoryStore()
-  const clientId = uid('durable-expiry-pub')
+/** A first run of the publisher: `publish` with the broker unreachable, then close() (the process "dies"): what it published stays in `store`, owed. */
+async function firstRun(clientId: string, store: MemoryStore, publish: (client: RobustClient) => void): Promise<void> {
   await proxy.refuse()
   const first = robust({ clientId, server: proxy.url, store })
   void first.connect().catch(() => {})
-  first.publish(topic, 'short', { qos: 1, id: 'short', properties: { messageExpiryInterval: 2 } }).catch(() => {})
-  first.publish(topic, 'long', { qos: 1, id: 'long', properties: { messageExpiryInterval: 30 } }).catch(() => {})
+  publish(first)
   await sleep(50)
-  await first.close() // the process "dies": both stay in the store, owed
+  await first.close()
+  await proxy.accept()
+}
+
+test(`messages restored from a store keep counting their expiry from publish(): after ${DOWN_MS} ms down, 2 s is dropped as expired and 30 s arrives carrying what is left`, async () => {
+  const topic = uid('durable-expiry')
+  const arrived = await arrivals(topic)
+  const store = new MemoryStore()
+  const clientId = uid('durable-expiry-pub')
+  await firstRun(clientId, store, (first) => {
+    first.publish(topic, 'short', { qos: 1, id: 'short', properties: { messageExpiryInterval: 2 } }).catch(() => {})
+    first.publish(topic, 'long', { qos: 1, id: 'long', properties: { messageExpiryInterval: 30 } }).catch(() => {})
+  })
   await sleep(DOWN_MS)
 
-  await proxy.accept()
   const second = robust({ clientId, server: proxy.url, store })
   const drops: Array<[string | undefined, string]> = []
   const delivered: Array<string | undefined> = []
@@ -75,25 +87,15 @@ test(`messages restored from a store keep counting their expiry from publish(): 
 
 test('a clock set back across the restart (publish() saw a time an hour ahead of the restarted process): the message goes with its interval as given, not more', async () => {
   const topic = uid('durable-expiry-clock')
-  const subscriber = robust({ clientId: uid('durable-expiry-clock-sub'), server: mosquitto.urls.plain })
-  const arrived = new Map<string, number | undefined>()
-  subscriber.on('message', (_t, payload, info) => arrived.set(payload.toString(), info.properties?.messageExpiryInterval))
-  await subscriber.connect()
-  await subscriber.subscribe(topic, { qos: 1 })
-
+  const arrived = await arrivals(topic)
   const store = new MemoryStore()
   const clientId = uid('durable-expiry-clock-pub')
-  await proxy.refuse()
-  const first = robust({ clientId, server: proxy.url, store })
-  void first.connect().catch(() => {})
-  const now = Date.now()
-  const clock = vi.spyOn(Date, 'now').mockReturnValue(now + 3_600_000)
-  first.publish(topic, 'ahead', { qos: 1, properties: { messageExpiryInterval: 30 } }).catch(() => {})
-  clock.mockRestore()
-  await sleep(50)
-  await first.close()
+  await firstRun(clientId, store, (first) => {
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 3_600_000)
+    first.publish(topic, 'ahead', { qos: 1, properties: { messageExpiryInterval: 30 } }).catch(() => {})
+    clock.mockRestore()
+  })
 
-  await proxy.accept()
   const second = robust({ clientId, server: proxy.url, store })
   await second.connect()
   await waitFor(() => arrived.has('ahead'), 'the message at the subscriber', 5000)

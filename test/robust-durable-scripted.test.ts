@@ -43,21 +43,28 @@ const client = (clientId: string, server: string, store: MemoryStore): RobustCli
   return c
 }
 
+/**
+ * A first run that received an inbound QoS 2 `payload` with packet id 7 (its listener pushing to
+ * `got`), sent PUBREC, and "died" before any PUBREL came: the id is in the store.
+ */
+async function receivedThenDied(b: FakeBroker, store: MemoryStore, id: string, payload: string, got: string[]): Promise<void> {
+  const first = client(id, b.url, store)
+  first.on('message', (_t, p) => got.push(p.toString()))
+  await first.connect()
+  const conn = (await b.connection(0)) as FakeConnection
+  conn.send({ type: 'publish', topic: 'in/q2', payload: new TextEncoder().encode(payload), qos: 2, pid: 7, retain: false, dup: false })
+  expect(pidOf(await conn.next('pubrec'))).toBe(7)
+  expect(got).toEqual([payload])
+  await first.close()
+  expect((await storedState(store)).inbound).toEqual([7])
+}
+
 test('an inbound QoS 2 message whose PUBREC went out is not delivered again after a restart with the store', async () => {
   const b = await broker()
   const store = new MemoryStore()
   const id = uid('durable-in')
-  const first = client(id, b.url, store)
   const got: string[] = []
-  first.on('message', (_t, payload) => got.push(payload.toString()))
-  await first.connect()
-  const conn = (await b.connection(0)) as FakeConnection
-  conn.send({ type: 'publish', topic: 'in/q2', payload: new TextEncoder().encode('once'), qos: 2, pid: 7, retain: false, dup: false })
-  expect(pidOf(await conn.next('pubrec'))).toBe(7)
-  expect(got).toEqual(['once'])
-  // The process "dies" here: no PUBREL has come.
-  await first.close()
-  expect((await storedState(store)).inbound).toEqual([7])
+  await receivedThenDied(b, store, id, 'once', got)
 
   const second = client(id, b.url, store)
   second.on('message', (_t, payload) => got.push(payload.toString()))
@@ -80,15 +87,8 @@ test('an inbound QoS 2 id in the store, and a broker that kept no session: its n
   const b = await broker(1)
   const store = new MemoryStore()
   const id = uid('durable-in-lost')
-  const first = client(id, b.url, store)
   const got: string[] = []
-  first.on('message', (_t, payload) => got.push(payload.toString()))
-  await first.connect()
-  const conn = (await b.connection(0)) as FakeConnection
-  conn.send({ type: 'publish', topic: 'in/q2', payload: new TextEncoder().encode('before'), qos: 2, pid: 7, retain: false, dup: false })
-  expect(pidOf(await conn.next('pubrec'))).toBe(7)
-  await first.close()
-  expect((await storedState(store)).inbound).toEqual([7])
+  await receivedThenDied(b, store, id, 'before', got)
 
   const second = client(id, b.url, store)
   second.on('message', (_t, payload) => got.push(payload.toString()))
