@@ -2,12 +2,17 @@
  * @x/robust under real faults, against aedes and the mosquitto daemon: a fault proxy between the
  * client and the broker cuts or black-holes the link every few hundred milliseconds while the
  * client publishes, and a client on the far side (straight to the broker) counts every payload.
- * QoS 1 must lose nothing; QoS 2 must lose nothing and deliver nothing twice.
+ * QoS 1 must lose nothing; QoS 2 must lose nothing and deliver nothing twice. Outbound QoS 2 also
+ * with a store (durable sessions: every packet held until its record is written, on every link).
  *
  * Each test prints one line of figures (messages, outages, lost, duplicated, time to drain).
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { RobustClient, type RobustOptions } from '@x/robust'
+import { LevelStore } from '@x/level-store'
 import type { QoS } from '@x/simple'
 import { BROKERS, startPlainBroker, type PlainBroker } from './support/brokers.js'
 import { startChaos } from './support/chaos.js'
@@ -18,6 +23,19 @@ import { uid } from './support/test-clients.js'
 import { sleep, withDeadline } from './support/wait.js'
 
 const MESSAGES = 5000
+
+/** A LevelStore in a temporary folder, and how to close it and remove the folder. */
+function temporaryStore(): { store: LevelStore; remove: () => Promise<void> } {
+  const folder = mkdtempSync(join(tmpdir(), 'x-faults-store-'))
+  const store = new LevelStore(folder)
+  return {
+    store,
+    remove: async () => {
+      await store.close()
+      rmSync(folder, { recursive: true, force: true })
+    },
+  }
+}
 
 /** Options for a client that notices a dead link within about a second and retries quickly. */
 function flakyLinkOptions(clientId: string, server: string): RobustOptions {
@@ -50,11 +68,12 @@ describe.each(BROKERS)('%s', (name) => {
     await broker?.stop()
   })
 
-  /** Publishes MESSAGES at `qos` through the proxy while chaos runs; counts them on the far side. */
-  async function publishThroughOutages(qos: QoS): Promise<void> {
+  /** Publishes MESSAGES at `qos` through the proxy while chaos runs, with a store if `durable`; counts them on the far side. */
+  async function publishThroughOutages(qos: QoS, durable = false): Promise<void> {
     const topic = uid(`faults/q${qos}`)
     const counter = await startCounter(broker.url, topic, 2, uid('counter'))
-    const client = new RobustClient(flakyLinkOptions(uid('publisher'), proxy.url))
+    const stored = durable ? temporaryStore() : undefined
+    const client = new RobustClient({ ...flakyLinkOptions(uid('publisher'), proxy.url), ...(stored && { store: stored.store }) })
     let disconnects = 0
     client.on('disconnect', () => disconnects++)
     await client.connect()
@@ -88,10 +107,11 @@ describe.each(BROKERS)('%s', (name) => {
     const missing = counter.missing(expected)
     const duplicated = counter.duplicated()
     figures.push(
-      `  ${name} QoS ${qos}: ${MESSAGES} sent in ${deliveredMs} ms, ${chaos.total} outages (${chaos.outages.cut} cuts, ${chaos.outages.blackhole} black holes), ` +
+      `  ${name} QoS ${qos}${durable ? ' with a LevelStore' : ''}: ${MESSAGES} sent in ${deliveredMs} ms, ${chaos.total} outages (${chaos.outages.cut} cuts, ${chaos.outages.blackhole} black holes), ` +
         `${disconnects} disconnects seen, ${missing.length} lost, ${duplicated.length} duplicated`,
     )
     await client.close()
+    await stored?.remove()
     await counter.stop()
     expect(chaos.total, 'outages caused while publishing').toBeGreaterThanOrEqual(5)
     expect(disconnects, 'outages the client noticed').toBeGreaterThanOrEqual(3)
@@ -103,6 +123,8 @@ describe.each(BROKERS)('%s', (name) => {
   test(`${MESSAGES} QoS 1 messages through cuts and black holes: none missing`, () => publishThroughOutages(1), 150_000)
 
   test(`${MESSAGES} QoS 2 messages through cuts and black holes: none missing, none twice`, () => publishThroughOutages(2), 150_000)
+
+  test(`${MESSAGES} QoS 2 messages with a LevelStore through cuts and black holes: none missing, none twice`, () => publishThroughOutages(2, true), 150_000)
 
   test.each([1, 2] as const)(
     'a subscriber behind the faults (a device on bad Wi-Fi), inbound QoS %i: nothing lost, nothing twice to the handler at QoS 2',
