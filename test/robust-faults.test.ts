@@ -134,6 +134,7 @@ describe.each(BROKERS)('%s', (name) => {
       const decoder = new TextDecoder()
       const watch = watchReplays()
       const client = new RobustClient({ ...flakyLinkOptions(uid('subscriber'), proxy.url), createClient: watch.createClient })
+      client.on('connect', (sessionPresent) => void (sessionPresent || watch.sessionLost()))
       const seen = new Map<string, number>()
       client.on('message', (_topic, payload) => {
         const text = decoder.decode(payload)
@@ -154,22 +155,28 @@ describe.each(BROKERS)('%s', (name) => {
       } finally {
         await chaos.stop()
       }
+      // Every message, but those the broker itself made impossible to deliver (a packet id it reused).
+      const expected = (): string[] => Array.from({ length: count }, (_, i) => `${i}`).filter((text) => !watch.reused.has(text))
       await withDeadline(
         (async () => {
-          while (seen.size < count) await sleep(20)
+          while (expected().some((text) => !seen.has(text))) await sleep(20)
         })(),
         30_000,
-        `${count} messages to reach the handler (${seen.size} so far)`,
+        `${count} messages to reach the handler (${seen.size} so far, ${watch.reused.size} under a packet id the broker reused)`,
       )
       await publisher.close()
       await client.close()
       const twice = [...seen].filter(([, n]) => n > 1).map(([text]) => text)
+      const lost = Array.from({ length: count }, (_, i) => `${i}`).filter((text) => !seen.has(text))
       figures.push(
-        `  ${name} inbound QoS ${qos}: ${count} sent, ${chaos.total} outages, ${count - seen.size} lost, ${twice.length} delivered twice ` +
-          `(${watch.replayed.size} replayed by the broker after PUBREL)`,
+        `  ${name} inbound QoS ${qos}: ${count} sent, ${chaos.total} outages, ${lost.length} lost (${watch.reused.size} sent under a packet id the broker reused), ` +
+          `${twice.length} delivered twice (${watch.replayed.size} replayed by the broker after PUBREL)`,
       )
       expect(chaos.total, 'outages while messages flowed').toBeGreaterThanOrEqual(5)
-      expect(seen.size).toBe(count)
+      // Lost only where the broker broke the protocol (an id reused before PUBREL); never by the client's own doing.
+      expect(lost.filter((text) => !watch.reused.has(text))).toEqual([])
+      // mosquitto keeps that rule: there nothing may be lost at all.
+      if (name === 'mosquitto') expect(lost).toEqual([])
       if (qos === 2) {
         // Twice only where the broker broke the protocol; never by the client's own doing.
         expect(twice.filter((text) => !watch.replayed.has(text))).toEqual([])
