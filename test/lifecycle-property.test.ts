@@ -10,15 +10,12 @@
  * a store (durable sessions, a LevelStore in a temporary folder): its writes may be under way
  * wherever close() falls, and none may outlive it.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { RobustClient, type RobustEvents } from '@x/robust'
-import { LevelStore } from '@x/level-store'
 import type { QoS } from '@x/simple'
 import { BROKERS } from './support/brokers.js'
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
+import { temporaryStore } from './support/temporary-store.js'
 import { Prng } from './support/prng.js'
 import { restartable, type Restartable } from './support/restartable.js'
 import { uid } from './support/test-clients.js'
@@ -72,10 +69,9 @@ describe.each(CASES)('%s, MQTT version %i %s', (name, version, durable) => {
   test.each(seeds)('seed %i: after close(), every promise settled, no event, no socket or timer left', async (seed) => {
     const rng = new Prng(seed)
     const before = handles()
-    const folder = durable ? mkdtempSync(join(tmpdir(), 'x-property-store-')) : undefined
-    const store = folder ? new LevelStore(folder) : undefined
+    const stored = durable ? temporaryStore('property') : undefined
     const client = new RobustClient({
-      ...(store && { store }),
+      ...(stored && { store: stored.store }),
       clientId: uid(`property-${seed}`),
       server: proxy.url,
       keepaliveSec: 1,
@@ -136,7 +132,6 @@ describe.each(CASES)('%s, MQTT version %i %s', (name, version, durable) => {
     expect(after.sockets, `sockets left after ${done.join(', ')}`).toBeLessThanOrEqual(before.sockets)
     expect(after.timers, `timers left after ${done.join(', ')}`).toBeLessThanOrEqual(before.timers)
     // close() leaves the store open for its owner, with nothing of the client's still writing to it.
-    await store?.close()
-    if (folder) rmSync(folder, { recursive: true, force: true })
+    await stored?.remove()
   })
 })

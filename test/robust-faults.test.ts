@@ -7,35 +7,19 @@
  *
  * Each test prints one line of figures (messages, outages, lost, duplicated, time to drain).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { RobustClient, type RobustOptions } from '@x/robust'
-import { LevelStore } from '@x/level-store'
 import type { QoS } from '@x/simple'
 import { BROKERS, startPlainBroker, type PlainBroker } from './support/brokers.js'
 import { startChaos } from './support/chaos.js'
 import { startCounter } from './support/counter.js'
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
+import { temporaryStore } from './support/temporary-store.js'
 import { watchReplays } from './support/replays.js'
 import { uid } from './support/test-clients.js'
 import { sleep, withDeadline } from './support/wait.js'
 
 const MESSAGES = 5000
-
-/** A LevelStore in a temporary folder, and how to close it and remove the folder. */
-function temporaryStore(): { store: LevelStore; remove: () => Promise<void> } {
-  const folder = mkdtempSync(join(tmpdir(), 'x-faults-store-'))
-  const store = new LevelStore(folder)
-  return {
-    store,
-    remove: async () => {
-      await store.close()
-      rmSync(folder, { recursive: true, force: true })
-    },
-  }
-}
 
 /** Options for a client that notices a dead link within about a second and retries quickly. */
 function flakyLinkOptions(clientId: string, server: string): RobustOptions {
@@ -72,7 +56,7 @@ describe.each(BROKERS)('%s', (name) => {
   async function publishThroughOutages(qos: QoS, durable = false): Promise<void> {
     const topic = uid(`faults/q${qos}`)
     const counter = await startCounter(broker.url, topic, 2, uid('counter'))
-    const stored = durable ? temporaryStore() : undefined
+    const stored = durable ? temporaryStore('faults') : undefined
     const client = new RobustClient({ ...flakyLinkOptions(uid('publisher'), proxy.url), ...(stored && { store: stored.store }) })
     let disconnects = 0
     client.on('disconnect', () => disconnects++)
