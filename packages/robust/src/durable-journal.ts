@@ -88,9 +88,9 @@ export class Journal {
     if (!this.#running) this.#abandon(this.#stopped)
   }
 
-  /** Stopped: what still waits for a batch that will not come is told so (a held packet is dropped, a flush rejects). */
-  #abandon(closed: MqttError): void {
-    for (const { fail } of this.#waiting.splice(0)) fail?.(closed)
+  /** Failed or stopped: what still waits for a batch that will not come is told why (a held packet is dropped, a flush rejects). */
+  #abandon(why: MqttError): void {
+    for (const { fail } of this.#waiting.splice(0)) fail?.(why)
   }
 
   /** Appends records (`write` writes them) to this turn's value. */
@@ -214,7 +214,7 @@ export class Journal {
     this.#failure = new MqttError('ESTORE', `The store ${this.#name} failed a write (${cause}): what was not written is not sent`, {
       cause: error,
     })
-    for (const { fail } of this.#waiting.splice(0)) fail?.(this.#failure)
+    this.#abandon(this.#failure)
     this.onFailure(this.#failure)
   }
 }
