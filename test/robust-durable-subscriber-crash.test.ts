@@ -65,6 +65,7 @@ type Line =
   | { kind: 'p'; payload: number; pid: number; dup: boolean }
   | { kind: 'm'; payload: number; pid: number; at: number }
   | { kind: 'c' | 'd'; pid: number; at: number }
+  | { kind: 'r'; pid: number }
 
 /** The subscriber's log, read as it grows (only whole lines). */
 class Log {
@@ -94,6 +95,7 @@ class Log {
       if (kind === 'p') this.lines.push({ kind, payload: Number(a), pid: Number(b), dup: c === '1' })
       else if (kind === 'm') this.lines.push({ kind, payload: Number(a), pid: Number(b), at: Number(c) })
       else if (kind === 'c' || kind === 'd') this.lines.push({ kind, pid: Number(a), at: Number(b) })
+      else if (kind === 'r') this.lines.push({ kind, pid: Number(a) })
       else throw new Error(`a line the subscriber does not write: ${JSON.stringify(text)}`)
     }
     return this.lines
@@ -154,10 +156,17 @@ async function crashRun(run: number, rng: Prng, forgetInbound = false): Promise<
   const log = new Log(config.log)
   const delivered = new Set<number>()
   let completed = 0
+  // The ids the subscriber's session holds: a PUBREL for any other is answered PUBCOMP at once, with
+  // no write and so no `d` line (after a restart with a store that forgot its ids, hundreds of them:
+  // left uncounted, the publisher would wait for exchanges that were complete). A PUBREL coming again
+  // for an id whose removal was durable before a kill counts it twice: a few, against AHEAD's 300.
+  let held = new Set<number>()
   const count = (): number => {
     for (const line of log.read().slice(countedTo)) {
       if (line.kind === 'm') delivered.add(line.payload)
-      else if (line.kind === 'd') completed++
+      else if (line.kind === 'p') held.add(line.pid)
+      else if (line.kind === 'd') completed++, held.delete(line.pid)
+      else if (line.kind === 'r' && !held.has(line.pid)) completed++
     }
     countedTo = log.lines.length
     return delivered.size
@@ -184,11 +193,18 @@ async function crashRun(run: number, rng: Prng, forgetInbound = false): Promise<
       if (n % 20 === 19) await sleep(0)
     }
   })()
+  // A publisher that stalls says so at once, as the failure (not later as an unhandled rejection).
+  let stalled: unknown
+  publishing.catch((error: unknown) => (stalled = error))
+  const unlessStalled = (done: () => boolean) => (): boolean => {
+    if (stalled) throw stalled
+    return done()
+  }
 
   const targets = Array.from({ length: 4 }, () => rng.range(100, COUNT - 100)).sort((a, b) => a - b)
   try {
     for (const target of targets) {
-      await waitFor(() => count() >= target, `${target} messages at the subscriber`, 30_000, 1)
+      await waitFor(unlessStalled(() => count() >= target), `${target} messages at the subscriber`, 30_000, 1)
       await sleep(rng.int(4))
       child.child.kill('SIGKILL')
       const finished = await child.finished
@@ -197,6 +213,7 @@ async function crashRun(run: number, rng: Prng, forgetInbound = false): Promise<
       const line = log.lines.length
       // Between the kill and the restart: which ids the store holds, and the message each stands for (its last PUBLISH with that id).
       const ids = await storedIds(config.store)
+      held = new Set(forgetInbound ? [] : ids)
       const stored = new Map<number, number>()
       for (const pid of ids) {
         const last = log.lines.findLast((l) => l.kind === 'p' && l.pid === pid) as { payload: number } | undefined

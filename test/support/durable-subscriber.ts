@@ -8,6 +8,8 @@
  *
  * - `p <payload> <pid> <dup>`: a PUBLISH packet arrived (seen by the simple client's packet hook,
  *   before the client acts on it; also the DUPs that the session then does not deliver).
+ * - `r <pid>`: a PUBREL arrived (the same hook). For an id the session does not hold, the client
+ *   answers PUBCOMP at once and writes nothing: no `d` line follows.
  * - `m <payload> <pid> <ms>`: the 'message' listener ran (the pid is that of the packet being
  *   handled: the listener runs synchronously inside the client's handling of that packet).
  * - `c <pid> <ms>`: the Store's batch holding the put of `in/<pid>` resolved: that id is durable.
@@ -73,6 +75,7 @@ const client = new RobustClient({
   createClient(options) {
     const simple = new MqttClient(options)
     simple.setCallbackPacket((packet) => {
+      if (packet.type === 'pubrel') log(`r ${packet.pid}`)
       if (packet.type !== 'publish') return
       handling = packet.pid ?? -1
       log(`p ${Buffer.from(packet.payload).toString()} ${handling} ${packet.dup ? 1 : 0}`)
