@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import type { Library } from './libraries.js'
 
-type Bundle = {
+export type Bundle = {
   LIBRARIES: readonly Library[]
   LIBRARIES_V5: readonly Library[]
   LIBRARIES_DURABLE: readonly Library[]
@@ -46,7 +46,19 @@ export async function idleClients(): Promise<Bundle['IDLE']> {
   return (await (bundle ??= load())).IDLE
 }
 
-async function load(): Promise<Bundle> {
+const load = (): Promise<Bundle> => bundleFrom()
+
+// Our packages a bundle can take from another copy of `packages/`, by their entry points.
+const OURS = /^@x\/(errno|simple|robust)$/
+
+/**
+ * lib/libraries.ts bundled and loaded. Our packages come from the working tree, or, with
+ * `packages`, from another copy of the repository's `packages/` folder (bench/ab.ts: a revision's,
+ * from `git archive`): their sources are bundled from there, each import among them resolved within
+ * that copy, and their dependencies (p-retry, eventemitter3) from the working tree's installation.
+ * @x/level-store stays the working tree's (Node loads it, with LevelDB's binary).
+ */
+export async function bundleFrom(packages?: string): Promise<Bundle> {
   // Inside bench/, so that MQTT.js resolves from bench/node_modules.
   const parent = fileURLToPath(new URL('../.bundle/', import.meta.url))
   mkdirSync(parent, { recursive: true })
@@ -63,6 +75,15 @@ async function load(): Promise<Bundle> {
       // @x/level-store's level loads LevelDB's prebuilt binary: the package is left to Node (and tsx) to resolve from bench/.
       external: ['mqtt', 'mqtt-packet', '@x/level-store'],
       logLevel: 'error',
+      ...(packages && {
+        plugins: [
+          {
+            name: 'packages-from',
+            setup: (b) => b.onResolve({ filter: OURS }, ({ path }) => ({ path: join(packages, path.slice(3), 'src', 'index.ts') })),
+          },
+        ],
+        nodePaths: ['robust', 'simple'].map((name) => fileURLToPath(new URL(`../../packages/${name}/node_modules`, import.meta.url))),
+      }),
     })
     return (await import(pathToFileURL(outfile).href)) as Bundle
   } finally {

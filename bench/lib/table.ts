@@ -42,8 +42,9 @@ function spread(samples: number[], unit: string): string {
   return `${human(m, unit)} (${human(min, unit)}–${human(max, unit)}) ${unit}`
 }
 
-export function formatTable(rows: Row[], reference: string, others: string[], ceiling: string): string {
-  const header = ['measure', reference, ...others, `reference (${ceiling})`]
+/** The table: `reference` first, each of `others` as its ratio to it, then `ceiling`'s column where one is named. */
+export function formatTable(rows: Row[], reference: string, others: string[], ceiling?: string): string {
+  const header = ['measure', reference, ...others, ...(ceiling ? [`reference (${ceiling})`] : [])]
   const lines: string[][] = [header]
   for (const row of rows) {
     const ref = row.samples.get(reference)
@@ -58,8 +59,10 @@ export function formatTable(rows: Row[], reference: string, others: string[], ce
       const ratio = row.higherIsBetter ? median(s) / refMedian : refMedian / median(s)
       cells.push(`${ratio.toFixed(2)}×  ${spread(s, row.unit)}`)
     }
-    const c = row.samples.get(ceiling)
-    cells.push(c ? spread(c, row.unit) : '–')
+    if (ceiling) {
+      const c = row.samples.get(ceiling)
+      cells.push(c ? spread(c, row.unit) : '–')
+    }
     lines.push(cells)
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length)))

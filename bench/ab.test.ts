@@ -1,0 +1,70 @@
+/**
+ * bench:ab compares what it says it compares: the revision's packages, bundled from their own
+ * copy, against the working tree's, both run through a broker; a bad command line or an unknown
+ * revision is said so. Small counts: this checks the machinery, it times nothing.
+ */
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { startEmbeddedBroker, type EmbeddedBroker } from '../examples/lib/embedded-broker.js'
+import { compare, parse } from './ab.js'
+import { bundleFrom } from './lib/bundle.js'
+
+let broker: EmbeddedBroker
+beforeAll(async () => {
+  broker = await startEmbeddedBroker()
+})
+afterAll(() => broker.close())
+
+const PACKAGES = fileURLToPath(new URL('../packages/', import.meta.url))
+const extracted = (): string[] => readdirSync(tmpdir()).filter((name) => name.startsWith('x-mqtt-ab-'))
+
+test('a bundle from another copy of packages/ runs that copy: a client changed there fails, the working tree one connects', async () => {
+  const copy = mkdtempSync(join(tmpdir(), 'x-mqtt-copy-'))
+  try {
+    for (const name of ['errno', 'simple', 'robust']) {
+      cpSync(join(PACKAGES, name, 'src'), join(copy, name, 'src'), { recursive: true })
+      cpSync(join(PACKAGES, name, 'package.json'), join(copy, name, 'package.json'))
+    }
+    const client = join(copy, 'simple', 'src', 'client', 'client.ts')
+    const source = readFileSync(client, 'utf8')
+    const changed = source.replace('constructor(options: ClientOptions) {', "constructor(options: ClientOptions) {\n    throw new Error('built from the copy')")
+    expect(changed).not.toBe(source)
+    writeFileSync(client, changed)
+
+    const simpleOf = async (packages?: string) => (await bundleFrom(packages)).LIBRARIES.find((l) => l.name === '@x/simple')
+    await expect((await simpleOf(copy))?.connect(broker.url, 'ab-copy')).rejects.toThrow('built from the copy')
+    const side = await (await simpleOf())?.connect(broker.url, 'ab-tree')
+    await side?.close()
+  } finally {
+    rmSync(copy, { recursive: true, force: true })
+  }
+}, 60_000)
+
+test('HEAD against the working tree: a msg/s and a CPU row for each of ours, a sample from each build, nothing left in the temporary folder', async () => {
+  const before = extracted().length
+  const { rows, before: column } = await compare({ rev: 'HEAD', rows: 'plain', qos: 1, size: 64, window: 20, count: 200, rounds: 1 })
+  expect(column).toMatch(/^HEAD \([0-9a-f]{7}\)$/)
+  expect(rows.map((r) => r.measure)).toEqual(['@x/simple', '@x/simple: CPU per message', '@x/robust', '@x/robust: CPU per message'])
+  for (const row of rows) {
+    expect([...row.samples.keys()]).toEqual([column, 'working tree'])
+    for (const samples of row.samples.values()) {
+      expect(samples).toHaveLength(1)
+      expect(samples[0]).toBeGreaterThan(0)
+    }
+  }
+  expect(extracted().length).toBe(before)
+}, 120_000)
+
+test('an unknown revision, and a bad command line, are said so', async () => {
+  await expect(compare({ rev: 'no-such-revision', rows: 'plain', qos: 1, size: 64, window: 20, count: 10, rounds: 1 })).rejects.toThrow(
+    'git knows no commit "no-such-revision"',
+  )
+  expect(parse(['HEAD~1'])).toEqual({ rev: 'HEAD~1', rows: 'plain', qos: 1, size: 64, window: 100, count: 40_000, rounds: 5 })
+  expect(parse(['v1', '--rows', 'durable-wide', '--qos', '2', '--rounds', '3'])).toMatchObject({ rows: 'durable-wide', qos: 2, rounds: 3 })
+  expect(() => parse([])).toThrow('one revision to compare the working tree with')
+  expect(() => parse(['HEAD', '--rows', 'fast'])).toThrow('--rows fast: not one of plain, v5, durable, wide, durable-wide')
+  expect(() => parse(['HEAD', '--qos', '3'])).toThrow('--qos 3: a whole number from 0 to 2')
+})
