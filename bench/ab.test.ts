@@ -30,7 +30,10 @@ test('a bundle from another copy of packages/ runs that copy: a client changed t
     }
     const client = join(copy, 'simple', 'src', 'client', 'client.ts')
     const source = readFileSync(client, 'utf8')
-    const changed = source.replace('constructor(options: ClientOptions) {', "constructor(options: ClientOptions) {\n    throw new Error('built from the copy')")
+    const changed = source.replace(
+      'constructor(options: ClientOptions) {',
+      "constructor(options: ClientOptions) {\n    throw new Error('built from the copy')",
+    )
     expect(changed).not.toBe(source)
     writeFileSync(client, changed)
 

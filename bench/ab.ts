@@ -67,7 +67,9 @@ export async function compare(c: Comparison): Promise<{ rows: Row[]; before: str
       ['working tree', await bundleFrom()],
     ] as const
     const runs = builds.flatMap(([build, bundle]) =>
-      (bundle[ROWS[c.rows]] as readonly Library[]).filter((l) => OURS.includes(l.name) && l.qos.includes(c.qos)).map((library) => ({ build, library })),
+      (bundle[ROWS[c.rows]] as readonly Library[])
+        .filter((l) => OURS.includes(l.name) && l.qos.includes(c.qos))
+        .map((library) => ({ build, library })),
     )
     const rate = new Map(OURS.map((name) => [name, new Map(builds.map(([build]) => [build, [] as number[]]))]))
     const cpu = new Map(OURS.map((name) => [name, new Map(builds.map(([build]) => [build, [] as number[]]))]))
@@ -95,7 +97,8 @@ export async function compare(c: Comparison): Promise<{ rows: Row[]; before: str
   }
 }
 
-const USAGE = 'usage: pnpm bench:ab <rev> [--rows plain|v5|durable|wide|durable-wide] [--qos 0|1|2] [--size 64] [--window 100] [--count 40000] [--rounds 5]'
+const USAGE =
+  'usage: pnpm bench:ab <rev> [--rows plain|v5|durable|wide|durable-wide] [--qos 0|1|2] [--size 64] [--window 100] [--count 40000] [--rounds 5]'
 
 /** The command line, read into a Comparison; throws the usage with what was wrong. */
 export function parse(args: string[]): Comparison {
@@ -141,7 +144,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const { rows, before } = await compare(comparison)
   const { rev, rounds, ...scenario } = comparison
-  console.log(`${JSON.stringify(scenario)}; ${rounds} round${rounds === 1 ? '' : 's'}, interleaved; median (min–max); the working tree's ratio to ${rev}`)
+  console.log(
+    `${JSON.stringify(scenario)}; ${rounds} round${rounds === 1 ? '' : 's'}, interleaved; median (min–max); the working tree's ratio to ${rev}`,
+  )
   console.log(formatTable(rows, before, ['working tree']))
   process.exit(0)
 }

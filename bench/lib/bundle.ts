@@ -4,7 +4,7 @@
  * the function-name wrappers a development loader such as tsx adds to every closure. The speed
  * runs use this bundle, so they time the code users run, not the loader.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
@@ -48,8 +48,17 @@ export async function idleClients(): Promise<Bundle['IDLE']> {
 
 const load = (): Promise<Bundle> => bundleFrom()
 
-// Our packages a bundle can take from another copy of `packages/`, by their entry points.
-const OURS = /^@x\/(errno|simple|robust)$/
+// Our packages (and their subpaths: `@x/simple/codec`) a bundle can take from another copy of `packages/`.
+const OURS = /^@x\/(errno|simple|robust)(\/.*)?$/
+
+/** Where `@x/<name>[/<sub>]` points in the copy at `packages`: its package.json's `exports` entry for that subpath. */
+function entryIn(packages: string, name: string, sub = ''): string {
+  const manifest = join(packages, name, 'package.json')
+  const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, unknown> }).exports ?? {}
+  const entry = exports[`.${sub}`]
+  if (typeof entry !== 'string') throw new Error(`${manifest} exports no "${'.' + sub}" as a path: cannot bundle @x/${name}${sub} from it`)
+  return join(packages, name, entry)
+}
 
 /**
  * lib/libraries.ts bundled and loaded. Our packages come from the working tree, or, with
@@ -79,7 +88,11 @@ export async function bundleFrom(packages?: string): Promise<Bundle> {
         plugins: [
           {
             name: 'packages-from',
-            setup: (b) => b.onResolve({ filter: OURS }, ({ path }) => ({ path: join(packages, path.slice(3), 'src', 'index.ts') })),
+            setup: (b) =>
+              b.onResolve({ filter: OURS }, ({ path }) => {
+                const [, name, sub] = OURS.exec(path) as RegExpExecArray
+                return { path: entryIn(packages, name as string, sub) }
+              }),
           },
         ],
         nodePaths: ['robust', 'simple'].map((name) => fileURLToPath(new URL(`../../packages/${name}/node_modules`, import.meta.url))),
