@@ -1,6 +1,6 @@
 import type { PublishProperties, QoS, SubscribeOptions } from '@x/simple'
 import type { Message } from './events.js'
-import { hex } from './hex.js'
+import { fromHex, hex } from './hex.js'
 
 /**
  * How the durable state is laid out in a Store: a log. The changes of one journal batch (those of
@@ -63,8 +63,8 @@ const decoder = new TextDecoder()
 const toJson = (_key: string, value: unknown): unknown =>
   value instanceof Uint8Array ? { $hex: hex(value) } : value
 const fromJson = (_key: string, value: unknown): unknown => {
-  const hex = (value as { $hex?: unknown } | null)?.$hex
-  return typeof hex === 'string' ? Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16)) : value
+  const digits = (value as { $hex?: unknown } | null)?.$hex
+  return typeof digits === 'string' ? fromHex(digits) : value
 }
 
 /** Appends records to one growing buffer; `take()` hands out what was written and starts again. */

@@ -20,7 +20,6 @@ export interface RequestOptions {
 
 type Publish = (topic: string, payload: Payload, options: { qos: QoS; properties: PublishProperties }) => Promise<void>
 
-
 /**
  * MQTT 5 request/response (MQTT 5.0 §4.10) for one client: a response topic of its own,
  * subscribed once at the first request (and, like every subscription, again after a lost
