@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { build } from 'esbuild'
+import { build, type BuildOptions } from 'esbuild'
 import type { Library } from './libraries.js'
 
 export type Bundle = {
@@ -61,6 +61,27 @@ function entryIn(packages: string, name: string, sub = ''): string {
 }
 
 /**
+ * What makes esbuild take our packages from the copy at `packages`: each `@x/…` import resolved
+ * there (once per import path: every module of @x/robust imports @x/simple), their own
+ * dependencies from the working tree's installation.
+ */
+function fromCopy(packages: string): Pick<BuildOptions, 'plugins' | 'nodePaths'> {
+  const resolved = new Map<string, string>()
+  const resolve = (path: string): string => {
+    let entry = resolved.get(path)
+    if (entry === undefined) {
+      const [, name, sub] = OURS.exec(path) as RegExpExecArray
+      resolved.set(path, (entry = entryIn(packages, name as string, sub)))
+    }
+    return entry
+  }
+  return {
+    plugins: [{ name: 'packages-from', setup: (b) => b.onResolve({ filter: OURS }, ({ path }) => ({ path: resolve(path) })) }],
+    nodePaths: ['robust', 'simple'].map((name) => fileURLToPath(new URL(`../../packages/${name}/node_modules`, import.meta.url))),
+  }
+}
+
+/**
  * lib/libraries.ts bundled and loaded. Our packages come from the working tree, or, with
  * `packages`, from another copy of the repository's `packages/` folder (bench/ab.ts: a revision's,
  * from `git archive`): their sources are bundled from there, each import among them resolved within
@@ -84,19 +105,7 @@ export async function bundleFrom(packages?: string): Promise<Bundle> {
       // @x/level-store's level loads LevelDB's prebuilt binary: the package is left to Node (and tsx) to resolve from bench/.
       external: ['mqtt', 'mqtt-packet', '@x/level-store'],
       logLevel: 'error',
-      ...(packages && {
-        plugins: [
-          {
-            name: 'packages-from',
-            setup: (b) =>
-              b.onResolve({ filter: OURS }, ({ path }) => {
-                const [, name, sub] = OURS.exec(path) as RegExpExecArray
-                return { path: entryIn(packages, name as string, sub) }
-              }),
-          },
-        ],
-        nodePaths: ['robust', 'simple'].map((name) => fileURLToPath(new URL(`../../packages/${name}/node_modules`, import.meta.url))),
-      }),
+      ...(packages && fromCopy(packages)),
     })
     return (await import(pathToFileURL(outfile).href)) as Bundle
   } finally {
