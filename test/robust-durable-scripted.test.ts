@@ -34,6 +34,10 @@ async function broker(forgetsAt = Infinity): Promise<FakeBroker> {
   return b
 }
 
+/** The broker's inbound QoS 2 PUBLISH of `payload` under packet id 7 (`dup`: sent again). */
+const inboundQos2 = (payload: string, dup = false) =>
+  ({ type: 'publish', topic: 'in/q2', payload: new TextEncoder().encode(payload), qos: 2, pid: 7, retain: false, dup }) as const
+
 /** The packet id of a decoded acknowledgement. */
 const pidOf = (packet: unknown): number => (packet as { pid: number }).pid
 
@@ -52,7 +56,7 @@ async function receivedThenDied(b: FakeBroker, store: MemoryStore, id: string, p
   first.on('message', (_t, p) => got.push(p.toString()))
   await first.connect()
   const conn = (await b.connection(0)) as FakeConnection
-  conn.send({ type: 'publish', topic: 'in/q2', payload: new TextEncoder().encode(payload), qos: 2, pid: 7, retain: false, dup: false })
+  conn.send(inboundQos2(payload))
   expect(pidOf(await conn.next('pubrec'))).toBe(7)
   expect(got).toEqual([payload])
   await first.close()
@@ -71,7 +75,7 @@ test('an inbound QoS 2 message whose PUBREC went out is not delivered again afte
   await second.connect()
   const again = (await b.connection(1)) as FakeConnection
   // The broker has no PUBREC of ours it trusts: it sends the message again, with DUP.
-  again.send({ type: 'publish', topic: 'in/q2', payload: new TextEncoder().encode('once'), qos: 2, pid: 7, retain: false, dup: true })
+  again.send(inboundQos2('once', true))
   expect(pidOf(await again.next('pubrec'))).toBe(7)
   again.send({ type: 'pubrel', pid: 7 })
   expect(pidOf(await again.next('pubcomp'))).toBe(7)
@@ -97,7 +101,7 @@ test('an inbound QoS 2 id in the store, and a broker that kept no session: its n
   expect((await storedState(store)).inbound).toEqual([]) // forgotten at the CONNACK, not left to suppress a later message
   const again = (await b.connection(1)) as FakeConnection
   // A new message that happens to get packet id 7: not a duplicate.
-  again.send({ type: 'publish', topic: 'in/q2', payload: new TextEncoder().encode('after'), qos: 2, pid: 7, retain: false, dup: false })
+  again.send(inboundQos2('after'))
   expect(pidOf(await again.next('pubrec'))).toBe(7)
   await waitFor(() => got.length === 2, 'the new message')
   expect(got).toEqual(['before', 'after'])

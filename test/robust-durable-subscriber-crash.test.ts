@@ -165,7 +165,10 @@ async function crashRun(run: number, rng: Prng, forgetInbound = false): Promise<
     for (const line of log.read().slice(countedTo)) {
       if (line.kind === 'm') delivered.add(line.payload)
       else if (line.kind === 'p') held.add(line.pid)
-      else if (line.kind === 'd') completed++, held.delete(line.pid)
+      else if (line.kind === 'd') {
+        completed++
+        held.delete(line.pid)
+      }
       else if (line.kind === 'r' && !held.has(line.pid)) completed++
     }
     countedTo = log.lines.length
