@@ -37,10 +37,14 @@ test('a bundle from another copy of packages/ runs that copy: a client changed t
     expect(changed).not.toBe(source)
     writeFileSync(client, changed)
 
-    const simpleOf = async (packages?: string) => (await bundleFrom(packages)).LIBRARIES.find((l) => l.name === '@x/simple')
-    await expect((await simpleOf(copy))?.connect(broker.url, 'ab-copy')).rejects.toThrow('built from the copy')
-    const side = await (await simpleOf())?.connect(broker.url, 'ab-tree')
-    await side?.close()
+    const simpleOf = async (packages?: string) => {
+      const simple = (await bundleFrom(packages)).LIBRARIES.find((l) => l.name === '@x/simple')
+      if (!simple) throw new Error('no @x/simple in the bundle')
+      return simple
+    }
+    await expect((await simpleOf(copy)).connect(broker.url, 'ab-copy')).rejects.toThrow('built from the copy')
+    const side = await (await simpleOf()).connect(broker.url, 'ab-tree')
+    await side.close()
   } finally {
     rmSync(copy, { recursive: true, force: true })
   }
