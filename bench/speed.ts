@@ -64,11 +64,19 @@ const DURABLE_WIDE_SCENARIOS: Array<Scenario & { label: string }> = [
   { label: `with a LevelStore and ${WIDE}: QoS 1, 64 B, 100 in flight`, qos: 1, size: 64, window: 100, count: 40_000 },
   { label: `with a LevelStore and ${WIDE}: QoS 2, 64 B, 100 in flight`, qos: 2, size: 64, window: 100, count: 20_000 },
 ]
+// And with the LevelStore's `sync: false` (nothing lost when the process dies; a power cut may lose
+// the last moments): what the disk's sync costs the rows above.
+const NOSYNC = 'a LevelStore (sync: false)'
+const DURABLE_NOSYNC_WIDE_SCENARIOS: Array<Scenario & { label: string }> = [
+  { label: `with ${NOSYNC} and ${WIDE}: QoS 1, 64 B, 100 in flight`, qos: 1, size: 64, window: 100, count: 40_000 },
+  { label: `with ${NOSYNC} and ${WIDE}: QoS 2, 64 B, 100 in flight`, qos: 2, size: 64, window: 100, count: 20_000 },
+]
 
 /** The in-memory row a durable row is set against (issue 23: at least half its msg/s): same window, no store. */
 function inMemoryOf(label: string): string | undefined {
   if (label.startsWith('with a LevelStore: ')) return label.slice('with a LevelStore: '.length)
   if (label.startsWith('with a LevelStore and ')) return `with ${label.slice('with a LevelStore and '.length)}`
+  if (label.startsWith(`with ${NOSYNC} and `)) return `with ${label.slice(`with ${NOSYNC} and `.length)}`
   return undefined
 }
 
@@ -180,9 +188,14 @@ try {
   }
   // Each wider-window pair (in memory, then with a LevelStore) right under the durable pair of its QoS.
   const wide = await bundledLibrariesWide()
-  const widePairs = [...(await measure(wide.inMemory, broker, WIDE_SCENARIOS)), ...(await measure(wide.durable, broker, DURABLE_WIDE_SCENARIOS))]
+  const widePairs = [
+    ...(await measure(wide.inMemory, broker, WIDE_SCENARIOS)),
+    ...(await measure(wide.durable, broker, DURABLE_WIDE_SCENARIOS)),
+    ...(await measure(wide.durableNoSync, broker, DURABLE_NOSYNC_WIDE_SCENARIOS)),
+  ]
   for (const pair of widePairs) {
-    const scenario = (pair[0]?.measure ?? '').replace(/^with [^:]*: /, '')
+    // The scenario after the "with …" part, which may hold a colon of its own ("(sync: false)").
+    const scenario = (pair[0]?.measure ?? '').replace(/^with .*?: (?=QoS)/, '')
     // After the rows "with …" of the same scenario: the durable one, and a wider one placed before.
     const under = pairs.findLastIndex(([r]) => r !== undefined && r.measure.startsWith('with ') && r.measure.endsWith(`: ${scenario}`))
     pairs.splice(under < 0 ? pairs.length : under + 1, 0, pair)

@@ -16,6 +16,7 @@ export type Bundle = {
   LIBRARIES_DURABLE: readonly Library[]
   LIBRARIES_WIDE: readonly Library[]
   LIBRARIES_DURABLE_WIDE: readonly Library[]
+  LIBRARIES_DURABLE_WIDE_NOSYNC: readonly Library[]
   IDLE: Record<string, (url: string, clientId: string) => Promise<() => Promise<void>>>
 }
 
@@ -35,10 +36,13 @@ export async function bundledLibrariesDurable(): Promise<readonly Library[]> {
   return (await (bundle ??= load())).LIBRARIES_DURABLE
 }
 
-/** MQTT.js beside @x/robust with a wider `maxInFlight`, in memory and with a LevelStore (lib/libraries.ts's LIBRARIES_WIDE, LIBRARIES_DURABLE_WIDE). */
-export async function bundledLibrariesWide(): Promise<{ inMemory: readonly Library[]; durable: readonly Library[] }> {
-  const { LIBRARIES_WIDE, LIBRARIES_DURABLE_WIDE } = await (bundle ??= load())
-  return { inMemory: LIBRARIES_WIDE, durable: LIBRARIES_DURABLE_WIDE }
+/**
+ * MQTT.js beside @x/robust with a wider `maxInFlight`, in memory, with a LevelStore, and with a
+ * LevelStore told `sync: false` (lib/libraries.ts's LIBRARIES_WIDE, LIBRARIES_DURABLE_WIDE, LIBRARIES_DURABLE_WIDE_NOSYNC).
+ */
+export async function bundledLibrariesWide(): Promise<{ inMemory: readonly Library[]; durable: readonly Library[]; durableNoSync: readonly Library[] }> {
+  const { LIBRARIES_WIDE, LIBRARIES_DURABLE_WIDE, LIBRARIES_DURABLE_WIDE_NOSYNC } = await (bundle ??= load())
+  return { inMemory: LIBRARIES_WIDE, durable: LIBRARIES_DURABLE_WIDE, durableNoSync: LIBRARIES_DURABLE_WIDE_NOSYNC }
 }
 
 /** The idle clients of the bundle (lib/libraries.ts's IDLE). */

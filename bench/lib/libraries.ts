@@ -96,16 +96,16 @@ const simple = simpleClient(4)
 
 /**
  * @x/robust as it is (its defaults), speaking MQTT `version`; with `durable`, a LevelStore in a
- * temporary folder (removed at close); with `maxInFlight`, that many QoS 1/2 messages unacknowledged
- * at once instead of its default 20.
+ * temporary folder (removed at close), `sync: false` if `sync` is; with `maxInFlight`, that many
+ * QoS 1/2 messages unacknowledged at once instead of its default 20.
  */
-const robustClient = (version: 4 | 5, durable = false, maxInFlight?: number): Library => ({
+const robustClient = (version: 4 | 5, durable = false, maxInFlight?: number, sync = true): Library => ({
   name: '@x/robust',
   qos: [0, 1, 2],
   websocket: version === 4,
   connect: async (url, clientId) => {
     const folder = durable ? mkdtempSync(join(tmpdir(), 'x-mqtt-bench-store-')) : undefined
-    const store = folder ? new LevelStore(folder) : undefined
+    const store = folder ? new LevelStore(folder, { sync }) : undefined
     const client = new RobustClient({
       clientId,
       server: url,
@@ -233,6 +233,8 @@ export const WIDE_WINDOW = 100
  */
 export const LIBRARIES_WIDE: readonly Library[] = [mqttjsClient(4), robustClient(4, false, WIDE_WINDOW)]
 export const LIBRARIES_DURABLE_WIDE: readonly Library[] = [mqttjsClient(4), robustClient(4, true, WIDE_WINDOW)]
+/** The same with the LevelStore's `sync: false`: a batch durable once the OS has LevelDB's log (a dying process loses nothing; a power cut may). */
+export const LIBRARIES_DURABLE_WIDE_NOSYNC: readonly Library[] = [mqttjsClient(4), robustClient(4, true, WIDE_WINDOW, false)]
 
 /**
  * Each library's client as a program holds it while idle: connected with its default options,

@@ -5,9 +5,9 @@
  *
  * - `restored {"queued":…,"inFlight":…,…}`: connect() has read the store.
  * - `stored`: (with `count`) every message it published is in the store: the Store's batch()
- *   that held the last of them has resolved (LevelStore writes with sync). Counted on the Store
- *   interface itself, by wrapping it: the puts of `q/<seq>` keys (a message taken by publish(),
- *   durable-records.ts) whose batch resolved.
+ *   that held the last of them has resolved (with `sync`, on the disk; without, in the OS).
+ *   Counted on the Store interface itself, by wrapping it: the puts of `q/<seq>` keys (a message
+ *   taken by publish(), durable-records.ts) whose batch resolved.
  * - `connected <sessionPresent>`, `drop <id> <reason>`, `error <message>`.
  * - `connect-failed <code> <message>`: connect() rejected (then it exits with code 3).
  * - `drained`: (with `drain`) connected, nothing queued or in flight: it closes and exits 0.
@@ -30,12 +30,14 @@ export interface PublisherConfig {
   protocolVersion?: 4 | 5
   /** @x/robust's `maxInFlight`. @default 20 (its own default) */
   maxInFlight?: number
+  /** The LevelStore's `sync`. @default true (its own default) */
+  sync?: boolean
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as PublisherConfig
 const say = (line: string): void => void process.stdout.write(`${line}\n`)
 
-const level = new LevelStore(config.store)
+const level = new LevelStore(config.store, { sync: config.sync ?? true })
 let queuedPuts = 0
 let onCommitted = (): void => {}
 const store: Store = {

@@ -1,1 +1,1 @@
-export { LevelStore } from './level-store.js'
+export { LevelStore, type LevelStoreOptions } from './level-store.js'

@@ -9,17 +9,34 @@ import { storeError, storeMisuse } from './store-error.js'
 
 type Db = Level<string, Uint8Array>
 
+export interface LevelStoreOptions {
+  /**
+   * `true` (the default): LevelDB flushes its log to the disk before a batch resolves, so neither
+   * a killed process nor a power cut loses it. `false`: a batch resolves once the operating system
+   * has its bytes (LevelDB has written its log), so a killed, crashed or restarted process loses
+   * nothing, but a power cut or a kernel crash may lose the last moments. Node only: in a browser
+   * IndexedDB commits each batch, and the browser decides when it reaches the disk.
+   */
+  sync?: boolean
+}
+
 export class LevelStore implements Store {
   readonly location: string
+  readonly #sync: boolean
   // Made at the first open(), not here: `level` opens a database as soon as it is constructed,
   // which would take the folder's lock (and fail unheard) before the owner asked for it.
   #db: Db | undefined
 
   /** `location`: a folder in Node (created if missing), the name of an IndexedDB database in a browser. */
-  constructor(location: string) {
+  constructor(location: string, options: LevelStoreOptions = {}) {
     if (typeof location !== 'string' || location === '')
       throw storeMisuse(String(location), 'open', 'the location must be a non-empty string')
+    if (typeof options !== 'object' || options === null)
+      throw storeMisuse(location, 'open', 'the options must be an object ({ sync })')
+    const { sync = true } = options
+    if (typeof sync !== 'boolean') throw storeMisuse(location, 'open', `options.sync must be true or false, not ${JSON.stringify(sync) ?? typeof sync}`)
     this.location = location
+    this.#sync = sync
   }
 
   async open(): Promise<void> {
@@ -39,9 +56,10 @@ export class LevelStore implements Store {
     ops.forEach((op, i) => this.#check(op, i))
     if (ops.length === 0) return
     try {
-      // sync: LevelDB fsyncs its log before the batch resolves, so a crash after it loses nothing
-      // (classic-level; IndexedDB commits a transaction as a whole and ignores the option).
-      await db.batch(ops as StoreOp[], { sync: true })
+      // sync: LevelDB fsyncs its log before the batch resolves, so a crash after it loses nothing;
+      // without, its log is written (the OS has it) but not flushed: a dying process loses nothing,
+      // a dying machine may (classic-level; IndexedDB commits a transaction as a whole and ignores the option).
+      await db.batch(ops as StoreOp[], { sync: this.#sync })
     } catch (error) {
       throw storeError(this.location, 'write to', error)
     }

@@ -181,3 +181,26 @@ test('an op that is not a put of a Uint8Array under a well-formed string key is 
   await storeFailure(store.batch([{ type: 'move', key: 'a' } as never]), /op 0 of the batch is neither/)
   expect(await store.scan('')).toEqual([])
 })
+
+test('options that are not { sync: true | false } are refused at construction, saying which', () => {
+  const refused = (options: unknown, words: RegExp): void => {
+    const error = (() => {
+      try {
+        new LevelStore(location, options as never)
+      } catch (caught) {
+        return caught
+      }
+      throw new Error(`new LevelStore(…, ${JSON.stringify(options)}) did not throw`)
+    })()
+    expect(error).toBeInstanceOf(MqttError)
+    expect(error).toMatchObject({ code: 'ESTORE' })
+    expect((error as Error).message).toMatch(words)
+  }
+  refused({ sync: 'yes' }, /Cannot open the store at .*: options\.sync must be true or false, not "yes"/)
+  refused({ sync: 0 }, /options\.sync must be true or false, not 0/)
+  refused(null, /the options must be an object \(\{ sync \}\)/)
+  refused('nosync', /the options must be an object/)
+  expect(new LevelStore(location, {}).location).toBe(location)
+  expect(new LevelStore(location, { sync: false }).location).toBe(location)
+  expect(existsSync(location)).toBe(false) // nothing opened
+})
