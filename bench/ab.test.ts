@@ -72,6 +72,6 @@ test('an unknown revision, and a bad command line, are said so', async () => {
   expect(parse(['HEAD~1'])).toEqual({ rev: 'HEAD~1', rows: 'plain', qos: 1, size: 64, window: 100, count: 40_000, rounds: 5 })
   expect(parse(['v1', '--rows', 'durable-wide', '--qos', '2', '--rounds', '3'])).toMatchObject({ rows: 'durable-wide', qos: 2, rounds: 3 })
   expect(() => parse([])).toThrow('one revision to compare the working tree with')
-  expect(() => parse(['HEAD', '--rows', 'fast'])).toThrow('--rows fast: not one of plain, v5, durable, wide, durable-wide')
+  expect(() => parse(['HEAD', '--rows', 'fast'])).toThrow('--rows fast: not one of plain, v5, durable, wide, durable-wide, durable-nosync-wide')
   expect(() => parse(['HEAD', '--qos', '3'])).toThrow('--qos 3: a whole number from 0 to 2')
 })

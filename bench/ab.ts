@@ -6,7 +6,7 @@
  * share every run's noise: on this machine a row of `pnpm bench` moves by more between two runs
  * than most changes do, so a change is judged here, not by two prints of the bench.
  *
- *   pnpm bench:ab <rev> [--rows plain|v5|durable|wide|durable-wide] [--qos 1] [--size 64]
+ *   pnpm bench:ab <rev> [--rows plain|v5|durable|wide|durable-wide|durable-nosync-wide] [--qos 1] [--size 64]
  *                       [--window 100] [--count 40000] [--rounds 5]
  */
 import { execFileSync } from 'node:child_process'
@@ -22,13 +22,14 @@ import type { Library } from './lib/libraries.js'
 import { formatTable, type Row } from './lib/table.js'
 import { pubsub, type Scenario } from './pubsub/run.js'
 
-/** Which of lib/libraries.ts's sets: the plain clients, MQTT 5, with a LevelStore, with `maxInFlight` 100, both. */
+/** Which of lib/libraries.ts's sets: the plain clients, MQTT 5, with a LevelStore, with `maxInFlight` 100, both, both with the LevelStore's `sync: false`. */
 const ROWS = {
   plain: 'LIBRARIES',
   v5: 'LIBRARIES_V5',
   durable: 'LIBRARIES_DURABLE',
   wide: 'LIBRARIES_WIDE',
   'durable-wide': 'LIBRARIES_DURABLE_WIDE',
+  'durable-nosync-wide': 'LIBRARIES_DURABLE_WIDE_NOSYNC',
 } as const satisfies Record<string, keyof Bundle>
 
 /** MQTT.js and the bare socket are the same in both builds: only ours are compared. */
@@ -98,7 +99,7 @@ export async function compare(c: Comparison): Promise<{ rows: Row[]; before: str
 }
 
 const USAGE =
-  'usage: pnpm bench:ab <rev> [--rows plain|v5|durable|wide|durable-wide] [--qos 0|1|2] [--size 64] [--window 100] [--count 40000] [--rounds 5]'
+  'usage: pnpm bench:ab <rev> [--rows plain|v5|durable|wide|durable-wide|durable-nosync-wide] [--qos 0|1|2] [--size 64] [--window 100] [--count 40000] [--rounds 5]'
 
 /** The command line, read into a Comparison; throws the usage with what was wrong. */
 export function parse(args: string[]): Comparison {
