@@ -61,51 +61,59 @@ afterAll(async () => {
 const distinct = (list: number[]): number[] => [...new Set(list)]
 const upTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
 
-test.each([{ sync: true }, { sync: false }])(`a publisher with a LevelStore (sync: $sync) and maxInFlight ${WINDOW}, SIGKILLed mid-stream three times and started again: every message arrives, QoS 2 exactly once, QoS 1 at least once, in order, and a restart resent more than 20 in flight`, async ({ sync }) => {
-  const rng = new Prng(SEED + 7)
-  const topic = `${uid('crash-wide')}/${sync ? 'sync' : 'nosync'}`
-  const received: Received = { 1: [], 2: [], wrongQos: 0 }
-  runs.set(topic, received)
-  await subscriber.subscribe(topic, { qos: 2 })
-  const store = join(folder, sync ? 'store' : 'store-nosync')
-  const config = { url: mosquitto.urls.plain, clientId: uid('crash-wide-pub'), store, sync, topic, maxInFlight: WINDOW }
-  const count = (): number => received[1].length + received[2].length
-  const mine: Publisher[] = []
-  const start = (extra: { count?: number } = {}): Publisher => {
-    const child = startPublisher({ ...config, drain: true, ...extra })
-    children.push(child)
-    mine.push(child)
-    return child
-  }
-  let child = start({ count: COUNT })
-  const figures: string[] = []
-  for (let kill = 0; kill < 3; kill++) {
-    // A moment in the stream, each later than the last: some hundreds of messages on.
-    const target = count() + rng.range(100, 400)
-    await Promise.race([waitFor(() => count() >= target, `${target} messages at the subscriber`, 30_000, 1), child.finished])
-    child.running.child.kill('SIGKILL')
-    const finished = await child.finished
-    expect(finished.signal, `kill ${kill} landed before the publisher drained`).toBe('SIGKILL')
-    const at = count()
-    child = start()
-    await child.waitFor('restored', 20_000)
-    const restored = child.restored()
-    figures.push(`kill ${kill} at ${at} received: restored ${JSON.stringify(restored)}`)
-  }
-  await child.waitFor('drained', 60_000)
-  await waitFor(() => received[2].length >= COUNT && distinct(received[1]).length >= COUNT, 'every message at the subscriber', 15_000).catch(() => {})
-  await sleep(200) // a duplicate would come now
-  console.log(
-    [
-      `seed ${SEED + 7}, maxInFlight ${WINDOW}, sync ${sync}: ${COUNT} + ${COUNT} messages, QoS 2 twice ${received[2].length - distinct(received[2]).length}, QoS 1 twice ${received[1].length - distinct(received[1]).length}`,
-      ...figures,
-    ].join('\n'),
-  )
-  expect(mine.flatMap((c) => c.running.stdout.split('\n').filter((l) => /^(drop|error) /.test(l)))).toEqual([])
-  expect(received.wrongQos).toBe(0)
-  expect(received[2]).toEqual(upTo(COUNT)) // exactly once, in order
-  expect(distinct(received[1])).toEqual(upTo(COUNT)) // at least once, first arrivals in order
-  // The window was in effect at a kill: a restart had more in flight than the default 20 allows.
-  const inFlight = mine.map((c) => c.restored()?.inFlight ?? 0)
-  expect(Math.max(...inFlight)).toBeGreaterThan(20)
-}, 120_000)
+test.each([{ sync: true }, { sync: false }])(
+  `a publisher with a LevelStore (sync: $sync) and maxInFlight ${WINDOW}, SIGKILLed mid-stream three times and started again: every message arrives, QoS 2 exactly once, QoS 1 at least once, in order, and a restart resent more than 20 in flight`,
+  async ({ sync }) => {
+    const rng = new Prng(SEED + 7)
+    const topic = `${uid('crash-wide')}/${sync ? 'sync' : 'nosync'}`
+    const received: Received = { 1: [], 2: [], wrongQos: 0 }
+    runs.set(topic, received)
+    await subscriber.subscribe(topic, { qos: 2 })
+    const store = join(folder, sync ? 'store' : 'store-nosync')
+    const config = { url: mosquitto.urls.plain, clientId: uid('crash-wide-pub'), store, sync, topic, maxInFlight: WINDOW }
+    const count = (): number => received[1].length + received[2].length
+    const mine: Publisher[] = []
+    const start = (extra: { count?: number } = {}): Publisher => {
+      const child = startPublisher({ ...config, drain: true, ...extra })
+      children.push(child)
+      mine.push(child)
+      return child
+    }
+    let child = start({ count: COUNT })
+    const figures: string[] = []
+    for (let kill = 0; kill < 3; kill++) {
+      // A moment in the stream, each later than the last: some hundreds of messages on.
+      const target = count() + rng.range(100, 400)
+      await Promise.race([waitFor(() => count() >= target, `${target} messages at the subscriber`, 30_000, 1), child.finished])
+      child.running.child.kill('SIGKILL')
+      const finished = await child.finished
+      expect(finished.signal, `kill ${kill} landed before the publisher drained`).toBe('SIGKILL')
+      const at = count()
+      child = start()
+      await child.waitFor('restored', 20_000)
+      const restored = child.restored()
+      figures.push(`kill ${kill} at ${at} received: restored ${JSON.stringify(restored)}`)
+    }
+    await child.waitFor('drained', 60_000)
+    await waitFor(
+      () => received[2].length >= COUNT && distinct(received[1]).length >= COUNT,
+      'every message at the subscriber',
+      15_000,
+    ).catch(() => {})
+    await sleep(200) // a duplicate would come now
+    console.log(
+      [
+        `seed ${SEED + 7}, maxInFlight ${WINDOW}, sync ${sync}: ${COUNT} + ${COUNT} messages, QoS 2 twice ${received[2].length - distinct(received[2]).length}, QoS 1 twice ${received[1].length - distinct(received[1]).length}`,
+        ...figures,
+      ].join('\n'),
+    )
+    expect(mine.flatMap((c) => c.running.stdout.split('\n').filter((l) => /^(drop|error) /.test(l)))).toEqual([])
+    expect(received.wrongQos).toBe(0)
+    expect(received[2]).toEqual(upTo(COUNT)) // exactly once, in order
+    expect(distinct(received[1])).toEqual(upTo(COUNT)) // at least once, first arrivals in order
+    // The window was in effect at a kill: a restart had more in flight than the default 20 allows.
+    const inFlight = mine.map((c) => c.restored()?.inFlight ?? 0)
+    expect(Math.max(...inFlight)).toBeGreaterThan(20)
+  },
+  120_000,
+)

@@ -40,7 +40,11 @@ export async function bundledLibrariesDurable(): Promise<readonly Library[]> {
  * MQTT.js beside @x/robust with a wider `maxInFlight`, in memory, with a LevelStore, and with a
  * LevelStore told `sync: false` (lib/libraries.ts's LIBRARIES_WIDE, LIBRARIES_DURABLE_WIDE, LIBRARIES_DURABLE_WIDE_NOSYNC).
  */
-export async function bundledLibrariesWide(): Promise<{ inMemory: readonly Library[]; durable: readonly Library[]; durableNoSync: readonly Library[] }> {
+export async function bundledLibrariesWide(): Promise<{
+  inMemory: readonly Library[]
+  durable: readonly Library[]
+  durableNoSync: readonly Library[]
+}> {
   const { LIBRARIES_WIDE, LIBRARIES_DURABLE_WIDE, LIBRARIES_DURABLE_WIDE_NOSYNC } = await (bundle ??= load())
   return { inMemory: LIBRARIES_WIDE, durable: LIBRARIES_DURABLE_WIDE, durableNoSync: LIBRARIES_DURABLE_WIDE_NOSYNC }
 }

@@ -31,10 +31,10 @@ export class LevelStore implements Store {
   constructor(location: string, options: LevelStoreOptions = {}) {
     if (typeof location !== 'string' || location === '')
       throw storeMisuse(String(location), 'open', 'the location must be a non-empty string')
-    if (typeof options !== 'object' || options === null)
-      throw storeMisuse(location, 'open', 'the options must be an object ({ sync })')
+    if (typeof options !== 'object' || options === null) throw storeMisuse(location, 'open', 'the options must be an object ({ sync })')
     const { sync = true } = options
-    if (typeof sync !== 'boolean') throw storeMisuse(location, 'open', `options.sync must be true or false, not ${JSON.stringify(sync) ?? typeof sync}`)
+    if (typeof sync !== 'boolean')
+      throw storeMisuse(location, 'open', `options.sync must be true or false, not ${JSON.stringify(sync) ?? typeof sync}`)
     this.location = location
     this.#sync = sync
   }

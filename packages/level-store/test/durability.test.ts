@@ -34,20 +34,23 @@ afterEach(async () => {
 
 // `sync: false` keeps the same promise against a dying process: LevelDB has written its log (the
 // OS holds it) before the batch resolves, and a SIGKILL leaves the OS alone.
-test.each([{ sync: true }, { sync: false }])('what a child wrote is there after it was SIGKILLed the moment its last batch resolved (sync: $sync)', async ({ sync }) => {
-  const writer = runFixture('write-then-wait', [location, '3000', sync ? 'sync' : 'nosync'])
-  children.push(writer)
-  await writer.waitFor('stored')
-  await writer.kill()
-  expect((await writer.exited).signal).toBe('SIGKILL')
+test.each([{ sync: true }, { sync: false }])(
+  'what a child wrote is there after it was SIGKILLed the moment its last batch resolved (sync: $sync)',
+  async ({ sync }) => {
+    const writer = runFixture('write-then-wait', [location, '3000', sync ? 'sync' : 'nosync'])
+    children.push(writer)
+    await writer.waitFor('stored')
+    await writer.kill()
+    expect((await writer.exited).signal).toBe('SIGKILL')
 
-  const entries = await (await reopen()).scan('k/')
-  expect(entries).toHaveLength(3000)
-  entries.forEach(([key, value], i) => {
-    expect(key).toBe(`k/${String(i).padStart(6, '0')}`)
-    expect(value).toEqual(new Uint8Array([i & 255, i >> 8]))
-  })
-})
+    const entries = await (await reopen()).scan('k/')
+    expect(entries).toHaveLength(3000)
+    entries.forEach(([key, value], i) => {
+      expect(key).toBe(`k/${String(i).padStart(6, '0')}`)
+      expect(value).toEqual(new Uint8Array([i & 255, i >> 8]))
+    })
+  },
+)
 
 test('every batch is written with sync: true, so it is on disk (not only in the OS cache) when it resolves; sync: false only when asked', async () => {
   // A SIGKILL leaves the OS cache alone, so only the option itself shows durability against power loss.
