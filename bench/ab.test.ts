@@ -1,6 +1,6 @@
 /**
- * bench:ab compares what it says it compares: the revision's packages, bundled from their own
- * copy, against the working tree's, both run through a broker; a bad command line or an unknown
+ * bench:ab compares what it says it compares: the revision's packages (@x/level-store's too),
+ * bundled from their own copy, against the working tree's, both run through a broker; a bad command line or an unknown
  * revision is said so. Small counts: this checks the machinery, it times nothing.
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -50,6 +50,35 @@ test('a bundle from another copy of packages/ runs that copy: a client changed t
   }
 }, 60_000)
 
+test("the copy's @x/level-store is the one bundled with it: a LevelStore changed there fails, the working tree's connects; a copy without one takes the working tree's (the test above)", async () => {
+  const copy = mkdtempSync(join(tmpdir(), 'x-mqtt-copy-'))
+  try {
+    for (const name of ['errno', 'simple', 'robust', 'level-store']) {
+      cpSync(join(PACKAGES, name, 'src'), join(copy, name, 'src'), { recursive: true })
+      cpSync(join(PACKAGES, name, 'package.json'), join(copy, name, 'package.json'))
+    }
+    const store = join(copy, 'level-store', 'src', 'level-store.ts')
+    const source = readFileSync(store, 'utf8')
+    const changed = source.replace(
+      'async open(): Promise<void> {',
+      "async open(): Promise<void> {\n    throw new Error('store from the copy')",
+    )
+    expect(changed).not.toBe(source)
+    writeFileSync(store, changed)
+
+    const durableOf = async (packages?: string) => {
+      const robust = (await bundleFrom(packages)).LIBRARIES_DURABLE.find((l) => l.name === '@x/robust')
+      if (!robust) throw new Error('no @x/robust with a LevelStore in the bundle')
+      return robust
+    }
+    await expect((await durableOf(copy)).connect(broker.url, 'ab-store-copy')).rejects.toThrow('store from the copy')
+    const side = await (await durableOf()).connect(broker.url, 'ab-store-tree')
+    await side.close()
+  } finally {
+    rmSync(copy, { recursive: true, force: true })
+  }
+}, 60_000)
+
 test('HEAD against the working tree: a msg/s and a CPU row for each of ours, a sample from each build, nothing left in the temporary folder', async () => {
   const before = extracted().length
   const { rows, before: column } = await compare({ rev: 'HEAD', rows: 'plain', qos: 1, size: 64, window: 20, count: 200, rounds: 1 })
@@ -72,6 +101,8 @@ test('an unknown revision, and a bad command line, are said so', async () => {
   expect(parse(['HEAD~1'])).toEqual({ rev: 'HEAD~1', rows: 'plain', qos: 1, size: 64, window: 100, count: 40_000, rounds: 5 })
   expect(parse(['v1', '--rows', 'durable-wide', '--qos', '2', '--rounds', '3'])).toMatchObject({ rows: 'durable-wide', qos: 2, rounds: 3 })
   expect(() => parse([])).toThrow('one revision to compare the working tree with')
-  expect(() => parse(['HEAD', '--rows', 'fast'])).toThrow('--rows fast: not one of plain, v5, durable, wide, durable-wide, durable-nosync-wide')
+  expect(() => parse(['HEAD', '--rows', 'fast'])).toThrow(
+    '--rows fast: not one of plain, v5, durable, wide, durable-wide, durable-nosync-wide',
+  )
   expect(() => parse(['HEAD', '--qos', '3'])).toThrow('--qos 3: a whole number from 0 to 2')
 })

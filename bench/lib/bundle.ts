@@ -4,7 +4,8 @@
  * the function-name wrappers a development loader such as tsx adds to every closure. The speed
  * runs use this bundle, so they time the code users run, not the loader.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build, type BuildOptions } from 'esbuild'
@@ -57,10 +58,24 @@ export async function idleClients(): Promise<Bundle['IDLE']> {
 const load = (): Promise<Bundle> => bundleFrom()
 
 // Our packages (and their subpaths: `@x/simple/codec`) a bundle can take from another copy of `packages/`.
-const OURS = /^@x\/(errno|simple|robust)(\/.*)?$/
+const OURS = /^@x\/(errno|simple|robust|level-store)(\/.*)?$/
+
+const WORKING_TREE = fileURLToPath(new URL('../../packages/', import.meta.url))
+
+/**
+ * `level`, as @x/level-store's installation resolves it: left out of the bundle (it loads
+ * LevelDB's prebuilt binary) and imported by its absolute path, bench/ having no `level` of its own.
+ */
+const level = createRequire(join(WORKING_TREE, 'level-store', 'package.json')).resolve('level')
+const levelOutside: NonNullable<BuildOptions['plugins']>[number] = {
+  name: 'level-outside',
+  setup: (b) => b.onResolve({ filter: /^level$/ }, () => ({ path: level, external: true })),
+}
 
 /** Where `@x/<name>[/<sub>]` points in the copy at `packages`: its package.json's `exports` entry for that subpath. */
 function entryIn(packages: string, name: string, sub = ''): string {
+  // A revision from before @x/level-store: the working tree's, so that the bench's libraries load.
+  if (name === 'level-store' && !existsSync(join(packages, name))) packages = WORKING_TREE
   const manifest = join(packages, name, 'package.json')
   const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, unknown> }).exports ?? {}
   const entry = exports[`.${sub}`]
@@ -85,7 +100,7 @@ function fromCopy(packages: string): Pick<BuildOptions, 'plugins' | 'nodePaths'>
   }
   return {
     plugins: [{ name: 'packages-from', setup: (b) => b.onResolve({ filter: OURS }, ({ path }) => ({ path: resolve(path) })) }],
-    nodePaths: ['robust', 'simple'].map((name) => fileURLToPath(new URL(`../../packages/${name}/node_modules`, import.meta.url))),
+    nodePaths: ['robust', 'simple', 'level-store'].map((name) => join(WORKING_TREE, name, 'node_modules')),
   }
 }
 
@@ -94,13 +109,15 @@ function fromCopy(packages: string): Pick<BuildOptions, 'plugins' | 'nodePaths'>
  * `packages`, from another copy of the repository's `packages/` folder (bench/ab.ts: a revision's,
  * from `git archive`): their sources are bundled from there, each import among them resolved within
  * that copy, and their dependencies (p-retry, eventemitter3) from the working tree's installation.
- * @x/level-store stays the working tree's (Node loads it, with LevelDB's binary).
+ * @x/level-store is bundled as the others are; `level` under it is not (Node loads it, with
+ * LevelDB's binary, from the working tree's installation).
  */
 export async function bundleFrom(packages?: string): Promise<Bundle> {
   // Inside bench/, so that MQTT.js resolves from bench/node_modules.
   const parent = fileURLToPath(new URL('../.bundle/', import.meta.url))
   mkdirSync(parent, { recursive: true })
   const dir = mkdtempSync(parent)
+  const copy: ReturnType<typeof fromCopy> = packages ? fromCopy(packages) : {}
   try {
     const outfile = join(dir, 'libraries.mjs')
     await build({
@@ -110,10 +127,10 @@ export async function bundleFrom(packages?: string): Promise<Bundle> {
       format: 'esm',
       target: 'node20',
       outfile,
-      // @x/level-store's level loads LevelDB's prebuilt binary: the package is left to Node (and tsx) to resolve from bench/.
-      external: ['mqtt', 'mqtt-packet', '@x/level-store'],
+      external: ['mqtt', 'mqtt-packet'],
       logLevel: 'error',
-      ...(packages && fromCopy(packages)),
+      ...copy,
+      plugins: [levelOutside, ...(copy.plugins ?? [])],
     })
     return (await import(pathToFileURL(outfile).href)) as Bundle
   } finally {
