@@ -5,13 +5,11 @@
  * one), @x/robust as it is, and the ceiling: a bare socket writing pre-encoded packets.
  */
 import net from 'node:net'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { LevelStore } from '@x/level-store'
+import type { LevelStoreOptions } from '@x/level-store'
 import { RobustClient } from '@x/robust'
 import { MqttClient, PacketDecoder, SDELIVERED, encodePublish, encodeSubscribe, fromServer, type QoS } from '@x/simple'
 import mqtt from 'mqtt'
+import { temporaryStore } from '../../test/support/temporary-store.js'
 
 /** One connected client. `done` runs when a publish is delivered (QoS 0: handed over; QoS 1/2: acknowledged). */
 export interface Side {
@@ -95,29 +93,27 @@ const simpleClient = (protocolVersion: 4 | 5): Library => ({
 const simple = simpleClient(4)
 
 /**
- * @x/robust as it is (its defaults), speaking MQTT `version`; with `durable`, a LevelStore in a
- * temporary folder (removed at close), `sync: false` if `sync` is; with `maxInFlight`, that many
- * QoS 1/2 messages unacknowledged at once instead of its default 20.
+ * @x/robust as it is (its defaults), speaking MQTT `version`; with `store`, a LevelStore with those
+ * options in a temporary folder (removed at close); with `maxInFlight`, that many QoS 1/2 messages
+ * unacknowledged at once instead of its default 20.
  */
-const robustClient = (version: 4 | 5, durable = false, maxInFlight?: number, sync = true): Library => ({
+const robustClient = (version: 4 | 5, { store, maxInFlight }: { store?: LevelStoreOptions; maxInFlight?: number } = {}): Library => ({
   name: '@x/robust',
   qos: [0, 1, 2],
   websocket: version === 4,
   connect: async (url, clientId) => {
-    const folder = durable ? mkdtempSync(join(tmpdir(), 'x-mqtt-bench-store-')) : undefined
-    const store = folder ? new LevelStore(folder, { sync }) : undefined
+    const stored = store && temporaryStore('mqtt-bench', store)
     const client = new RobustClient({
       clientId,
       server: url,
       ...(version === 5 && { protocolVersion: 5 }),
-      ...(store && { store }),
+      ...(stored && { store: stored.store }),
       ...(maxInFlight && { maxInFlight }),
     })
     // The store holds LevelDB's lock on the folder: released, and the folder gone, at close or when connect() fails.
     const release = async (): Promise<void> => {
       await client.close()
-      await store?.close()
-      if (folder) rmSync(folder, { recursive: true, force: true })
+      await stored?.remove()
     }
     await client.connect().catch(async (error: unknown) => {
       await release()
@@ -221,7 +217,7 @@ export const LIBRARIES: readonly Library[] = [mqttjs, simple, robust, bareSocket
 export const LIBRARIES_V5: readonly Library[] = [mqttjsClient(5), simpleClient(5), robustClient(5)]
 
 /** MQTT.js as ever, beside @x/robust with a LevelStore (durable sessions: every message written ahead to LevelDB), named as its in-memory self so that the row lines up. */
-export const LIBRARIES_DURABLE: readonly Library[] = [mqttjsClient(4), robustClient(4, true)]
+export const LIBRARIES_DURABLE: readonly Library[] = [mqttjsClient(4), robustClient(4, { store: {} })]
 
 /** The window of the rows `with maxInFlight 100: …`: as many on the wire as the row keeps outstanding, as MQTT.js has. */
 export const WIDE_WINDOW = 100
@@ -231,10 +227,13 @@ export const WIDE_WINDOW = 100
  * default 20 bounds a durable client's QoS 2 (two store writes on each exchange's way), and a broker
  * that accepts more (mosquitto's `max_inflight_messages`, MQTT 5's Receive Maximum) lets it go further.
  */
-export const LIBRARIES_WIDE: readonly Library[] = [mqttjsClient(4), robustClient(4, false, WIDE_WINDOW)]
-export const LIBRARIES_DURABLE_WIDE: readonly Library[] = [mqttjsClient(4), robustClient(4, true, WIDE_WINDOW)]
+export const LIBRARIES_WIDE: readonly Library[] = [mqttjsClient(4), robustClient(4, { maxInFlight: WIDE_WINDOW })]
+export const LIBRARIES_DURABLE_WIDE: readonly Library[] = [mqttjsClient(4), robustClient(4, { store: {}, maxInFlight: WIDE_WINDOW })]
 /** The same with the LevelStore's `sync: false`: a batch durable once the OS has LevelDB's log (a dying process loses nothing; a power cut may). */
-export const LIBRARIES_DURABLE_WIDE_NOSYNC: readonly Library[] = [mqttjsClient(4), robustClient(4, true, WIDE_WINDOW, false)]
+export const LIBRARIES_DURABLE_WIDE_NOSYNC: readonly Library[] = [
+  mqttjsClient(4),
+  robustClient(4, { store: { sync: false }, maxInFlight: WIDE_WINDOW }),
+]
 
 /**
  * Each library's client as a program holds it while idle: connected with its default options,
