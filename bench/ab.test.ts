@@ -1,7 +1,8 @@
 /**
  * bench:ab compares what it says it compares: the revision's packages (@x/level-store's too),
- * bundled from their own copy, against the working tree's, both run through a broker; a bad command line or an unknown
- * revision is said so. Small counts: this checks the machinery, it times nothing.
+ * bundled from their own copy, against the working tree's, both run through a broker; a bad
+ * command line or an unknown revision is said so. Small counts: this checks the machinery, it
+ * times nothing.
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,29 +22,41 @@ afterAll(() => broker.close())
 const PACKAGES = fileURLToPath(new URL('../packages/', import.meta.url))
 const extracted = (): string[] => readdirSync(tmpdir()).filter((name) => name.startsWith('x-mqtt-ab-'))
 
-test('a bundle from another copy of packages/ runs that copy: a client changed there fails, the working tree one connects', async () => {
+/**
+ * A copy of `names`' packages (sources and package.json) in a temporary folder, with `file` (under
+ * it) made to throw `message` where `anchor` begins a body; the caller removes it.
+ */
+function copyThatThrows(names: string[], file: string, anchor: string, message: string): string {
   const copy = mkdtempSync(join(tmpdir(), 'x-mqtt-copy-'))
-  try {
-    for (const name of ['errno', 'simple', 'robust']) {
-      cpSync(join(PACKAGES, name, 'src'), join(copy, name, 'src'), { recursive: true })
-      cpSync(join(PACKAGES, name, 'package.json'), join(copy, name, 'package.json'))
-    }
-    const client = join(copy, 'simple', 'src', 'client', 'client.ts')
-    const source = readFileSync(client, 'utf8')
-    const changed = source.replace(
-      'constructor(options: ClientOptions) {',
-      "constructor(options: ClientOptions) {\n    throw new Error('built from the copy')",
-    )
-    expect(changed).not.toBe(source)
-    writeFileSync(client, changed)
+  for (const name of names) {
+    cpSync(join(PACKAGES, name, 'src'), join(copy, name, 'src'), { recursive: true })
+    cpSync(join(PACKAGES, name, 'package.json'), join(copy, name, 'package.json'))
+  }
+  const path = join(copy, file)
+  const source = readFileSync(path, 'utf8')
+  const changed = source.replace(anchor, `${anchor}\n    throw new Error('${message}')`)
+  expect(changed).not.toBe(source)
+  writeFileSync(path, changed)
+  return copy
+}
 
-    const simpleOf = async (packages?: string) => {
-      const simple = (await bundleFrom(packages)).LIBRARIES.find((l) => l.name === '@x/simple')
-      if (!simple) throw new Error('no @x/simple in the bundle')
-      return simple
-    }
-    await expect((await simpleOf(copy)).connect(broker.url, 'ab-copy')).rejects.toThrow('built from the copy')
-    const side = await (await simpleOf()).connect(broker.url, 'ab-tree')
+/** The library named `name` of set `set` in the bundle from `packages` (the working tree's without). */
+async function libraryOf(set: 'LIBRARIES' | 'LIBRARIES_DURABLE', name: string, packages?: string) {
+  const library = (await bundleFrom(packages))[set].find((l) => l.name === name)
+  if (!library) throw new Error(`no ${name} in the bundle's ${set}`)
+  return library
+}
+
+test('a bundle from another copy of packages/ runs that copy: a client changed there fails, the working tree one connects', async () => {
+  const copy = copyThatThrows(
+    ['errno', 'simple', 'robust'],
+    'simple/src/client/client.ts',
+    'constructor(options: ClientOptions) {',
+    'built from the copy',
+  )
+  try {
+    await expect((await libraryOf('LIBRARIES', '@x/simple', copy)).connect(broker.url, 'ab-copy')).rejects.toThrow('built from the copy')
+    const side = await (await libraryOf('LIBRARIES', '@x/simple')).connect(broker.url, 'ab-tree')
     await side.close()
   } finally {
     rmSync(copy, { recursive: true, force: true })
@@ -51,28 +64,13 @@ test('a bundle from another copy of packages/ runs that copy: a client changed t
 }, 60_000)
 
 test("the copy's @x/level-store is the one bundled with it: a LevelStore changed there fails, the working tree's connects; a copy without one takes the working tree's (the test above)", async () => {
-  const copy = mkdtempSync(join(tmpdir(), 'x-mqtt-copy-'))
+  const names = ['errno', 'simple', 'robust', 'level-store']
+  const copy = copyThatThrows(names, 'level-store/src/level-store.ts', 'async open(): Promise<void> {', 'store from the copy')
   try {
-    for (const name of ['errno', 'simple', 'robust', 'level-store']) {
-      cpSync(join(PACKAGES, name, 'src'), join(copy, name, 'src'), { recursive: true })
-      cpSync(join(PACKAGES, name, 'package.json'), join(copy, name, 'package.json'))
-    }
-    const store = join(copy, 'level-store', 'src', 'level-store.ts')
-    const source = readFileSync(store, 'utf8')
-    const changed = source.replace(
-      'async open(): Promise<void> {',
-      "async open(): Promise<void> {\n    throw new Error('store from the copy')",
+    await expect((await libraryOf('LIBRARIES_DURABLE', '@x/robust', copy)).connect(broker.url, 'ab-store-copy')).rejects.toThrow(
+      'store from the copy',
     )
-    expect(changed).not.toBe(source)
-    writeFileSync(store, changed)
-
-    const durableOf = async (packages?: string) => {
-      const robust = (await bundleFrom(packages)).LIBRARIES_DURABLE.find((l) => l.name === '@x/robust')
-      if (!robust) throw new Error('no @x/robust with a LevelStore in the bundle')
-      return robust
-    }
-    await expect((await durableOf(copy)).connect(broker.url, 'ab-store-copy')).rejects.toThrow('store from the copy')
-    const side = await (await durableOf()).connect(broker.url, 'ab-store-tree')
+    const side = await (await libraryOf('LIBRARIES_DURABLE', '@x/robust')).connect(broker.url, 'ab-store-tree')
     await side.close()
   } finally {
     rmSync(copy, { recursive: true, force: true })
