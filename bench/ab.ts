@@ -1,8 +1,9 @@
 /**
  * A change against the code before it: @x/simple and @x/robust (and the @x/level-store of the
- * durable rows) bundled from a revision's packages (`git archive`) and from the working tree, run interleaved in one process through one broker
- * (mosquitto, as `pnpm bench` runs it), each printed as msg/s and µs of CPU per message with the
- * working tree's ratio to the revision (above 1× is better for the working tree). The two builds
+ * durable rows) bundled from a revision's packages (`git archive`) and from the working tree, run
+ * interleaved in one process through one broker (mosquitto, as `pnpm bench` runs it), each
+ * printed as msg/s and µs of CPU per message with the working tree's ratio to the revision (above
+ * 1× is better for the working tree). The two builds
  * share every run's noise: on this machine a row of `pnpm bench` moves by more between two runs
  * than most changes do, so a change is judged here, not by two prints of the bench.
  *

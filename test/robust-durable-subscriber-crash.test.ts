@@ -163,13 +163,20 @@ async function crashRun(run: number, rng: Prng, forgetInbound = false): Promise<
   let held = new Set<number>()
   const count = (): number => {
     for (const line of log.read().slice(countedTo)) {
-      if (line.kind === 'm') delivered.add(line.payload)
-      else if (line.kind === 'p') held.add(line.pid)
-      else if (line.kind === 'd') {
-        completed++
-        held.delete(line.pid)
+      switch (line.kind) {
+        case 'm':
+          delivered.add(line.payload)
+          break
+        case 'p':
+          held.add(line.pid)
+          break
+        case 'd':
+          completed++
+          held.delete(line.pid)
+          break
+        case 'r':
+          if (!held.has(line.pid)) completed++
       }
-      else if (line.kind === 'r' && !held.has(line.pid)) completed++
     }
     countedTo = log.lines.length
     return delivered.size
