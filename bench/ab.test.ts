@@ -24,20 +24,25 @@ const extracted = (): string[] => readdirSync(tmpdir()).filter((name) => name.st
 
 /**
  * A copy of `names`' packages (sources and package.json) in a temporary folder, with `file` (under
- * it) made to throw `message` where `anchor` begins a body; the caller removes it.
+ * it) made to throw `message` where `anchor` begins a body; the caller removes it (copyFailsTreeConnects does).
  */
 function copyThatThrows(names: string[], file: string, anchor: string, message: string): string {
   const copy = mkdtempSync(join(tmpdir(), 'x-mqtt-copy-'))
-  for (const name of names) {
-    cpSync(join(PACKAGES, name, 'src'), join(copy, name, 'src'), { recursive: true })
-    cpSync(join(PACKAGES, name, 'package.json'), join(copy, name, 'package.json'))
+  try {
+    for (const name of names) {
+      cpSync(join(PACKAGES, name, 'src'), join(copy, name, 'src'), { recursive: true })
+      cpSync(join(PACKAGES, name, 'package.json'), join(copy, name, 'package.json'))
+    }
+    const path = join(copy, file)
+    const source = readFileSync(path, 'utf8')
+    const changed = source.replace(anchor, `${anchor}\n    throw new Error('${message}')`)
+    expect(changed).not.toBe(source)
+    writeFileSync(path, changed)
+    return copy
+  } catch (error) {
+    rmSync(copy, { recursive: true, force: true }) // not left behind when the anchor is gone
+    throw error
   }
-  const path = join(copy, file)
-  const source = readFileSync(path, 'utf8')
-  const changed = source.replace(anchor, `${anchor}\n    throw new Error('${message}')`)
-  expect(changed).not.toBe(source)
-  writeFileSync(path, changed)
-  return copy
 }
 
 /** The library named `name` of set `set` in the bundle from `packages` (the working tree's without). */
@@ -47,6 +52,17 @@ async function libraryOf(set: 'LIBRARIES' | 'LIBRARIES_DURABLE', name: string, p
   return library
 }
 
+/** `name` of `set` bundled from `copy` fails with `message` at connect(); bundled from the working tree, it connects. Removes `copy`. */
+async function copyFailsTreeConnects(set: 'LIBRARIES' | 'LIBRARIES_DURABLE', name: string, copy: string, message: string): Promise<void> {
+  try {
+    await expect((await libraryOf(set, name, copy)).connect(broker.url, `ab-copy-${set}`)).rejects.toThrow(message)
+    const side = await (await libraryOf(set, name)).connect(broker.url, `ab-tree-${set}`)
+    await side.close()
+  } finally {
+    rmSync(copy, { recursive: true, force: true })
+  }
+}
+
 test('a bundle from another copy of packages/ runs that copy: a client changed there fails, the working tree one connects', async () => {
   const copy = copyThatThrows(
     ['errno', 'simple', 'robust'],
@@ -54,27 +70,13 @@ test('a bundle from another copy of packages/ runs that copy: a client changed t
     'constructor(options: ClientOptions) {',
     'built from the copy',
   )
-  try {
-    await expect((await libraryOf('LIBRARIES', '@x/simple', copy)).connect(broker.url, 'ab-copy')).rejects.toThrow('built from the copy')
-    const side = await (await libraryOf('LIBRARIES', '@x/simple')).connect(broker.url, 'ab-tree')
-    await side.close()
-  } finally {
-    rmSync(copy, { recursive: true, force: true })
-  }
+  await copyFailsTreeConnects('LIBRARIES', '@x/simple', copy, 'built from the copy')
 }, 60_000)
 
 test("the copy's @x/level-store is the one bundled with it: a LevelStore changed there fails, the working tree's connects; a copy without one takes the working tree's (the test above)", async () => {
   const names = ['errno', 'simple', 'robust', 'level-store']
   const copy = copyThatThrows(names, 'level-store/src/level-store.ts', 'async open(): Promise<void> {', 'store from the copy')
-  try {
-    await expect((await libraryOf('LIBRARIES_DURABLE', '@x/robust', copy)).connect(broker.url, 'ab-store-copy')).rejects.toThrow(
-      'store from the copy',
-    )
-    const side = await (await libraryOf('LIBRARIES_DURABLE', '@x/robust')).connect(broker.url, 'ab-store-tree')
-    await side.close()
-  } finally {
-    rmSync(copy, { recursive: true, force: true })
-  }
+  await copyFailsTreeConnects('LIBRARIES_DURABLE', '@x/robust', copy, 'store from the copy')
 }, 60_000)
 
 test('HEAD against the working tree: a msg/s and a CPU row for each of ours, a sample from each build, nothing left in the temporary folder', async () => {
