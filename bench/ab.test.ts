@@ -54,11 +54,18 @@ async function libraryOf(set: 'LIBRARIES' | 'LIBRARIES_DURABLE', name: string, p
 
 /** `name` of `set` bundled from `copy` fails with `message` at connect(); bundled from the working tree, it connects. Removes `copy`. */
 async function copyFailsTreeConnects(set: 'LIBRARIES' | 'LIBRARIES_DURABLE', name: string, copy: string, message: string): Promise<void> {
+  let fromCopy: Promise<{ close(): Promise<void> }> | undefined
   try {
-    await expect((await libraryOf(set, name, copy)).connect(broker.url, `ab-copy-${set}`)).rejects.toThrow(message)
+    fromCopy = (await libraryOf(set, name, copy)).connect(broker.url, `ab-copy-${set}`)
+    await expect(fromCopy).rejects.toThrow(message)
     const side = await (await libraryOf(set, name)).connect(broker.url, `ab-tree-${set}`)
     await side.close()
   } finally {
+    // Connected after all (the test failed): closed, so that its store's folder goes too.
+    await fromCopy?.then(
+      (side) => side.close(),
+      () => {},
+    )
     rmSync(copy, { recursive: true, force: true })
   }
 }
