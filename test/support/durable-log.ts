@@ -31,7 +31,7 @@ function rewrite(records: LogRecord[]): Uint8Array {
     if (record.type === R.INBOUND || record.type === R.INBOUND_DONE) continue
     if (record.type === R.RESET) w.u8(R.RESET)
     else if (record.type === R.MESSAGE) writeMessage(w, record.seq, record.message, record.queuedAt)
-    else if (record.type === R.FLIGHT) writeFlight(w, record.seq, { pid: record.pid, released: false, packet: record.packet })
+    else if (record.type === R.FLIGHT) writeFlight(w, record.seq, { pid: record.pid, released: false })
     else if (record.type === R.SUBSCRIBED) writeSubscription(w, record.filter, record.qos, record.options)
     else if (record.type === R.UNSUBSCRIBED) w.u8(R.UNSUBSCRIBED).str(record.filter)
     else if (record.type === R.RELEASED || record.type === R.UNSENT || record.type === R.SETTLED) w.u8(record.type).f64(record.seq)

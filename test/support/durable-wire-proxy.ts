@@ -1,5 +1,5 @@
 /**
- * A TCP proxy that reads the MQTT 3.1.1 it forwards, packet by packet, for the crash tests: every
+ * A TCP proxy that reads the MQTT it forwards (3.1.1, or 5.0 when asked), packet by packet, for the crash tests: every
  * packet is decoded (PacketDecoder of @x/simple) and kept with the connection it crossed, and a
  * hook sees each packet from the broker before it is forwarded. When the hook answers `'hold'`,
  * that packet and everything after it on that connection stay in the proxy (never reach the
@@ -13,6 +13,7 @@
  */
 import net from 'node:net'
 import { fromClient, fromServer, PacketDecoder, type ClientPacket, type ServerPacket } from '@x/simple'
+import { fromClientV5, fromServerV5, PacketDecoderV5, type ClientPacketV5, type ServerPacketV5 } from '@x/simple/codec'
 
 export interface WirePacket<P> {
   connection: number
@@ -21,15 +22,15 @@ export interface WirePacket<P> {
   forwarded: boolean
 }
 
-export interface DurableWireProxy {
+export interface DurableWireProxy<Up = ClientPacket, Down = ServerPacket> {
   readonly port: number
   readonly url: string
-  readonly up: Array<WirePacket<ClientPacket>>
-  readonly down: Array<WirePacket<ServerPacket>>
+  readonly up: Array<WirePacket<Up>>
+  readonly down: Array<WirePacket<Down>>
   /** Decoding failures (a stream that could not be read); expected empty. */
   readonly errors: unknown[]
   /** Sees each packet from the broker before it is forwarded; `'hold'` keeps it and the rest of that connection's stream. */
-  onDown: (packet: ServerPacket, connection: number) => 'pass' | 'hold'
+  onDown: (packet: Down, connection: number) => 'pass' | 'hold'
   close(): Promise<void>
 }
 
@@ -59,10 +60,31 @@ function framer(): (chunk: Buffer) => Buffer[] {
   }
 }
 
-export async function startDurableWireProxy(targetPort: number): Promise<DurableWireProxy> {
+/** The packets of one protocol version, decoded one way or the other. */
+interface Decoders<Up, Down> {
+  up(): { push(bytes: Uint8Array): Iterable<Up> }
+  down(): { push(bytes: Uint8Array): Iterable<Down> }
+}
+
+const V4: Decoders<ClientPacket, ServerPacket> = { up: () => new PacketDecoder(fromClient), down: () => new PacketDecoder(fromServer) }
+const V5: Decoders<ClientPacketV5, ServerPacketV5> = {
+  up: () => new PacketDecoderV5(fromClientV5),
+  down: () => new PacketDecoderV5(fromServerV5),
+}
+
+export function startDurableWireProxy(targetPort: number): Promise<DurableWireProxy>
+export function startDurableWireProxy(targetPort: number, version: 5): Promise<DurableWireProxy<ClientPacketV5, ServerPacketV5>>
+export function startDurableWireProxy(
+  targetPort: number,
+  version: 4 | 5 = 4,
+): Promise<DurableWireProxy | DurableWireProxy<ClientPacketV5, ServerPacketV5>> {
+  return version === 5 ? proxyOf(targetPort, V5) : proxyOf(targetPort, V4)
+}
+
+async function proxyOf<Up, Down>(targetPort: number, decoders: Decoders<Up, Down>): Promise<DurableWireProxy<Up, Down>> {
   const sockets = new Set<net.Socket>()
   let connections = 0
-  const proxy: DurableWireProxy = {
+  const proxy: DurableWireProxy<Up, Down> = {
     port: 0,
     url: '',
     up: [],
@@ -89,8 +111,8 @@ export async function startDurableWireProxy(targetPort: number): Promise<Durable
     }
     const upFrames = framer()
     const downFrames = framer()
-    const upDecoder = new PacketDecoder(fromClient)
-    const downDecoder = new PacketDecoder(fromServer)
+    const upDecoder = decoders.up()
+    const downDecoder = decoders.down()
     let held = false
     client.on('data', (chunk: Buffer) => {
       broker.write(chunk)

@@ -30,7 +30,7 @@ export const R = {
    * messageExpiryInterval only), payload.
    */
   MESSAGE: 2,
-  /** That message went out: seq, packet id, the PUBLISH as sent. */
+  /** That message went out: seq, packet id. */
   FLIGHT: 3,
   /** PUBREC came for it: PUBREL, not the PUBLISH, goes again. seq. */
   RELEASED: 4,
@@ -52,8 +52,6 @@ export interface Flight {
   pid: number
   /** PUBREC came: PUBREL, not the PUBLISH, is what goes again. */
   released: boolean
-  /** The PUBLISH as it was sent (resent with DUP if the broker kept the session). */
-  packet: Uint8Array
 }
 
 const encoder = new TextEncoder()
@@ -206,7 +204,7 @@ export function readMessage(r: RecordReader): { seq: number; message: Message & 
   return { seq, message, queuedAt }
 }
 
-export const writeFlight = (w: RecordWriter, seq: number, f: Flight): void => void w.u8(R.FLIGHT).f64(seq).u16(f.pid).bytes(f.packet)
+export const writeFlight = (w: RecordWriter, seq: number, f: Flight): void => void w.u8(R.FLIGHT).f64(seq).u16(f.pid)
 
 export function writeSubscription(w: RecordWriter, filter: string, qos: QoS, options: SubscribeOptions | undefined): void {
   w.u8(R.SUBSCRIBED)

@@ -13,7 +13,7 @@ export interface Restored {
 export type LogRecord =
   | { type: typeof R.RESET }
   | { type: typeof R.MESSAGE; seq: number; message: Message & { id: string }; queuedAt: number }
-  | { type: typeof R.FLIGHT; seq: number; pid: number; packet: Uint8Array }
+  | { type: typeof R.FLIGHT; seq: number; pid: number }
   | { type: typeof R.RELEASED | typeof R.UNSENT | typeof R.SETTLED; seq: number }
   | { type: typeof R.INBOUND | typeof R.INBOUND_DONE; pid: number }
   | { type: typeof R.SUBSCRIBED; filter: string; qos: QoS; options?: SubscribeOptions }
@@ -33,7 +33,7 @@ export function readRecords(value: Uint8Array): LogRecord[] {
         out.push({ type, ...readMessage(r) })
         break
       case R.FLIGHT:
-        out.push({ type, seq: r.f64(), pid: r.u16(), packet: r.bytes() })
+        out.push({ type, seq: r.f64(), pid: r.u16() })
         break
       case R.RELEASED:
       case R.UNSENT:
@@ -83,7 +83,7 @@ export function replay(values: readonly Uint8Array[]): Restored {
           messages.set(record.seq, { seq: record.seq, message: record.message, flight: undefined, queuedAt: record.queuedAt })
           break
         case R.FLIGHT:
-          known(record.seq, record.type).flight = { pid: record.pid, released: false, packet: record.packet }
+          known(record.seq, record.type).flight = { pid: record.pid, released: false }
           break
         case R.RELEASED: {
           const { flight } = known(record.seq, record.type)

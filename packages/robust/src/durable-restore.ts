@@ -1,4 +1,5 @@
 import { utf8Length, type Session } from '@x/simple'
+import type { ResendEncoder } from './durable-resend.js'
 import type { Durability, Restored } from './durable.js'
 import type { Message, RestoredInfo } from './events.js'
 import type { Outbox, PublishOp } from './outbox.js'
@@ -12,9 +13,9 @@ export interface Outcomes {
 
 /**
  * Puts what a store gave back where a running client keeps it: in-flight messages into the simple
- * client's session (their packets, sent again with DUP if the broker kept the session, or their
- * PUBREL if PUBREC had come) and the outbox's in-flight map; queued messages at the front of the
- * queue, in order, ahead of anything published before connect(); inbound QoS 2 packet ids into the
+ * client's session (their PUBLISH encoded by `resend`, sent again with DUP if the broker kept the
+ * session, or their PUBREL if PUBREC had come) and the outbox's in-flight map; queued messages at
+ * the front of the queue, in order, ahead of anything published before connect(); inbound QoS 2 packet ids into the
  * session (their messages are not delivered again); subscriptions into what is renewed when the
  * broker has no session. Queue bounds do not apply: what is restored is owed.
  */
@@ -24,6 +25,7 @@ export function restoreInto(
   outbox: Outbox,
   session: Session,
   subscriptions: Subscriptions,
+  resend: ResendEncoder,
   outcomes: Outcomes,
 ): RestoredInfo {
   const inFlight: Array<[number, PublishOp]> = []
@@ -40,7 +42,7 @@ export function restoreInto(
     if (flight && !session.pending.has(flight.pid)) {
       session.pending.set(flight.pid, {
         ack: message.qos > 1 ? 'pubcomp' : 'puback',
-        packet: flight.packet,
+        packet: resend(op, flight.pid),
         ...(flight.released && { released: true }),
         deadline: Infinity,
       })

@@ -1,4 +1,4 @@
-import { MqttError, isMqttError, type QoS, type Session, type SubscribeOptions } from '@x/simple'
+import { MqttError, isMqttError, type QoS, type SubscribeOptions } from '@x/simple'
 import type { Written } from './durable-gate.js'
 import { Journal } from './durable-journal.js'
 import {
@@ -45,8 +45,8 @@ const PUBCOMP = 7
 
 /**
  * Durable sessions (contract §7): the outbox's transitions written ahead to a Store, and read
- * back after a restart. Every message is recorded when publish() takes it, its packet id and
- * packet when it is sent, "released" when PUBREL goes, and removed when it settles (but not when
+ * back after a restart. Every message is recorded when publish() takes it, its packet id when it
+ * is sent (not the packet: durable-resend.ts), "released" when PUBREL goes, and removed when it settles (but not when
  * close() ends it: it is still owed). Inbound QoS 2 packet ids are recorded when PUBREC goes and
  * removed when PUBCOMP goes. The journal's gate (durable-gate.ts) holds every packet until what
  * was recorded before it is durable, so the broker never learns of a message, a release or a
@@ -69,8 +69,6 @@ export class Durability {
   readonly #subscriptions = new Map<string, { qos: QoS; options: SubscribeOptions | undefined }>()
   /** The message the sender is handing to the client now: its PUBLISH is the next QoS 2 one the gate sees. */
   sending: PublishOp | undefined
-  /** The simple client's session (its packets as sent). */
-  session: () => Session | undefined = () => undefined
 
   constructor(store: Store, clientId: string, name: string) {
     this.#store = store
@@ -161,22 +159,21 @@ export class Durability {
   }
 
   /**
-   * The message went out with packet id `pid` (QoS 1/2): its packet as sent, for a resend with the
-   * same id after a crash. A QoS 2 one was recorded as its PUBLISH was written (`written()`), and
-   * the PUBLISH waited for it (exactly once needs the broker never to hold an id the store does
+   * The message went out with packet id `pid` (QoS 1/2), for a resend with the same id after a
+   * crash (its PUBLISH encoded anew then: durable-resend.ts). A QoS 2 one was recorded as its
+   * PUBLISH was written (`written()`), and the PUBLISH waited for it (exactly once needs the broker never to hold an id the store does
    * not); a QoS 1 one is recorded now, and nothing waits for it (sent again as new, it is still at
    * least once).
    */
   sent(op: PublishOp, pid: number): void {
     const rec = this.#recOf.get(op)
-    const packet = this.session()?.pending.get(pid)?.packet
-    if (rec && packet && rec.flight?.pid !== pid) this.#fly(rec, pid, packet)
+    if (rec && rec.flight?.pid !== pid) this.#fly(rec, pid)
   }
 
-  /** Records `rec` in flight with `pid` and `packet` (as sent); returns the number of that change. */
-  #fly(rec: Rec, pid: number, packet: Uint8Array): number {
+  /** Records `rec` in flight with `pid`; returns the number of that change. */
+  #fly(rec: Rec, pid: number): number {
     if (rec.flight) this.#byPid.delete(rec.flight.pid)
-    const flight = (rec.flight = { pid, released: false, packet })
+    const flight = (rec.flight = { pid, released: false })
     this.#byPid.set(pid, rec)
     return (rec.mark = this.journal.record((records) => writeFlight(records, rec.seq, flight)))
   }
@@ -215,10 +212,9 @@ export class Durability {
     if (type === PUBLISH) {
       const rec = this.sending && this.#recOf.get(this.sending)
       if (!rec) return 0 // a resend: its records are durable already
-      // A new QoS 2 PUBLISH (not DUP) of the message being sent: its packet id and bytes, from the
-      // bytes in hand (whatever the simple client keeps of them, and when).
+      // A new QoS 2 PUBLISH (not DUP) of the message being sent: its packet id.
       const first = bytes[0] as number
-      return (first & 0x0e) === 4 && !(first & 8) ? this.#fly(rec, publishPid(bytes), bytes) : rec.mark
+      return (first & 0x0e) === 4 && !(first & 8) ? this.#fly(rec, publishPid(bytes)) : rec.mark
     }
     if (type === PUBREL) {
       const rec = this.#byPid.get(pid)

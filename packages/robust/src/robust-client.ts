@@ -27,6 +27,7 @@ import { within } from './within.js'
 import { Requests, type RequestOptions, type Response } from './requests.js'
 import { expiredError, Sender } from './sender.js'
 import { gated } from './durable-gate.js'
+import { resendEncoder, type ResendEncoder } from './durable-resend.js'
 import { restoreInto } from './durable-restore.js'
 import { Durability, type Restored } from './durable.js'
 import type { Store } from './store.js'
@@ -134,7 +135,6 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     this.#clientId = options.clientId
     this.#socketTimeoutMs = options.socketTimeoutMs ?? 5000
     if (durable) {
-      durable.session = () => client.session
       this.#outbox.observer = {
         queued: (op) => durable.queued(op),
         sent: (op, pid) => durable.sent(op, pid),
@@ -252,14 +252,16 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   /** With a store: what a process before left owed, read back before the first connection (ESTORE if the store fails). */
   async #restore(durable: Durability): Promise<void> {
     let restored: Restored
+    let resend: ResendEncoder
     try {
       restored = await durable.restore()
+      resend = await resendEncoder(this.#o.mqtt5)
     } catch (error) {
       this.#restoring = undefined // the next connect() tries again
       throw error
     }
     if (this.#state === 'closed') return
-    const info = restoreInto(restored, durable, this.#outbox, this.#client.session, this.#subscriptions, {
+    const info = restoreInto(restored, durable, this.#outbox, this.#client.session, this.#subscriptions, resend, {
       delivered: (message) => this.#emit('delivered', message),
       failed: (message, error) => {
         // Still owed after close(); an overflow or an expiry has had its 'drop' already.

@@ -121,7 +121,7 @@ export class Sender {
  * its Message Expiry Interval [MQTT-3.3.2-6]; one whose interval ran out while it waited is not
  * sent (`null`).
  */
-function propertiesNow(op: PublishOp): PublishProperties | undefined | null {
+export function propertiesNow(op: PublishOp): PublishProperties | undefined | null {
   const properties = op.message.properties
   const interval = properties?.messageExpiryInterval
   if (interval === undefined) return properties
