@@ -162,13 +162,14 @@ test.each([
   30_000,
 )
 
-test('MQTT 5: a message in flight across the restart goes again with what is left of its expiry interval, counted from publish(); run out, with 1 s', async () => {
+test('MQTT 5: a message in flight across the restart goes again with what is left of its expiry interval, counted from publish(); run out, with 1 s; without one, with none', async () => {
   const properties = { long: { messageExpiryInterval: 30 }, short: { messageExpiryInterval: 2 } }
-  const run = await restart({ versions: [5, 5], settled: [], inFlight: ['long', 'short'], properties, downMs: 2500 })
-  expect(run.sentFirst.map((p) => p.properties?.messageExpiryInterval)).toEqual([30, 2])
-  expectResent(run, ['long', 'short'])
-  const [long, short] = run.resentExpiry
+  const run = await restart({ versions: [5, 5], settled: [], inFlight: ['long', 'short', 'plain'], properties, downMs: 2500 })
+  expect(run.sentFirst.map((p) => p.properties?.messageExpiryInterval)).toEqual([30, 2, undefined])
+  expectResent(run, ['long', 'short', 'plain'])
+  const [long, short, plain] = run.resentExpiry
   expect(long).toBeLessThanOrEqual(28)
   expect(long).toBeGreaterThanOrEqual(20)
   expect(short).toBe(1)
+  expect(plain).toBeUndefined()
 }, 30_000)

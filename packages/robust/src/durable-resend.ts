@@ -22,9 +22,10 @@ export async function resendEncoder(mqtt5: boolean): Promise<ResendEncoder> {
   const { encodePublishV5 } = await import('@x/simple/codec')
   return (op, pid) => {
     const { topic, payload, qos, retain } = op.message
-    // Its expiry counts from publish(), as a queued message's does. Run out, it still goes: the
-    // broker may hold its packet id (QoS 2) and must see the exchange end; it lapses there at once.
-    const properties = propertiesNow(op) ?? { ...op.message.properties, messageExpiryInterval: 1 }
+    // Its expiry counts from publish(), as a queued message's does. Run out (null), it still goes:
+    // the broker may hold its packet id (QoS 2) and must see the exchange end; it lapses there at once.
+    const now = propertiesNow(op)
+    const properties = now === null ? { ...op.message.properties, messageExpiryInterval: 1 } : now
     return encodePublishV5({ type: 'publish', topic, payload, qos, retain, dup: false, ...(properties && { properties }) }, pid).slice()
   }
 }
