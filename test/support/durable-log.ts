@@ -5,6 +5,7 @@
  * @x/robust's own business.
  */
 import type { Store, StoreOp } from '@x/robust'
+import { DeadlineError, now, sleep } from './wait.js'
 import { readRecords, replay, type LogRecord, type Restored } from '../../packages/robust/src/durable-replay.js'
 import { LOG_PREFIX, R, RecordWriter, writeFlight, writeMessage, writeSubscription } from '../../packages/robust/src/durable-records.js'
 
@@ -13,6 +14,22 @@ export { R, type LogRecord }
 /** The state a client restarted on `store` would restore. */
 export async function storedState(store: Pick<Store, 'scan'>): Promise<Restored> {
   return replay((await store.scan(LOG_PREFIX)).map(([, value]) => value))
+}
+
+/** That state once it passes `check` (read again every 10 ms: the journal commits within its own delay), or DeadlineError after `timeoutMs`. */
+export async function storedOnce(
+  store: Pick<Store, 'scan'>,
+  check: (state: Restored) => boolean,
+  what: string,
+  timeoutMs = 5000,
+): Promise<Restored> {
+  const deadline = now() + timeoutMs
+  for (;;) {
+    const state = await storedState(store)
+    if (check(state)) return state
+    if (now() > deadline) throw new DeadlineError(`Timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(10)
+  }
 }
 
 /** The records a batch of ops wrote to the log. */
@@ -33,7 +50,7 @@ function rewrite(records: LogRecord[]): Uint8Array {
     else if (record.type === R.MESSAGE) writeMessage(w, record.seq, record.message, record.queuedAt)
     else if (record.type === R.FLIGHT) writeFlight(w, record.seq, { pid: record.pid, released: false })
     else if (record.type === R.SUBSCRIBED) writeSubscription(w, record.filter, record.qos, record.options)
-    else if (record.type === R.UNSUBSCRIBED) w.u8(R.UNSUBSCRIBED).str(record.filter)
+    else if (record.type === R.UNSUBSCRIBED || record.type === R.DROPPED) w.u8(record.type).str(record.filter)
     else if (record.type === R.RELEASED || record.type === R.UNSENT || record.type === R.SETTLED) w.u8(record.type).f64(record.seq)
   }
   return w.take()

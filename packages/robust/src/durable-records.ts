@@ -44,8 +44,10 @@ export const R = {
   INBOUND_DONE: 8,
   /** A subscription: filter, then QoS and options (JSON). */
   SUBSCRIBED: 9,
-  /** filter. */
+  /** The user unsubscribed: no longer wanted, and the broker's session may hold it until UNSUBACK. filter. */
   UNSUBSCRIBED: 10,
+  /** The broker's session holds that filter no more (UNSUBACK, or no session). filter. */
+  DROPPED: 11,
 } as const
 
 export interface Flight {

@@ -2,11 +2,16 @@ import type { QoS, SubscribeOptions } from '@x/simple'
 import { R, RecordReader, readMessage, readSubscription, type Flight } from './durable-records.js'
 import type { Message } from './events.js'
 
-/** What a store gave back at connect(): the messages owed (in publish() order, those in flight with their flight), the inbound ids held, the subscriptions. */
+/**
+ * What a store gave back at connect(): the messages owed (in publish() order, those in flight with
+ * their flight), the inbound ids held, the subscriptions, and the filters unsubscribed that the
+ * broker's session may still hold (their UNSUBACK had not come).
+ */
 export interface Restored {
   messages: Array<{ seq: number; message: Message & { id: string }; flight: Flight | undefined; queuedAt: number }>
   inbound: number[]
   subscriptions: Array<{ filter: string; qos: QoS; options?: SubscribeOptions }>
+  unsubscribing: string[]
 }
 
 /** One record of the log, read (durable-records.ts). */
@@ -17,7 +22,7 @@ export type LogRecord =
   | { type: typeof R.RELEASED | typeof R.UNSENT | typeof R.SETTLED; seq: number }
   | { type: typeof R.INBOUND | typeof R.INBOUND_DONE; pid: number }
   | { type: typeof R.SUBSCRIBED; filter: string; qos: QoS; options?: SubscribeOptions }
-  | { type: typeof R.UNSUBSCRIBED; filter: string }
+  | { type: typeof R.UNSUBSCRIBED | typeof R.DROPPED; filter: string }
 
 /** The records of one value of the log. Throws on bytes that are not a run of whole records of known types. */
 export function readRecords(value: Uint8Array): LogRecord[] {
@@ -48,6 +53,7 @@ export function readRecords(value: Uint8Array): LogRecord[] {
         out.push({ type, ...readSubscription(r) })
         break
       case R.UNSUBSCRIBED:
+      case R.DROPPED:
         out.push({ type, filter: r.str() })
         break
       default:
@@ -66,6 +72,7 @@ export function replay(values: readonly Uint8Array[]): Restored {
   const messages = new Map<number, Restored['messages'][number]>()
   const inbound = new Set<number>()
   const subscriptions = new Map<string, { filter: string; qos: QoS; options?: SubscribeOptions }>()
+  const unsubscribing = new Set<string>()
   const known = (seq: number, type: number) => {
     const entry = messages.get(seq)
     if (!entry) throw new RangeError(`record type ${type} names message ${seq}, which the log never took`)
@@ -78,6 +85,7 @@ export function replay(values: readonly Uint8Array[]): Restored {
           messages.clear()
           inbound.clear()
           subscriptions.clear()
+          unsubscribing.clear()
           break
         case R.MESSAGE:
           messages.set(record.seq, { seq: record.seq, message: record.message, flight: undefined, queuedAt: record.queuedAt })
@@ -105,10 +113,15 @@ export function replay(values: readonly Uint8Array[]): Restored {
         case R.SUBSCRIBED: {
           const { type: _, ...subscription } = record
           subscriptions.set(record.filter, subscription)
+          unsubscribing.delete(record.filter)
           break
         }
         case R.UNSUBSCRIBED:
           subscriptions.delete(record.filter)
+          unsubscribing.add(record.filter)
+          break
+        case R.DROPPED:
+          unsubscribing.delete(record.filter)
           break
       }
     }
@@ -117,5 +130,6 @@ export function replay(values: readonly Uint8Array[]): Restored {
     messages: [...messages.values()].sort((a, b) => a.seq - b.seq),
     inbound: [...inbound],
     subscriptions: [...subscriptions.values()],
+    unsubscribing: [...unsubscribing],
   }
 }

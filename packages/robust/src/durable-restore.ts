@@ -52,6 +52,7 @@ export function restoreInto(
   outbox.restore(inFlight, queued, Date.now())
   for (const pid of restored.inbound) session.held.add(pid)
   for (const { filter, qos, options } of restored.subscriptions) subscriptions.restored(filter, qos, options)
+  for (const filter of restored.unsubscribing) subscriptions.restoredUnsubscribing(filter)
   durable.started()
   return {
     queued: queued.length,

@@ -67,6 +67,8 @@ export class Durability {
   /** Inbound QoS 2 packet ids recorded (PUBREC sent, PUBCOMP not yet), with the number of the change that recorded each. */
   readonly #inbound = new Map<number, number>()
   readonly #subscriptions = new Map<string, { qos: QoS; options: SubscribeOptions | undefined }>()
+  /** Filters unsubscribed whose UNSUBACK has not come: the broker's session may still hold them. */
+  readonly #unsubscribing = new Set<string>()
   /** The message the sender is handing to the client now: its PUBLISH is the next QoS 2 one the gate sees. */
   sending: PublishOp | undefined
 
@@ -128,6 +130,7 @@ export class Durability {
     )
     for (const pid of restored.inbound) this.#inbound.set(pid, 0)
     for (const { filter, qos, options } of restored.subscriptions) this.#subscriptions.set(filter, { qos, options })
+    for (const filter of restored.unsubscribing) this.#unsubscribing.add(filter)
     this.#nextSeq = (restored.messages.at(-1)?.seq ?? 0) + 1
     return restored
   }
@@ -234,21 +237,36 @@ export class Durability {
     return 0
   }
 
-  /** The broker kept no session: the inbound packet ids it held are gone with it (the simple client forgets them too). */
+  /** The broker kept no session: the inbound packet ids it held are gone with it (the simple client forgets them too), and the filters it held. */
   sessionLost(): void {
     for (const pid of this.#inbound.keys()) this.journal.record((records) => records.u8(R.INBOUND_DONE).u16(pid))
     this.#inbound.clear()
+    for (const filter of [...this.#unsubscribing]) this.dropped(filter)
   }
 
-  /** The user's subscription, granted: renewed after a restart if the broker has no session. */
+  /**
+   * A subscription the user's calls ask for (as requested, with the requested QoS), granted:
+   * renewed after a restart if the broker has no session. (The Subscriptions' observer, as are the two below.)
+   */
   subscribed(filter: string, qos: QoS, options: SubscribeOptions | undefined): void {
+    const known = this.#subscriptions.get(filter)
+    // A renewal of what is stored already (a reconnection without a session) changes nothing.
+    if (known?.qos === qos && known.options === options && !this.#unsubscribing.has(filter)) return
     this.#subscriptions.set(filter, { qos, options })
+    this.#unsubscribing.delete(filter)
     this.journal.record((records) => writeSubscription(records, filter, qos, options))
   }
 
+  /** Unsubscribed: not renewed after a restart, and, until its UNSUBACK, dropped from a session the broker kept. */
   unsubscribed(filter: string): void {
     this.#subscriptions.delete(filter)
+    this.#unsubscribing.add(filter)
     this.journal.record((records) => records.u8(R.UNSUBSCRIBED).str(filter))
+  }
+
+  /** The broker's session holds the filter no more. */
+  dropped(filter: string): void {
+    if (this.#unsubscribing.delete(filter)) this.journal.record((records) => records.u8(R.DROPPED).str(filter))
   }
 
   /** The whole state as records: what a snapshot of the log holds. */
@@ -260,5 +278,6 @@ export class Durability {
     }
     for (const pid of this.#inbound.keys()) records.u8(R.INBOUND).u16(pid)
     for (const [filter, { qos, options }] of this.#subscriptions) writeSubscription(records, filter, qos, options)
+    for (const filter of this.#unsubscribing) records.u8(R.UNSUBSCRIBED).str(filter)
   }
 }

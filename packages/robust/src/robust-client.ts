@@ -141,6 +141,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
         unsent: (op) => durable.unsent(op),
         settled: (op, error) => durable.settled(op, error),
       }
+      this.#subscriptions.observer = durable
       durable.journal.onFailure = (error) => void this.#storeFailed(error)
     }
     const will = options.will
@@ -395,11 +396,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       const q = qosOf(qos, 'subscribe')
       if (this.#state === 'closed') return reject(closedError())
       const mqtt5 = Object.values(options).some((value) => value !== undefined) ? options : undefined
-      const granted = (qos: QoS): void => {
-        this.#durable?.subscribed(filter, qos, mqtt5)
-        resolve(qos)
-      }
-      this.#outbox.addControl(this.#outbox.control('subscribe', filter, q, { resolve: granted, reject }, mqtt5))
+      this.#outbox.addControl(this.#outbox.control('subscribe', filter, q, { resolve, reject }, mqtt5))
       this.#sender.kick()
     })
   }
@@ -411,7 +408,6 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       if (this.#state === 'closed') return reject(closedError())
       const op = this.#outbox.control('unsubscribe', filter, 0, { resolve: () => resolve(), reject }, properties && { properties })
       this.#subscriptions.unsubscribed(filter, op.seq)
-      this.#durable?.unsubscribed(filter)
       this.#outbox.addControl(op)
       this.#sender.kick()
     })

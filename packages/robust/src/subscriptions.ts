@@ -12,6 +12,16 @@ export interface Change {
   options?: SubscribeOptions | undefined
 }
 
+/** Hears of what the user's calls come to (durable sessions write it ahead to a store). */
+export interface SubscriptionsObserver {
+  /** A subscription the calls ask for now, as last granted. */
+  subscribed(filter: string, qos: QoS, options: SubscribeOptions | undefined): void
+  /** No longer asked for; a session may hold it until it is dropped. */
+  unsubscribed(filter: string): void
+  /** A session holds it no more (UNSUBACK). */
+  dropped(filter: string): void
+}
+
 /**
  * The filters the user asked for, and what each server's session holds as far as its
  * acknowledgements told: what to send when a connection finds a session that is not as the calls
@@ -45,16 +55,23 @@ export class Subscriptions {
   #last: string | undefined
   /** Per server: the filters it refused to renew (not asked again there, until the user subscribes anew). */
   #refusedAt: Map<string, Set<string>> | undefined
+  /** Durable sessions: told what the calls come to, as it changes here. */
+  observer: SubscriptionsObserver | undefined
 
-  /** `server` granted a subscription requested as number `seq`. */
+  /** `server` granted a subscription requested as number `seq`: wanted, unless an unsubscribe came after it. */
   granted(server: string, filter: string, qos: QoS, seq: number, options?: SubscribeOptions): void {
+    if (this.#grant(server, filter, qos, seq, options)) this.observer?.subscribed(filter, qos, options)
+  }
+
+  /** Whether the grant made the filter wanted (as `qos`, with `options`). */
+  #grant(server: string, filter: string, qos: QoS, seq: number, options: SubscribeOptions | undefined): boolean {
     this.#at(server).set(filter, qos)
-    if (seq > (this.#unsubscribedAt?.get(filter) ?? 0)) {
-      ;(this.#wanted ??= new Map()).set(filter, qos)
-      if (options) (this.#options ??= new Map()).set(filter, options)
-      else this.#options?.delete(filter)
-    }
     this.#forgive(filter)
+    if (seq <= (this.#unsubscribedAt?.get(filter) ?? 0)) return false
+    ;(this.#wanted ??= new Map()).set(filter, qos)
+    if (options) (this.#options ??= new Map()).set(filter, options)
+    else this.#options?.delete(filter)
+    return true
   }
 
   /** The user asked anew: every server may be asked again. */
@@ -78,9 +95,19 @@ export class Subscriptions {
    * A subscription read back from a store (durable sessions): wanted, and held by the session the
    * client had before its restart. The first server that says it has the session is taken to hold
    * it (contract §7: renewed only where the broker has no session), as any server never seen is.
+   * Not told to the observer: the store has it.
    */
   restored(filter: string, qos: QoS, options?: SubscribeOptions): void {
-    this.granted(BEFORE_RESTART, filter, qos, Number.MAX_SAFE_INTEGER, options)
+    this.#grant(BEFORE_RESTART, filter, qos, Number.MAX_SAFE_INTEGER, options)
+    this.#last ??= BEFORE_RESTART
+  }
+
+  /**
+   * A filter unsubscribed before the restart whose UNSUBACK had not come: not wanted, and maybe
+   * still held by that session, so a server that says it has the session is told to drop it.
+   */
+  restoredUnsubscribing(filter: string): void {
+    this.#at(BEFORE_RESTART).set(filter, 0)
     this.#last ??= BEFORE_RESTART
   }
 
@@ -89,11 +116,13 @@ export class Subscriptions {
     this.#wanted?.delete(filter)
     ;(this.#unsubscribedAt ??= new Map()).set(filter, seq)
     this.#forgive(filter)
+    this.observer?.unsubscribed(filter)
   }
 
   /** `server` acknowledged an unsubscribe: its session no longer holds the filter. */
   dropped(server: string, filter: string): void {
     this.#held?.get(server)?.delete(filter)
+    this.observer?.dropped(filter)
   }
 
   /** Connected to `server`: with no session it holds nothing; a server never seen shares the last one's session. */
