@@ -135,11 +135,20 @@ export class Durability {
     return restored
   }
 
-  /** The store has been read and the restored messages adopted (`adopt()`): record what was taken meanwhile. */
+  /** Messages publish() took that wait for the store to be read, to be recorded after what it holds. */
+  get unread(): readonly PublishOp[] {
+    return this.#early ?? []
+  }
+
+  /**
+   * The store has been read (and the restored messages adopted, `adopt()`, unless the client
+   * closed meanwhile): record what was taken meanwhile. Those close() ended are recorded too: they
+   * are still owed (the others left the list as they settled).
+   */
   started(): void {
     const early = this.#early ?? []
     this.#early = undefined
-    for (const op of early) if (!op.settled) this.queued(op)
+    for (const op of early) this.queued(op)
   }
 
   /** A restored message, under its old number; in flight with `flight` if it was. */

@@ -261,7 +261,8 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       this.#restoring = undefined // the next connect() tries again
       throw error
     }
-    if (this.#state === 'closed') return
+    // Closed meanwhile: what the store holds stays there, and what publish() took is recorded after it.
+    if (this.#state === 'closed') return durable.started()
     const info = restoreInto(restored, durable, this.#outbox, this.#client.session, this.#subscriptions, resend, {
       delivered: (message) => this.#emit('delivered', message),
       failed: (message, error) => {
@@ -277,6 +278,22 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   async #storeFailed(error: MqttError): Promise<void> {
     this.#error(error)
     await this.#shutdown(error)
+  }
+
+  /**
+   * close() with messages publish() took before the store was read (connect() not called, or its
+   * read under way): they are owed as the rest, so the store is read first (at most
+   * socketTimeoutMs) and they are recorded after what it holds. Returns why they could not be.
+   */
+  async #readStore(durable: Durability): Promise<MqttError | undefined> {
+    const late = () =>
+      new MqttError('ESTORE', `The store was not read within ${this.#socketTimeoutMs} ms (socketTimeoutMs): what publish() took before it is not stored`)
+    try {
+      await within((this.#restoring ??= this.#restore(durable)), this.#socketTimeoutMs, undefined, late)
+      return undefined
+    } catch (error) {
+      return isMqttError(error) ? error : new MqttError('ESTORE', String(error), { cause: error })
+    }
   }
 
   /** Writes what is pending, waiting at most socketTimeoutMs: a store that never answers must not hold close() for ever. */
@@ -435,6 +452,11 @@ export class RobustClient extends EventEmitter<RobustEvents> {
     this.#enter('closed')
     this.#life.abort(error)
     this.#sender.stop()
+    const durable = this.#durable
+    if (durable?.unread.length) {
+      const unstored = await this.#readStore(durable)
+      if (unstored) for (const op of [...durable.unread]) this.#outbox.settle(op, unstored)
+    }
     this.#outbox.closeAll(error)
     this.#requests?.closeAll(error)
     if (this.#durable) {
