@@ -77,9 +77,13 @@ export class Requests {
     })
   }
 
-  /** A message arrived: whether it is a response (then it settles its request, if one still waits). */
+  /**
+   * A message arrived: whether it is a response (then it settles its request, if one still waits).
+   * Asked before any request too: a late answer to the process before (its subscription kept in
+   * the broker's session, or a store) comes to the same topic, and is dropped.
+   */
   received(topic: string, payload: MqttPayload, properties: PublishProperties | undefined): boolean {
-    if (topic !== this.#topic) return false
+    if (topic !== this.#ownTopic()) return false
     const key = properties?.correlationData ? hex(properties.correlationData) : ''
     const waiting = this.#waiting.get(key)
     if (waiting) {

@@ -150,7 +150,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       client.setLastWill(will.topic, will.payload, { qos, retain, ...(properties && { properties }) })
     }
     client.setCallback((topic, payload, retained, dup, qos, properties) => {
-      if (properties && this.#requests?.received(topic, payload, properties)) return
+      if (properties && this.#o.mqtt5 && this.#requestsOf().received(topic, payload, properties)) return
       const info: MessageInfo = { retained, dup, qos }
       if (properties) info.properties = properties
       this.#emit('message', topic, payload, info)
@@ -484,12 +484,16 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       return Promise.reject(
         new MqttError('EOPTION', 'Cannot request: request/response needs MQTT 5 (protocolVersion: 5)', { operation: 'request' }),
       )
-    this.#requests ??= new Requests(
+    return this.#requestsOf().request(topic, payload, options)
+  }
+
+  /** Request/response, made when first needed: at the first request, or the first message a response could be. */
+  #requestsOf(): Requests {
+    return (this.#requests ??= new Requests(
       this.#clientId,
       (topic) => this.subscribe(topic, { qos: 1 }),
       (topic, payload, o) => this.publish(topic, payload, o),
-    )
-    return this.#requests.request(topic, payload, options)
+    ))
   }
 
   /**

@@ -133,3 +133,22 @@ test("respond(info, payload): publishes to the request's Response Topic with its
   expect([answer.topic, text(answer.payload), answer.qos]).toEqual(['replies/caller-7', 'pong', 1])
   expect(Array.from(answer.properties?.correlationData ?? [])).toEqual([1, 2, 3])
 })
+
+test('a late answer to a request of the process before (same client id, the session kept) is dropped, not a message event, before any request of this one', async () => {
+  const broker = await broker5(acceptAndAnswer({ sessionPresent: true }))
+  const { client: first } = robust5({ server: broker.url, clientId: 'late-answers' })
+  await first.connect()
+  const asked = inspect(first.request('svc/time', 'what time is it?', { timeoutMs: 5000 }))
+  const req = await requestIn(await broker.connection(0), 'svc/time')
+  await first.close()
+  expect(asked()).toMatchObject({ state: 'rejected' })
+
+  const { client: second, events } = robust5({ server: broker.url, clientId: 'late-answers' })
+  await second.connect()
+  const conn = await broker.connection(1)
+  const { responseTopic, correlationData } = req.properties ?? {}
+  deliver(conn, responseTopic as string, 'noon', { correlationData: correlationData as Uint8Array })
+  deliver(conn, 'ctl/after', 'marker')
+  await waitFor(() => events.some((e) => e.name === 'message'), 'the marker message')
+  expect(events.filter((e) => e.name === 'message').map((e) => e.args[0])).toEqual(['ctl/after'])
+})
