@@ -5,6 +5,14 @@ import type { Subscriptions } from './subscriptions.js'
 /** MQTT 5: reason codes that refuse a message for now, not for good (quota exceeded, server busy): it goes again after a backoff. */
 const FOR_NOW = new Set([0x97, 0x89])
 
+/**
+ * MQTT 5: PUBCOMP's only refusal, "Packet Identifier not found" (no PUBACK or PUBREC carries it).
+ * The broker took the message at its accepting PUBREC and has released the id already: a PUBREL
+ * of ours reached it before a reconnection or a restart, and its PUBCOMP did not reach us. The
+ * message is delivered; a 'refused' would have the program send it twice.
+ */
+const PUBCOMP_PID_NOT_FOUND = 0x92
+
 /** What an acknowledgement asks of the client beyond settling: report a refused renewal, or hold sending back a while. */
 export interface Acknowledged {
   /** A refused renewal, which no caller waits for: reported as 'error'. */
@@ -48,7 +56,7 @@ export function acknowledge(
   if (!op) return NOTHING
   if (status === SLOST) outbox.putBack(op)
   else if (op.kind === 'publish') {
-    if (status !== SREFUSED) {
+    if (status !== SREFUSED || code === PUBCOMP_PID_NOT_FOUND) {
       outbox.settle(op)
       return DELIVERED
     }

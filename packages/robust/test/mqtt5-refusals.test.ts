@@ -188,3 +188,15 @@ describe('other refusals end the publish() or subscribe() with the reason', () =
     expect(filters).toEqual(['open/#'])
   })
 })
+
+test('PUBCOMP "Packet Identifier not found" (0x92) after an accepted PUBREC: delivered (the broker took the message at PUBREC and had released the id), not refused', async () => {
+  const { client, events, conn } = await online()
+  const delivered = inspect(client.publish('q2/t', 'once', { qos: 2 }))
+  const p = await conn.next('publish', 5000)
+  conn.send({ type: 'pubrec', pid: p.pid as number })
+  await conn.next('pubrel', 5000)
+  conn.send({ type: 'pubcomp', pid: p.pid as number, reasonCode: 0x92 })
+  await waitFor(() => delivered().state !== 'pending', 'publish() to settle')
+  expect(delivered()).toEqual({ state: 'resolved', value: undefined })
+  expect(events.filter((e) => e.name === 'drop' || e.name === 'error')).toEqual([])
+})
