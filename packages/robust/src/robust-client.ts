@@ -130,6 +130,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
         this.#outbox.settle(op, expiredError(op))
       },
       unexpected: (error) => this.#error(error),
+      renewalFailed: (error) => this.#error(error),
       ...(durable && { sending: (op: PublishOp | undefined) => void (durable.sending = op) }),
     })
     this.#clientId = options.clientId

@@ -12,6 +12,12 @@ export interface SenderHooks {
   expired(op: PublishOp): void
   /** What a bug threw. */
   unexpected(error: unknown): void
+  /**
+   * A subscription change the client makes itself (a renewal, no caller waiting) could not be sent:
+   * the broker's limits refuse it before a byte goes (MQTT 5: no wildcards, no shared
+   * subscriptions, the packet too large). Reported, as a refused renewal is.
+   */
+  renewalFailed(error: unknown): void
   /** Durable sessions: the message about to be handed to the client (`undefined` once it has been). */
   sending?(op: PublishOp | undefined): void
 }
@@ -108,6 +114,7 @@ export class Sender {
         return false
       }
       outbox.settle(op, error) // sending it again cannot help
+      if (op.kind !== 'publish' && op.renewal) this.#hooks.renewalFailed(error)
       return true
     }
     if (pid === undefined) outbox.settle(op)

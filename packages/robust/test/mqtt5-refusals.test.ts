@@ -200,3 +200,20 @@ test('PUBCOMP "Packet Identifier not found" (0x92) after an accepted PUBREC: del
   expect(delivered()).toEqual({ state: 'resolved', value: undefined })
   expect(events.filter((e) => e.name === 'drop' || e.name === 'error')).toEqual([])
 })
+
+test('a renewal the next broker cannot take (no session, no wildcard subscriptions in its CONNACK): not sent, and reported as an error, as a refused renewal is', async () => {
+  const broker = await broker5(accept(), accept({ properties: { wildcardSubscriptionAvailable: false } }))
+  const { client, events } = robust5({ server: broker.url, reconnect: { minDelayMs: 20, maxDelayMs: 20, jitter: false } })
+  await client.connect()
+  const first = await broker.connection(0)
+  const subscribing = client.subscribe('alerts/#', { qos: 1 })
+  first.send({ type: 'suback', pid: (await first.next('subscribe')).pid, reasonCodes: [1] })
+  await subscribing
+  first.destroy()
+  const second = await broker.connection(1, 5000)
+  await waitFor(() => events.some((e) => e.name === 'error'), "the renewal's error")
+  const [error] = events.find((e) => e.name === 'error')?.args ?? []
+  expect(isMqttError(error) && error.code).toBe('ENOTSUPPORTED')
+  expect(String((error as Error).message)).toMatch(/alerts\/#/)
+  expect(second.log.filter((p) => p.type === 'subscribe')).toEqual([])
+})
