@@ -8,7 +8,7 @@
 import { afterEach, expect, test } from 'vitest'
 import { MemoryStore, RobustClient } from '@x/robust'
 import { FakeBroker, type FakeConnection } from './support/fake-broker.js'
-import { storedState } from './support/durable-log.js'
+import { storedOnce, storedState } from './support/durable-log.js'
 import { uid } from './support/test-clients.js'
 import { sleep, waitFor } from './support/wait.js'
 
@@ -258,4 +258,44 @@ test('across a snapshot of the log: messages in flight past PUBREC and before it
     ])
   }
   await second.close()
+})
+
+// Nodes that keep a session each (bridged brokers): back on a node whose session is older, the
+// inbound ids held are another node's, and the simple client drops them. The store must too: a
+// stored id left behind would take that node's next message under it for a duplicate after a restart.
+test('an inbound QoS 2 id received on one node, the client back on a node with a session of its own: the store forgets the id, as the client does', async () => {
+  const [a, b] = [await FakeBroker.start(), await FakeBroker.start()]
+  brokers.push(a, b)
+  // A: no session at first, then the one it kept; B: none (so the nodes keep a session each).
+  a.onConnection = async (conn) => {
+    await conn.next('connect')
+    conn.send({ type: 'connack', sessionPresent: a.connections.length > 1, returnCode: 0 })
+  }
+  b.onConnection = async (conn) => {
+    await conn.next('connect')
+    conn.send({ type: 'connack', sessionPresent: false, returnCode: 0 })
+  }
+  const store = new MemoryStore()
+  const c = new RobustClient({
+    clientId: uid('durable-in-nodes'),
+    server: [a.url, b.url],
+    store,
+    keepaliveSec: 0,
+    reconnect: { minDelayMs: 20, maxDelayMs: 50 },
+  })
+  clients.push(c)
+  const connects: boolean[] = []
+  c.on('connect', (sessionPresent) => connects.push(sessionPresent))
+  await c.connect()
+  ;((await a.connection(0)) as FakeConnection).destroy()
+  const onB = (await b.connection(0, 5000)) as FakeConnection
+  await waitFor(() => connects.length === 2, 'on B')
+  onB.send(inboundQos2('on B'))
+  expect(pidOf(await onB.next('pubrec'))).toBe(7)
+  expect((await storedOnce(store, ({ inbound }) => inbound.length === 1, 'the id stored')).inbound).toEqual([7])
+  onB.destroy()
+  await a.connection(1, 5000)
+  await waitFor(() => connects.length === 3, 'back on A')
+  expect(connects).toEqual([false, false, true])
+  await storedOnce(store, ({ inbound }) => inbound.length === 0, "B's inbound id forgotten back on A")
 })

@@ -246,11 +246,20 @@ export class Durability {
     return 0
   }
 
-  /** The broker kept no session: the inbound packet ids it held are gone with it (the simple client forgets them too), and the filters it held. */
-  sessionLost(): void {
-    for (const pid of this.#inbound.keys()) this.journal.record((records) => records.u8(R.INBOUND_DONE).u16(pid))
-    this.#inbound.clear()
-    for (const filter of [...this.#unsubscribing]) this.dropped(filter)
+  /**
+   * Connected: the inbound packet ids the simple client holds now (`held`) are all this session
+   * holds. Those it forgot are forgotten here too: all of them when the broker kept no session,
+   * another node's when the client moved where each node keeps a session of its own (a stored id
+   * left behind would take a new message under it for a duplicate after a restart). Without a
+   * session, the filters unsubscribed are held nowhere either.
+   */
+  connected(sessionPresent: boolean, held: ReadonlySet<number>): void {
+    for (const pid of [...this.#inbound.keys()]) {
+      if (held.has(pid)) continue
+      this.#inbound.delete(pid)
+      this.journal.record((records) => records.u8(R.INBOUND_DONE).u16(pid))
+    }
+    if (!sessionPresent) for (const filter of [...this.#unsubscribing]) this.dropped(filter)
   }
 
   /**

@@ -347,7 +347,7 @@ export class RobustClient extends EventEmitter<RobustEvents> {
   /** Just connected: decide what to send again, then let the queue flow. */
   #online(sessionPresent: boolean): void {
     this.#enter('online')
-    if (!sessionPresent) this.#durable?.sessionLost()
+    this.#durable?.connected(sessionPresent, this.#client.session.held)
     resume(this.#outbox, this.#subscriptions, this.#client.server, sessionPresent, this.#o.resubscribe)
     const connack = this.#client.connack
     if (connack) this.#emit('connect', sessionPresent, this.#client.server, connack)
