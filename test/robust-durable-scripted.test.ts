@@ -5,34 +5,15 @@
  * is released with PUBREL, never sent again as PUBLISH, under the same packet id; and an inbound id
  * in the store is forgotten, and a message in flight goes as new, when the broker kept no session.
  */
-import { afterEach, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { MemoryStore, RobustClient } from '@x/robust'
 import { FakeBroker, type FakeConnection } from './support/fake-broker.js'
 import { storedOnce, storedState } from './support/durable-log.js'
+import { scriptedRestarts } from './support/durable-scripted.js'
 import { uid } from './support/test-clients.js'
 import { sleep, waitFor } from './support/wait.js'
 
-const brokers: FakeBroker[] = []
-const clients: RobustClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close()
-  for (const b of brokers.splice(0)) await b.close()
-})
-
-/**
- * A broker that accepts every CONNECT, saying it kept the session (as a broker does for cleanSession
- * false), or, from connection `forgetsAt` on, that it has none (restarted without persistence).
- */
-async function broker(forgetsAt = Infinity): Promise<FakeBroker> {
-  const b = await FakeBroker.start()
-  let connections = 0
-  b.onConnection = async (conn) => {
-    await conn.next('connect')
-    conn.send({ type: 'connack', sessionPresent: connections++ < forgetsAt, returnCode: 0 })
-  }
-  brokers.push(b)
-  return b
-}
+const { broker, brokers, clients, client, firstRun } = scriptedRestarts()
 
 /** The broker's inbound QoS 2 PUBLISH of `payload` under packet id 7 (`dup`: sent again). */
 const inboundQos2 = (payload: string, dup = false) =>
@@ -40,12 +21,6 @@ const inboundQos2 = (payload: string, dup = false) =>
 
 /** The packet id of a decoded acknowledgement. */
 const pidOf = (packet: unknown): number => (packet as { pid: number }).pid
-
-const client = (clientId: string, server: string, store: MemoryStore): RobustClient => {
-  const c = new RobustClient({ clientId, server, store, keepaliveSec: 0, reconnect: { minDelayMs: 20, maxDelayMs: 50 } })
-  clients.push(c)
-  return c
-}
 
 /**
  * A first run that received an inbound QoS 2 `payload` with packet id 7 (its listener pushing to
@@ -114,12 +89,7 @@ test('an inbound QoS 2 id in the store, and a broker that kept no session: its n
 // Contract §7: in-flight messages go again with their packet ids (DUP) if the broker kept the
 // session, "as new messages otherwise": the broker that lost the session never had them.
 test('an outbound QoS 2 message in flight, and a broker that kept no session: after a restart with the store it goes as a new PUBLISH (not DUP), and its outcome is told by id', async () => {
-  const b = await broker(1)
-  const store = new MemoryStore()
-  const id = uid('durable-out-lost')
-  const first = client(id, b.url, store)
-  await first.connect()
-  const conn = (await b.connection(0)) as FakeConnection
+  const { b, store, id, first, conn } = await firstRun('durable-out-lost', 1)
   first.publish('out/q2', 'owed', { qos: 2, id: 'owed-1' }).catch(() => {})
   const sent = await conn.next('publish')
   expect(sent).toMatchObject({ qos: 2, dup: false })
@@ -144,12 +114,7 @@ test('an outbound QoS 2 message in flight, and a broker that kept no session: af
 })
 
 test('an outbound QoS 2 message past PUBREC: after a restart with the store, PUBREL with the same packet id, no PUBLISH again; then delivered', async () => {
-  const b = await broker()
-  const store = new MemoryStore()
-  const id = uid('durable-out')
-  const first = client(id, b.url, store)
-  await first.connect()
-  const conn = (await b.connection(0)) as FakeConnection
+  const { b, store, id, first, conn } = await firstRun('durable-out')
   const publishing = first.publish('out/q2', 'exactly once', { qos: 2, id: 'the-one' })
   publishing.catch(() => {})
   const publish = await conn.next('publish')
@@ -276,14 +241,7 @@ test('an inbound QoS 2 id received on one node, the client back on a node with a
     conn.send({ type: 'connack', sessionPresent: false, returnCode: 0 })
   }
   const store = new MemoryStore()
-  const c = new RobustClient({
-    clientId: uid('durable-in-nodes'),
-    server: [a.url, b.url],
-    store,
-    keepaliveSec: 0,
-    reconnect: { minDelayMs: 20, maxDelayMs: 50 },
-  })
-  clients.push(c)
+  const c = client(uid('durable-in-nodes'), [a.url, b.url], store)
   const connects: boolean[] = []
   c.on('connect', (sessionPresent) => connects.push(sessionPresent))
   await c.connect()

@@ -8,42 +8,23 @@
  * - the QoS remembered is the one asked for, not the one a broker granted: a broker that kept no
  *   session is asked for what the call asked.
  */
-import { afterEach, expect, test } from 'vitest'
-import { MemoryStore, RobustClient } from '@x/robust'
-import { FakeBroker, type FakeConnection } from './support/fake-broker.js'
+import { expect, test } from 'vitest'
+import { MemoryStore } from '@x/robust'
+import type { FakeConnection } from './support/fake-broker.js'
 import { storedOnce, storedState } from './support/durable-log.js'
-import { rejection, uid } from './support/test-clients.js'
+import { scriptedRestarts } from './support/durable-scripted.js'
+import { rejection } from './support/test-clients.js'
 
-const brokers: FakeBroker[] = []
-const clients: RobustClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close()
-  for (const b of brokers.splice(0)) await b.close()
-})
+const { client, firstRun } = scriptedRestarts()
 
-/** A broker that accepts every CONNECT: with the session kept (cleanSession false), or none from connection `forgetsAt` on. */
-async function broker(forgetsAt = Infinity): Promise<FakeBroker> {
-  const b = await FakeBroker.start()
-  let connections = 0
-  b.onConnection = async (conn) => {
-    await conn.next('connect')
-    conn.send({ type: 'connack', sessionPresent: connections++ < forgetsAt, returnCode: 0 })
-  }
-  brokers.push(b)
-  return b
-}
-
-const client = (clientId: string, server: string, store: MemoryStore): RobustClient => {
-  const c = new RobustClient({ clientId, server, store, keepaliveSec: 0, reconnect: { minDelayMs: 20, maxDelayMs: 50 } })
-  clients.push(c)
-  return c
-}
-
-/** A first run subscribed to `filter` (granted), then unsubscribed; the broker got UNSUBSCRIBE, and the process "died" before its UNSUBACK. */
-async function unsubscribedThenDied(b: FakeBroker, store: MemoryStore, id: string, filter: string): Promise<void> {
-  const first = client(id, b.url, store)
-  await first.connect()
-  const conn = (await b.connection(0)) as FakeConnection
+/**
+ * A first run subscribed to 'alerts/#' (granted), then unsubscribed; the broker got UNSUBSCRIBE,
+ * and the process "died" before its UNSUBACK. Then a second run on the store, against a broker
+ * that kept the session, or none from `forgetsAt` on: its store, and its connection to the broker.
+ */
+async function unsubscribedThenRestarted(forgetsAt = Infinity): Promise<{ store: MemoryStore; again: FakeConnection }> {
+  const { b, store, id, first, conn } = await firstRun('durable-unsub', forgetsAt)
+  const filter = 'alerts/#'
   const subscribing = first.subscribe(filter, { qos: 1 })
   conn.send({ type: 'suback', pid: (await conn.next('subscribe')).pid, returnCodes: [1] })
   await subscribing
@@ -52,17 +33,12 @@ async function unsubscribedThenDied(b: FakeBroker, store: MemoryStore, id: strin
   await first.close()
   expect((await unsubscribing).code).toBe('ECLOSED')
   expect(await storedState(store)).toMatchObject({ subscriptions: [], unsubscribing: [filter] })
+  await client(id, b.url, store).connect()
+  return { store, again: (await b.connection(1)) as FakeConnection }
 }
 
 test('an unsubscribe without its UNSUBACK when the process died is sent again after the restart to a broker that kept the session; the store forgets it at UNSUBACK', async () => {
-  const b = await broker()
-  const store = new MemoryStore()
-  const id = uid('durable-unsub')
-  await unsubscribedThenDied(b, store, id, 'alerts/#')
-
-  const second = client(id, b.url, store)
-  await second.connect()
-  const again = (await b.connection(1)) as FakeConnection
+  const { store, again } = await unsubscribedThenRestarted()
   const unsubscribe = await again.next('unsubscribe')
   expect(unsubscribe.filters).toEqual(['alerts/#'])
   again.send({ type: 'unsuback', pid: unsubscribe.pid })
@@ -71,24 +47,13 @@ test('an unsubscribe without its UNSUBACK when the process died is sent again af
 })
 
 test('an unsubscribe without its UNSUBACK, restarted against a broker that kept no session: nothing to drop there, nothing sent, and the store forgets it', async () => {
-  const b = await broker(1)
-  const store = new MemoryStore()
-  const id = uid('durable-unsub-nosession')
-  await unsubscribedThenDied(b, store, id, 'alerts/#')
-
-  const second = client(id, b.url, store)
-  await second.connect()
-  const again = (await b.connection(1)) as FakeConnection
+  const { store, again } = await unsubscribedThenRestarted(1)
   await expect(again.next('unsubscribe', 300)).rejects.toThrow()
   await storedOnce(store, ({ unsubscribing }) => !unsubscribing.length, 'the filter forgotten with the session')
 })
 
 test('subscribe, then unsubscribe before the SUBACK: the store ends with neither, as the client in memory does', async () => {
-  const b = await broker()
-  const store = new MemoryStore()
-  const first = client(uid('durable-sub-unsub'), b.url, store)
-  await first.connect()
-  const conn = (await b.connection(0)) as FakeConnection
+  const { store, first, conn } = await firstRun('durable-sub-unsub')
   const subscribing = first.subscribe('a/b', { qos: 1 })
   const unsubscribing = first.unsubscribe('a/b')
   const subscribe = await conn.next('subscribe')
@@ -102,12 +67,7 @@ test('subscribe, then unsubscribe before the SUBACK: the store ends with neither
 })
 
 test('the QoS remembered is the one subscribe() asked for: a broker that kept no session is asked for it again, not for what another granted', async () => {
-  const b = await broker(1)
-  const store = new MemoryStore()
-  const id = uid('durable-sub-qos')
-  const first = client(id, b.url, store)
-  await first.connect()
-  const conn = (await b.connection(0)) as FakeConnection
+  const { b, store, id, first, conn } = await firstRun('durable-sub-qos', 1)
   const subscribing = first.subscribe('a/b', { qos: 2 })
   conn.send({ type: 'suback', pid: (await conn.next('subscribe')).pid, returnCodes: [1] })
   expect(await subscribing).toBe(1)
