@@ -16,6 +16,8 @@ export interface Direction<P> {
    * while the rest is skipped unbuffered. Without it, such a PUBLISH is EOVERSIZE.
    */
   readonly skipped?: (r: Reader, first: number, size: number) => P
+  /** How many bytes of such a PUBLISH's body `skipped` is given at most (SKIP_HEAD by default). */
+  readonly skippedHead?: number
 }
 
 // What a skipped PUBLISH keeps of its body: the topic (at most 65,535 bytes, with its length)
@@ -76,7 +78,7 @@ export class PacketDecoder<P> {
         const n = this.#readLength(chunk[at++] as number)
         if (n < 0) continue
         if (this.#skipLeft) {
-          this.#body = new Uint8Array(Math.min(n, SKIP_HEAD))
+          this.#body = new Uint8Array(Math.min(n, this.#direction.skippedHead ?? SKIP_HEAD))
           this.#filled = 0
           continue
         }

@@ -182,6 +182,45 @@ describe('inbound aliases, up to the client’s own topicAliasMaximum', () => {
     await closedWith0x94(conn, publish('a', 1))
   })
 
+  // A PUBLISH over maxPacketBytes (no maximumPacketSize told) is skipped, acknowledged and
+  // reported, but its Topic Alias still sets or names a topic on this connection: kept unread, it
+  // would send the next alias-only message to the topic the alias named before.
+  describe('a PUBLISH over maxPacketBytes, skipped: its Topic Alias still counts', () => {
+    async function skipping(): Promise<{ conn: FakeConnection<5>; topics: string[]; skipped: string[] }> {
+      const conn = await connected(0, { maxPacketBytes: 1024, properties: { topicAliasMaximum: 5 } })
+      const topics: string[] = []
+      const skipped: string[] = []
+      the().setCallback((topic) => topics.push(topic))
+      the().setCallbackOversize((topic) => skipped.push(topic))
+      return { conn, topics, skipped }
+    }
+    const big = (topic: string, topicAlias: number): PublishPacketV5 => ({ ...publish(topic, topicAlias), payload: new Uint8Array(3000) })
+
+    test('an oversize PUBLISH that maps an alias anew: the next alias-only message goes to the new topic', async () => {
+      const { conn, topics, skipped } = await skipping()
+      conn.send(publish('sensors/a', 1))
+      conn.send(big('cmd/b', 1))
+      conn.send(publish('', 1))
+      for (let i = 0; i < 10 && topics.length + skipped.length < 3; i++) await the().waitMsg(300)
+      expect([topics, skipped]).toEqual([['sensors/a', 'cmd/b'], ['cmd/b']])
+      expect(the().isConnected).toBe(true)
+    })
+
+    test('an oversize PUBLISH with the alias alone is reported under the topic the alias names, and the link stays up', async () => {
+      const { conn, topics, skipped } = await skipping()
+      conn.send(publish('x/y', 2))
+      conn.send(big('', 2))
+      for (let i = 0; i < 10 && topics.length + skipped.length < 2; i++) await the().waitMsg(300)
+      expect([topics, skipped]).toEqual([['x/y'], ['x/y']])
+      expect(the().isConnected).toBe(true)
+    })
+
+    test("an oversize PUBLISH with an alias above the client's maximum closes the link with DISCONNECT 0x94, as a small one does", async () => {
+      const { conn } = await skipping()
+      await closedWith0x94(conn, big('q', 6))
+    })
+  })
+
   test('the client can connect again after an alias error', async () => {
     const { conn } = await receiving(5)
     await closedWith0x94(conn, publish('', 4))

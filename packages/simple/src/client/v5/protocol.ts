@@ -9,7 +9,7 @@ import { fromServerV5 } from '../../codec/v5/direction.js'
 import { encodeDisconnectV5 } from '../../codec/v5/disconnect.js'
 import { inboundError, PROTOCOL_ERROR } from '../../codec/v5/errors.js'
 import type { ConnackPacketV5, DisconnectProperties, ServerPacketV5 } from '../../codec/v5/packet.js'
-import { decodeSkippedPublish } from '../../codec/publish.js'
+import { decodeSkippedPublishV5, SKIPPED_HEAD_V5 } from '../../codec/v5/publish.js'
 import type { PacketDecoder } from '../../codec/decoder.js'
 import type { ServerPacket } from '../../codec/packet.js'
 import { fromUtf8 } from '../../codec/bytes.js'
@@ -56,11 +56,12 @@ export function connectPacket(core: Core, cleanSession: boolean): Uint8Array {
 /**
  * The decoder of what the broker sends. With a `maximumPacketSize` of its own the client told
  * the broker its limit: a larger packet breaks the rule (Packet Too Large, 0x95). Without one,
- * a PUBLISH over `maxPacketBytes` is a poison message skipped and reported, as on 3.1.1.
+ * a PUBLISH over `maxPacketBytes` is a poison message skipped and reported, as on 3.1.1; its
+ * properties are read all the same (a Topic Alias in them counts on this connection).
  */
 export function decoderOf(o: Settings): PacketDecoder<ServerPacket> {
   const told = o.properties?.maximumPacketSize
-  const direction = told === undefined ? { ...fromServerV5, skipped: decodeSkippedPublish } : fromServerV5
+  const direction = told === undefined ? { ...fromServerV5, skipped: decodeSkippedPublishV5, skippedHead: SKIPPED_HEAD_V5 } : fromServerV5
   return new PacketDecoderV5(direction, told ?? o.maxPacketBytes) as unknown as PacketDecoder<ServerPacket>
 }
 

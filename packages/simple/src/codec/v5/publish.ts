@@ -1,11 +1,13 @@
 import { MqttError } from '@x/errno'
 import { packet, u16 } from '../bytes.js'
 import type { QoS } from '../packet.js'
+import { NOTHING } from '../publish.js'
+import type { Reader } from '../reader.js'
 import { topicNameShapeProblem } from '../topic.js'
 import { PROTOCOL_ERROR } from './errors.js'
 import type { PublishPacketV5 } from './packet.js'
 import { decodeProperties, encodeProperties } from './properties.js'
-import type { ReaderV5 } from './reader.js'
+import { ReaderV5 } from './reader.js'
 import { string } from './write.js'
 
 /**
@@ -56,4 +58,23 @@ export function publishDecoderV5(sender: 'broker' | 'client'): (r: ReaderV5, fir
     p.properties = properties
     return p
   }
+}
+
+/**
+ * What a PUBLISH over the size limit keeps of its body (MQTT 5.0): the topic (at most 65,535 bytes
+ * and its length), the packet id, and the properties (their length, and at most 64 KiB of them),
+ * for its Topic Alias sets or names a topic on the connection whether or not the payload is read.
+ * Properties past that are cut, and fail as a field past the end (the link closes).
+ */
+export const SKIPPED_HEAD_V5 = 2 + 65_535 + 2 + 4 + 65_535
+
+const fromBroker = publishDecoderV5('broker')
+
+/**
+ * A PUBLISH from the broker over the size limit (MQTT 5.0), from its first bytes only (up to
+ * SKIPPED_HEAD_V5): topic, packet id and properties, read by the rules of any PUBLISH; the payload
+ * was skipped, never buffered. `size` is the whole packet's size in bytes.
+ */
+export function decodeSkippedPublishV5(r: Reader, first: number, size: number): PublishPacketV5 & { oversize: number } {
+  return { ...fromBroker(new ReaderV5(r.bytes(r.left), 'PUBLISH'), first), payload: NOTHING, oversize: size }
 }
