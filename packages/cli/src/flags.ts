@@ -70,7 +70,9 @@ export function spelled(flag: Flag): string {
 const BY_SHORT = new Map<string, Flag>()
 for (const [name, spec] of Object.entries(FLAGS) as Array<[Flag, Spec]>) if (spec.short) BY_SHORT.set(spec.short, name)
 
-const takesValue = (flag: Flag | undefined): boolean => flag !== undefined && FLAGS[flag].type === 'string'
+// A name that is not a flag (a mosquitto flag this command lacks) takes nothing: parseArgs says it is unknown.
+const takesValue = (flag: Flag | undefined): boolean =>
+  flag !== undefined && (FLAGS as Record<string, Spec | undefined>)[flag]?.type === 'string'
 
 /**
  * A command line word that the next word is the value of: `--message`, `-m`, or a group of known

@@ -156,6 +156,10 @@ describe('failures a shell user meets', () => {
       [[], 'mqtt: which command?'],
       [['publish'], 'mqtt: unknown command "publish"'],
       [['pub', '-t', 'a', '-m', 'x', '-X'], "Unknown option '-X'"],
+      // mosquitto's long flags this command does not have: told so, not a crash (exit 1, a TypeError).
+      [['pub', '-t', 'a', '-m', 'x', '--quiet'], "Unknown option '--quiet'"],
+      [['sub', '-t', 'a', '--retained-only'], "Unknown option '--retained-only'"],
+      [['sub', '-t', 'a', '--id-prefix', 'x'], "Unknown option '--id-prefix'"],
       [['pub', '-m', 'x'], 'a topic is needed: -t TOPIC'],
       [['pub', '-t', 'a'], 'one message source is needed'],
       [
