@@ -3,7 +3,6 @@
  * stdin (-l), wait for the acknowledgements of QoS 1/2 (PUBACK / PUBCOMP, at most -W seconds, or
  * 10), then disconnect.
  */
-import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MqttClient, SDELIVERED, SREFUSED, STIMEOUT, isRetryable } from '@x/simple'
@@ -11,6 +10,7 @@ import { inCliTerms } from './cli-terms.js'
 import { debugOf } from './debug.js'
 import { CliError, EXIT } from './exit-codes.js'
 import type { Io } from './io.js'
+import { linesOf } from './lines.js'
 import { watchLink, type LinkWatch } from './link-watch.js'
 import type { Config } from './options.js'
 import { reasonText } from './reason-codes.js'
@@ -76,25 +76,29 @@ export async function pub(cfg: Config, io: Io): Promise<void> {
       }
     }
     if (cfg.source.kind === 'lines') {
-      // -l: one message per line (an empty line is an empty message, as with mosquitto_pub).
-      const lines = createInterface({ input: io.stdin, crlfDelay: Infinity })
-      const stop = (): void => lines.close()
-      io.signal?.addEventListener('abort', stop)
-      const next = lines[Symbol.asyncIterator]()
+      // -l: one message per line, its bytes (an empty line is an empty message, as with mosquitto_pub).
+      const next = linesOf(io.stdin)
+      // Ctrl-C ends the lines: the next read returns done, whatever stdin still holds.
+      let interrupted: () => void = () => {}
+      const stop = new Promise<IteratorReturnResult<undefined>>(
+        (resolve) => (interrupted = () => resolve({ done: true, value: undefined })),
+      )
+      io.signal?.addEventListener('abort', interrupted)
+      if (stopped()) interrupted()
       watch = watchLink(client)
       try {
         for (;;) {
-          const line = await Promise.race([next.next(), watch.lost])
+          const line = await Promise.race([next.next(), watch.lost, stop])
           if (line.done) break
-          await send(new TextEncoder().encode(line.value))
+          await send(line.value)
         }
       } finally {
         watch.stop()
-        io.signal?.removeEventListener('abort', stop)
+        io.signal?.removeEventListener('abort', interrupted)
         // Done, or given up: stdin is read no more. Destroyed, so an open pipe (`tail -f log |`)
         // keeps no handle and the process exits now, not when the writer closes it.
-        lines.close()
         io.stdin.destroy()
+        void next.return(undefined).catch(() => {})
       }
     } else {
       const payload = whole ?? (cfg.source.kind === 'payload' ? cfg.source.payload : new Uint8Array())

@@ -46,6 +46,15 @@ describe('pub → sub', () => {
     expect(result).toMatchObject({ code: 0, stdout: 'one\n\nthree\nall\nof it\n' })
   })
 
+  test('-l sends each line as its bytes, split at LF only, as mosquitto_pub does: no UTF-8 decoding, a lone CR kept in its line', async () => {
+    const sub = await subscriber(['-t', 'cli/raw-lines', '-C', '2', '-W', '10'], 'cli/raw-lines')
+    const stdin = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a, 0x61, 0x0d, 0x62, 0x0a]) // "caf\xe9\n" "a\rb\n"
+    expect((await mqtt(['pub', ...at, '-t', 'cli/raw-lines', '-l', '-q', '1'], stdin).done).code).toBe(0)
+    const result = await sub.done
+    expect(result.code).toBe(0)
+    expect(result.bytes).toEqual(stdin) // each payload and the newline sub prints after it
+  })
+
   test('-r keeps the message for later subscribers; -r -n clears it', async () => {
     expect((await mqtt(['pub', ...at, '-t', 'cli/kept', '-m', 'kept', '-r', '-q', '1']).done).code).toBe(0)
     expect(await mqtt(['sub', ...at, '-t', 'cli/kept', '-C', '1', '-W', '5']).done).toMatchObject({ code: 0, stdout: 'kept\n' })

@@ -53,7 +53,7 @@ export const folder = mkdtempSync(join(tmpdir(), 'x-mqtt-cli-'))
 afterAll(() => rmSync(folder, { recursive: true, force: true }))
 
 /** Starts `mqtt argv…`; `done` resolves { code, stdout, stderr, bytes }. `signal` plays Ctrl-C. */
-export function mqtt(argv: string[], stdin = '', signal?: AbortSignal) {
+export function mqtt(argv: string[], stdin: string | Uint8Array = '', signal?: AbortSignal) {
   const stdout = capture()
   const stderr = capture()
   const io = { stdin: Readable.from([Buffer.from(stdin)]), stdout: stdout.stream, stderr: stderr.stream, cwd: folder }
