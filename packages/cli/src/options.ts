@@ -64,9 +64,12 @@ export interface Config {
 /** A URL as it may be printed: the password (from `user:` to the last `@`) as `***`. */
 const printable = (url: string): string => JSON.stringify(printableUrl(url))
 
-/** What -L mqtt(s)://user:password@host:port/topic holds. `#` and `+` are kept in the topic. */
+/**
+ * What -L mqtt(s)://user:password@host:port/topic holds. `#` and `+` are kept in the topic. No host
+ * has an `@`: the password runs to the last one (printableUrl masks it so), `%40` or not.
+ */
 function parseUrl(url: string): { tls: boolean; host: string; port?: number; user?: string; password?: string; topic?: string } {
-  const m = /^(mqtts?):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?(\[[^\]/]+\]|[^:/[\]]+)(?::(\d+))?(?:\/(.*))?$/s.exec(url)
+  const m = /^(mqtts?):\/\/(?:([^:@/]*)(?::([^/]*))?@)?(\[[^\]/]+\]|[^:/@[\]]+)(?::(\d+))?(?:\/(.*))?$/s.exec(url)
   if (!m) throw usage(`-L ${printable(url)} is not mqtt(s)://[user[:password]@]host[:port]/topic`)
   const [, scheme, user, password, host, port, topic] = m
   if (port && !(+port >= 1 && +port <= 65535)) throw usage(`-L ${printable(url)}: the port ${port} is out of 1..65535`)
