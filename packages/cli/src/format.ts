@@ -92,11 +92,21 @@ function partsOf(format: string, clientId: string): Part[] {
   for (let i = 0; i < format.length; i++) {
     const c = format[i] as string
     const next = format[i + 1]
-    if (c !== '%' && c !== '\\') {
+    if (c !== '%' && c !== '\\' && c !== '@') {
       text += c
       continue
     }
     i++
+    // mosquitto_sub's @ fields are strftime's (@Y, @H…): not here. Printed as they stand they would
+    // pass for output; refused, the user knows. @@ is an @, as there.
+    if (c === '@') {
+      if (next !== '@')
+        throw usage(
+          `-F: @${next ?? ''} (a date field of mosquitto_sub) is not supported; use %I (ISO 8601) or %U (Unix time), and @@ for an @`,
+        )
+      text += '@'
+      continue
+    }
     if (c === '\\') {
       const escaped = next === undefined ? undefined : ESCAPES[next]
       if (escaped === undefined)

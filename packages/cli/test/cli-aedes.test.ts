@@ -185,6 +185,10 @@ describe('failures a shell user meets', () => {
       [['sub', '-t', 'a', '-c'], '-c (a session the broker keeps) needs -i ID'],
       [['sub', '-t', 'a', '-F', '%t %z'], '-F: %z is not a field; known: %% %t %p'],
       [['sub', '-t', 'a', '-F', 'a\\qb'], '-F: \\q is not an escape'],
+      [
+        ['sub', '-t', 'a', '-F', '@Y-@m %t'],
+        '-F: @Y (a date field of mosquitto_sub) is not supported; use %I (ISO 8601) or %U (Unix time), and @@ for an @',
+      ],
       [['sub', '-t', 'a', '--will-payload', 'bye'], '--will-payload needs --will-topic'],
       [['sub', '-t', 'a', '--will-topic', 'w', '--will-qos', '3'], '--will-qos: Cannot publish the will: QoS 3 is not 0, 1 or 2'],
       [['sub', '-t', 'a', '--capath', 'no-such-folder'], 'cannot read --capath'],

@@ -97,12 +97,12 @@ describe('how sub prints', () => {
   test('-F: the fields, escapes and JSON (base64 for a payload that is not UTF-8)', async () => {
     const sub = await subscriber(
       at,
-      ['-t', 'flags/fmt/#', '-q', '1', '-C', '2', '-W', '10', '-i', 'fmt-reader', '-F', '%t|%q|%r|%l|%x|%c|%p|100%%\\t.'],
+      ['-t', 'flags/fmt/#', '-q', '1', '-C', '2', '-W', '10', '-i', 'fmt-reader', '-F', '%t|%q|%r|%l|%x|%c|%p|100%%\\t.@@'],
       'flags/fmt/#',
     )
     await pub(['-t', 'flags/fmt/a', '-m', 'hé', '-q', '1'])
     await pub(['-t', 'flags/fmt/b', '-m', 'x'])
-    expect((await sub.done).stdout).toBe('flags/fmt/a|1|0|3|68c3a9|fmt-reader|hé|100%\t.\nflags/fmt/b|0|0|1|78|fmt-reader|x|100%\t.\n')
+    expect((await sub.done).stdout).toBe('flags/fmt/a|1|0|3|68c3a9|fmt-reader|hé|100%\t.@\nflags/fmt/b|0|0|1|78|fmt-reader|x|100%\t.@\n')
 
     const json = await subscriber(at, ['-t', 'flags/json', '-C', '2', '-W', '10', '-F', '%j'], 'flags/json')
     await pub(['-t', 'flags/json', '-m', '{"a":1}'])
