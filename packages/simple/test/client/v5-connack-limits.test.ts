@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { MqttClient, MqttError, SDELIVERED, type ClientOptions, type ConnackProperties } from '@x/simple'
 import { answerWith, FakeBroker, type FakeConnection } from '@x/test-support/fake-broker.js'
 import { inspect, now, sleep, waitFor } from '@x/test-support/wait.js'
+import { encodeAckV5, encodeConnackV5, fromClientV5, PacketDecoderV5 } from '@x/simple/codec'
 import { hex } from '../codec/hex.js'
 import { thrown } from '../support/recording-client.js'
 
@@ -137,6 +138,36 @@ describe('Receive Maximum: never more unacknowledged QoS 1 and 2 PUBLISHes than 
     await the().disconnect()
     await settledWithin(second, 2000, 'the waiting publish to end with disconnect()')
     expect(await thrown(() => second)).toBeInstanceOf(MqttError)
+  })
+
+  test('a transport that answers within write() (an in-process broker): each PUBACK frees its slot, the third publish of a Receive Maximum of 2 goes', async () => {
+    // The PUBACK arrives before write() returns, so before publish() has its packet id back.
+    const transport: ClientOptions['transport'] = async (_target, handlers) => {
+      const decoder = new PacketDecoderV5(fromClientV5)
+      return {
+        write(bytes) {
+          for (const p of decoder.push(bytes)) {
+            if (p.type === 'connect')
+              queueMicrotask(() =>
+                handlers.onData(
+                  encodeConnackV5({ type: 'connack', sessionPresent: false, reasonCode: 0, properties: { receiveMaximum: 2 } }),
+                ),
+              )
+            if (p.type === 'publish' && p.pid !== undefined) handlers.onData(encodeAckV5({ type: 'puback', pid: p.pid }))
+          }
+          return true
+        },
+        drain: async () => {},
+        buffered: 0,
+        pause() {},
+        resume() {},
+        end: async () => {},
+        destroy() {},
+      }
+    }
+    client = new MqttClient({ clientId: 'in-process', server: 'mqtt://in-process', protocolVersion: 5, transport })
+    await the().connect()
+    for (let i = 1; i <= 3; i++) await settledWithin(the().publish('t', String(i), { qos: 1 }), 2000, `publish #${i}`)
   })
 })
 

@@ -116,9 +116,9 @@ export async function publish(
     return await whenWritable(core, 'publish', (c) => {
       if (c !== conn) throw fail('ECONNOT', 'Cannot publish: the connection it waited for was closed', 'publish')
       if (!qos) return void write(c, wire(0))
-      const pid = sendWithPid(core, c, 'publish', qos > 1 ? 'pubcomp' : 'puback', withPid(packet, pidAt), wire)
-      v5.flow.sent(pid)
-      return pid
+      // The slot goes to the id before the packet is written: a transport may deliver the
+      // acknowledgement within the write itself (an in-process broker), and it frees the slot.
+      return sendWithPid(core, c, 'publish', qos > 1 ? 'pubcomp' : 'puback', withPid(packet, pidAt), (pid) => (v5.flow.sent(pid), wire(pid)))
     })
   } catch (error) {
     if (qos) v5.flow.unused()
