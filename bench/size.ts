@@ -90,9 +90,12 @@ export const CEILING: Record<Platform, number> = { node: 15_590, browser: 13_190
  * for the password's type checked by the constructor. Then by 60 B (26,039 / 23,637 measured): a
  * PUBLISH over maxPacketBytes has its properties read (decodeSkippedPublishV5), for its Topic Alias
  * sets or names a topic on the connection; unread, the next alias-only message went to the topic
- * the alias named before, or an alias-only oversize one closed the link as malformed.
+ * the alias named before, or an alias-only oversize one closed the link as malformed. Then by
+ * 60 B (26,105 / 23,700 measured): a resumed session's PUBLISH that the new CONNACK rules out (over
+ * its Maximum Packet Size, above its Maximum QoS) is reported lost, not sent: sent, the broker
+ * closed the link for it at every reconnection.
  */
-export const CEILING_V5: Record<Platform, number> = { node: 26_050, browser: 23_640 }
+export const CEILING_V5: Record<Platform, number> = { node: 26_110, browser: 23_710 }
 
 export type Platform = 'node' | 'browser'
 export type Version = 4 | 5

@@ -6,7 +6,7 @@
  * is never cut off.
  */
 import { describe, expect, test } from 'vitest'
-import { MqttClient, MqttError, type PublishPacketV5 } from '@x/simple'
+import { MqttClient, MqttError, SDELIVERED, SLOST, type PublishPacketV5 } from '@x/simple'
 import { answerWith, type FakeConnection } from '@x/test-support/fake-broker.js'
 import { sleep, withDeadline } from '@x/test-support/wait.js'
 import { thrown } from '../support/recording-client.js'
@@ -89,6 +89,38 @@ describe('Receive Maximum after a reconnect [MQTT-3.3.4-7] (MQTT 5.0 §4.9: the 
     expect((await conn.next('publish')).pid).toBe(2)
     conn.send({ type: 'puback', pid: 2 })
     expect((await conn.next('publish')).pid).toBe(3)
+  })
+})
+
+describe('a resumed session under a CONNACK with smaller limits', () => {
+  // Sent all the same, each broke a MUST the broker closes the link for, and every reconnection
+  // sent it again: a loop. Reported lost instead (SLOST), as a session's message the broker cannot take.
+  test('a PUBLISH now over its Maximum Packet Size, or above its Maximum QoS, is not sent again: SLOST; the others go, and the link stays', async () => {
+    v5.broker.onConnection = answerWith({ sessionPresent: true })
+    const c = v5.newClient()
+    const statuses: Array<[number, number]> = []
+    c.setCallbackStatus((pid, status) => void statuses.push([pid, status]))
+    await c.connect({ cleanSession: false })
+    const large = await c.publish('t', new Uint8Array(100), { qos: 1 })
+    const exactlyOnce = await c.publish('t', 'q2', { qos: 2 })
+    const small = (await c.publish('t', 'ok', { qos: 1 })) as number
+    v5.broker.onConnection = answerWith({ sessionPresent: true, properties: { maximumPacketSize: 60, maximumQoS: 1 } })
+    await c.connect({ cleanSession: false })
+    const conn = await v5.broker.connection(1)
+    const resent = await conn.next('publish')
+    expect([resent.pid, resent.dup]).toEqual([small, true])
+    conn.send({ type: 'puback', pid: small })
+    for (let i = 0; i < 10 && statuses.length < 3; i++) await c.waitMsg(200)
+    expect(statuses.sort(([a], [b]) => a - b)).toEqual(
+      [
+        [large, SLOST],
+        [exactlyOnce, SLOST],
+        [small, SDELIVERED],
+      ].sort(([a], [b]) => (a as number) - (b as number)),
+    )
+    await sleep(50)
+    expect(conn.log.filter((p) => p.type === 'publish').map((p) => (p as PublishPacketV5).pid)).toEqual([small])
+    expect(c.isConnected).toBe(true)
   })
 })
 

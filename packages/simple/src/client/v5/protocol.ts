@@ -95,15 +95,22 @@ export function handshake(core: Core, state: Extract<State, { name: 'connecting'
 /**
  * What a resumed session sends again, under the new CONNACK's Receive Maximum [MQTT-3.3.4-7]
  * (the count starts again with each connection, MQTT 5.0 §4.9): as many as it allows now, the
- * rest as slots free, before any new publish.
+ * rest as slots free, before any new publish. A PUBLISH the new CONNACK rules out (over its
+ * Maximum Packet Size, above its Maximum QoS) is lost instead (SLOST): sent, the broker would
+ * close the link for it [MQTT-3.2.2-15] [MQTT-3.2.2-11], at every reconnection.
  */
 function resend(core: Core, conn: Conn, again: Uint8Array[]): void {
-  const flow = (conn.v5 as ConnV5).flow
+  const { flow, limits } = conn.v5 as ConnV5
+  const session = core.session
   let i = 0
-  for (const [pid, entry] of core.session.pending) {
+  for (const [pid, entry] of session.pending) {
     const bytes = again[i++] as Uint8Array
+    const first = bytes[0] as number
     if (entry.ack !== 'puback' && entry.ack !== 'pubcomp') write(conn, bytes)
-    else
+    else if (first >> 4 === 3 && (bytes.length > (limits.maximumPacketSize ?? Infinity) || ((first >> 1) & 3) > (limits.maximumQoS ?? 2))) {
+      session.pending.delete(pid)
+      session.lost.push(pid)
+    } else
       flow.later(() => {
         if (connOf(core.state) !== conn) return
         flow.sent(pid)
