@@ -90,32 +90,6 @@ describe('Receive Maximum after a reconnect [MQTT-3.3.4-7] (MQTT 5.0 §4.9: the 
     conn.send({ type: 'puback', pid: 2 })
     expect((await conn.next('publish')).pid).toBe(3)
   })
-
-  test('a message resent once a slot frees has its whole messageTimeoutMs from then: no STIMEOUT while it waited, none for a PUBLISH not yet sent', async () => {
-    v5.broker.onConnection = answerWith({ sessionPresent: true })
-    const c = v5.newClient({ messageTimeoutMs: 300 })
-    const statuses: Array<[number, number]> = []
-    c.setCallbackStatus((pid, status) => void statuses.push([pid, status]))
-    await c.connect({ cleanSession: false })
-    for (let i = 0; i < 3; i++) await c.publish('t', `${i}`, { qos: 1 })
-    v5.broker.onConnection = answerWith({ sessionPresent: true, properties: { receiveMaximum: 1 } })
-    await c.connect({ cleanSession: false })
-    const conn = await v5.broker.connection(1)
-    // Each acknowledged 200 ms after it came: the third goes 400 ms after CONNACK, past a deadline counted from there.
-    for (let pid = 1; pid <= 3; pid++) {
-      const next = c.waitMsg(1000)
-      expect((await withDeadline(conn.next('publish'), 2000, `PUBLISH ${pid}`)).pid).toBe(pid)
-      await sleep(200)
-      conn.send({ type: 'puback', pid })
-      await next
-    }
-    for (let i = 0; i < 10 && statuses.length < 3; i++) await c.waitMsg(100)
-    expect(statuses).toEqual([
-      [1, SDELIVERED],
-      [2, SDELIVERED],
-      [3, SDELIVERED],
-    ])
-  })
 })
 
 describe('a resumed session under a CONNACK with smaller limits', () => {

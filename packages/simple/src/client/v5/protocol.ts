@@ -95,7 +95,7 @@ export function handshake(core: Core, state: Extract<State, { name: 'connecting'
 /**
  * What a resumed session sends again, under the new CONNACK's Receive Maximum [MQTT-3.3.4-7]
  * (the count starts again with each connection, MQTT 5.0 §4.9): as many as it allows now, the
- * rest as slots free, before any new publish, each given its messageTimeoutMs when it goes. A PUBLISH the new CONNACK rules out (over its
+ * rest as slots free, before any new publish. A PUBLISH the new CONNACK rules out (over its
  * Maximum Packet Size, above its Maximum QoS) is lost instead (SLOST): sent, the broker would
  * close the link for it [MQTT-3.2.2-15] [MQTT-3.2.2-11], at every reconnection.
  */
@@ -110,17 +110,12 @@ function resend(core: Core, conn: Conn, again: Uint8Array[]): void {
     else if (first >> 4 === 3 && (bytes.length > (limits.maximumPacketSize ?? Infinity) || ((first >> 1) & 3) > (limits.maximumQoS ?? 2))) {
       session.pending.delete(pid)
       session.lost.push(pid)
-    } else {
-      // Its deadline counts from when it goes, as a new publish's does once it has a slot.
-      const timed = entry.deadline < Infinity
-      entry.deadline = Infinity
+    } else
       flow.later(() => {
         if (connOf(core.state) !== conn) return
-        if (timed) entry.deadline = Date.now() + core.o.messageTimeoutMs
         flow.sent(pid)
         write(conn, bytes)
       })
-    }
   }
 }
 
