@@ -215,6 +215,16 @@ describe('inbound aliases, up to the client’s own topicAliasMaximum', () => {
       expect(the().isConnected).toBe(true)
     })
 
+    test('an oversize PUBLISH whose properties pass what is kept of it (64 KiB): skipped by its topic and packet id, reported, the link kept', async () => {
+      const { conn, topics, skipped } = await skipping()
+      const userProperties = { a: 'x'.repeat(60_000), b: 'y'.repeat(60_000), c: 'z'.repeat(60_000) }
+      conn.send({ ...big('huge/props', 3), properties: { userProperties } })
+      conn.send(publish('after', 4))
+      for (let i = 0; i < 10 && topics.length + skipped.length < 2; i++) await the().waitMsg(300)
+      expect([topics, skipped]).toEqual([['after'], ['huge/props']])
+      expect(the().isConnected).toBe(true)
+    })
+
     test("an oversize PUBLISH with an alias above the client's maximum closes the link with DISCONNECT 0x94, as a small one does", async () => {
       const { conn } = await skipping()
       await closedWith0x94(conn, big('q', 6))

@@ -1,8 +1,8 @@
 import { MqttError } from '@x/errno'
 import { packet, u16 } from '../bytes.js'
 import type { QoS } from '../packet.js'
-import { NOTHING } from '../publish.js'
-import type { Reader } from '../reader.js'
+import { decodePublish, NOTHING } from '../publish.js'
+import { Reader } from '../reader.js'
 import { topicNameShapeProblem } from '../topic.js'
 import { PROTOCOL_ERROR } from './errors.js'
 import type { PublishPacketV5 } from './packet.js'
@@ -64,7 +64,6 @@ export function publishDecoderV5(sender: 'broker' | 'client'): (r: ReaderV5, fir
  * What a PUBLISH over the size limit keeps of its body (MQTT 5.0): the topic (at most 65,535 bytes
  * and its length), the packet id, and the properties (their length, and at most 64 KiB of them),
  * for its Topic Alias sets or names a topic on the connection whether or not the payload is read.
- * Properties past that are cut, and fail as a field past the end (the link closes).
  */
 export const SKIPPED_HEAD_V5 = 2 + 65_535 + 2 + 4 + 65_535
 
@@ -73,8 +72,17 @@ const fromBroker = publishDecoderV5('broker')
 /**
  * A PUBLISH from the broker over the size limit (MQTT 5.0), from its first bytes only (up to
  * SKIPPED_HEAD_V5): topic, packet id and properties, read by the rules of any PUBLISH; the payload
- * was skipped, never buffered. `size` is the whole packet's size in bytes.
+ * was skipped, never buffered. `size` is the whole packet's size in bytes. Properties longer than
+ * what is kept are not read: its topic and packet id only, as a 3.1.1 one's (skipped all the same).
  */
 export function decodeSkippedPublishV5(r: Reader, first: number, size: number): PublishPacketV5 & { oversize: number } {
-  return { ...fromBroker(new ReaderV5(r.bytes(r.left), 'PUBLISH'), first), payload: NOTHING, oversize: size }
+  const head = r.bytes(r.left)
+  let p: PublishPacketV5
+  try {
+    p = fromBroker(new ReaderV5(head, 'PUBLISH'), first)
+  } catch (error) {
+    if (head.length < SKIPPED_HEAD_V5) throw error
+    p = decodePublish(new Reader(head, 'PUBLISH'), first)
+  }
+  return { ...p, payload: NOTHING, oversize: size }
 }
