@@ -92,6 +92,20 @@ test('publish(), connect(), close() while connect() reads the store: the message
   await deliveredAfterRestart(id, store, ['held', 'during the read'])
 })
 
+test('close() without connect() after many messages: the log grows past a snapshot, and what the store held before stays (a snapshot here would know only the new ones)', async () => {
+  const store = new MemoryStore()
+  const id = uid('durable-early-many')
+  expect((await publishedAndClosed(id, store, 'held')).code).toBe('ECLOSED')
+  const first = client(id, store)
+  const kib = new Uint8Array(1024)
+  const publishing = Array.from({ length: 70 }, () => rejection(first.publish('t/many', kib, { qos: 1 })))
+  await first.close()
+  for (const error of await Promise.all(publishing)) expect(error.code).toBe('ECLOSED')
+  const { messages } = await storedState(store)
+  expect(messages.length).toBe(71)
+  expect(new TextDecoder().decode(messages[0]?.message.payload)).toBe('held')
+})
+
 test('a store that cannot be opened: close() rejects what publish() took with that ESTORE, not ECLOSED', async () => {
   const store = new MemoryStore()
   store.open = () => Promise.reject(new Error('locked by another process'))
