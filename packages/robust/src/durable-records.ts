@@ -30,8 +30,8 @@ export const R = {
    * messageExpiryInterval only), payload.
    */
   MESSAGE: 2,
-  /** That message went out: seq, packet id. */
-  FLIGHT: 3,
+  /** That message went out, as the first layout wrote it: seq, packet id, the PUBLISH as sent (read, never written: the packet is encoded anew). */
+  FLIGHT_WITH_PACKET: 3,
   /** PUBREC came for it: PUBREL, not the PUBLISH, goes again. seq. */
   RELEASED: 4,
   /** In flight no more, not settled: back to the queue. seq. */
@@ -48,6 +48,8 @@ export const R = {
   UNSUBSCRIBED: 10,
   /** The broker's session holds that filter no more (UNSUBACK, or no session). filter. */
   DROPPED: 11,
+  /** That message went out: seq, packet id. */
+  FLIGHT: 12,
 } as const
 
 export interface Flight {
@@ -60,8 +62,7 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
 // Binary property values (correlationData, authentication data) survive JSON as hex.
-const toJson = (_key: string, value: unknown): unknown =>
-  value instanceof Uint8Array ? { $hex: hex(value) } : value
+const toJson = (_key: string, value: unknown): unknown => (value instanceof Uint8Array ? { $hex: hex(value) } : value)
 const fromJson = (_key: string, value: unknown): unknown => {
   const digits = (value as { $hex?: unknown } | null)?.$hex
   return typeof digits === 'string' ? fromHex(digits) : value

@@ -40,6 +40,13 @@ export function readRecords(value: Uint8Array): LogRecord[] {
       case R.FLIGHT:
         out.push({ type, seq: r.f64(), pid: r.u16() })
         break
+      case R.FLIGHT_WITH_PACKET: {
+        // A store of the first layout: its packet is not needed (durable-resend.ts encodes it).
+        const flight = { type: R.FLIGHT, seq: r.f64(), pid: r.u16() } as const
+        r.bytes()
+        out.push(flight)
+        break
+      }
       case R.RELEASED:
       case R.UNSENT:
       case R.SETTLED:

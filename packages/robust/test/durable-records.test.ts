@@ -50,3 +50,15 @@ test('a truncated value, an unknown record type, or a record naming a message th
   expect(() => readRecords(Uint8Array.of(99))).toThrow(/unknown record type 99/)
   expect(() => replay([w.u8(R.FLIGHT).f64(4).u16(1).take()])).toThrow(/never took/)
 })
+
+test('a store of the first layout, whose in-flight record carried the packet (type 3), is read: the message in flight with its packet id, the packet skipped', () => {
+  const w = new RecordWriter()
+  const message = { topic: 'a/b', payload: Uint8Array.of(1), qos: 1 as const, retain: false, id: 'm-1' }
+  writeMessage(w, 5, message, 0)
+  w.u8(R.FLIGHT_WITH_PACKET)
+    .f64(5)
+    .u16(42)
+    .bytes(Uint8Array.of(0x32, 0, 3, 0x61, 0x2f, 0x62, 0, 42, 1))
+  w.u8(R.RELEASED).f64(5)
+  expect(replay([w.take()]).messages).toEqual([{ seq: 5, message, flight: { pid: 42, released: true }, queuedAt: 0 }])
+})
