@@ -118,6 +118,7 @@ async function restart({ versions: [before, after], qos = 2, settled, inFlight, 
     sentFirst: sentFirst(),
     resent: publishesOf(wireAfter.up, since).map((p) => [p.topic, p.dup, Buffer.from(p.payload ?? []).toString()]),
     resentExpiry: publishesOf(wireAfter.up, since).map((p) => p.properties?.messageExpiryInterval),
+    resentAlias: publishesOf(wireAfter.up, since).map((p) => p.properties?.topicAlias),
     refusals: wireAfter.down
       .filter(({ connection, packet }) => connection >= since && packet.type === 'disconnect')
       .map(({ packet }) => packet),
@@ -146,6 +147,17 @@ test('MQTT 5: QoS 2 messages sent under a topic alias go again after the restart
   ])
   expectResent(run, ['three', 'four'])
   expect(run.arrived).toEqual(['one', 'two', 'three', 'four'])
+}, 30_000)
+
+test('MQTT 5: a Topic Alias the caller chose goes no further than the connection that died: resent with the topic name and no alias', async () => {
+  const properties = { three: { topicAlias: 3 }, four: { topicAlias: 3 } }
+  const run = await restart({ versions: [5, 5], settled: [], inFlight: ['three', 'four'], properties })
+  expect(run.sentFirst.map((p) => [p.topic, p.properties?.topicAlias])).toEqual([
+    [run.topic, 3],
+    [run.topic, 3],
+  ])
+  expectResent(run, ['three', 'four'])
+  expect(run.resentAlias).toEqual([undefined, undefined])
 }, 30_000)
 
 test.each([

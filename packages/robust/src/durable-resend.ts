@@ -25,7 +25,12 @@ export async function resendEncoder(mqtt5: boolean): Promise<ResendEncoder> {
     // Its expiry counts from publish(), as a queued message's does. Run out (null), it still goes:
     // the broker may hold its packet id (QoS 2) and must see the exchange end; it lapses there at once.
     const now = propertiesNow(op)
-    const properties = now === null ? { ...op.message.properties, messageExpiryInterval: 1 } : now
+    let properties = now === null ? { ...op.message.properties, messageExpiryInterval: 1 } : now
+    // A Topic Alias the caller chose belonged to the connection that died; the name goes instead.
+    if (properties?.topicAlias !== undefined && topic) {
+      const { topicAlias: _, ...rest } = properties
+      properties = rest
+    }
     return encodePublishV5({ type: 'publish', topic, payload, qos, retain, dup: false, ...(properties && { properties }) }, pid).slice()
   }
 }

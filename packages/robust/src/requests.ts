@@ -110,7 +110,7 @@ export class Requests {
    * request and is dropped); a random one for a client id the broker assigns.
    */
   #ownTopic(): string {
-    const id = this.#clientId ? encodeURIComponent(this.#clientId) : hex(crypto.getRandomValues(new Uint8Array(8)))
-    return (this.#topic ??= `x-mqtt/responses/${id}`)
+    // Asked at every MQTT 5 message: made once.
+    return (this.#topic ??= `x-mqtt/responses/${this.#clientId ? encodeURIComponent(this.#clientId) : hex(crypto.getRandomValues(new Uint8Array(8)))}`)
   }
 }
