@@ -12,22 +12,12 @@ export async function* linesOf(input: AsyncIterable<Uint8Array | string>): Async
     let start = 0
     for (let end = bytes.indexOf(0x0a); end >= 0; end = bytes.indexOf(0x0a, start)) {
       parts.push(bytes.subarray(start, end))
-      yield joined(parts)
+      yield Buffer.concat(parts) // a copy: a chunk's memory is the stream's
       parts = []
       start = end + 1
     }
     if (start < bytes.length) parts.push(bytes.slice(start))
   }
-  if (parts.length) yield joined(parts)
+  if (parts.length) yield Buffer.concat(parts)
 }
 
-/** One copy of `parts` in a buffer of its own (a chunk's memory is the stream's). */
-function joined(parts: Uint8Array[]): Uint8Array {
-  const line = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
-  let at = 0
-  for (const part of parts) {
-    line.set(part, at)
-    at += part.length
-  }
-  return line
-}
