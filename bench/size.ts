@@ -93,11 +93,13 @@ export const CEILING: Record<Platform, number> = { node: 15_590, browser: 13_190
  * the alias named before, or an alias-only oversize one closed the link as malformed. Then by
  * 60 B (26,105 / 23,700 measured): a resumed session's PUBLISH that the new CONNACK rules out (over
  * its Maximum Packet Size, above its Maximum QoS) is reported lost, not sent: sent, the broker
- * closed the link for it at every reconnection. Then by 40 B (26,141 / 23,735 measured): an
+ * closed the link for it at every reconnection. Then by 70 B (26,169 / 23,767 measured): an
  * oversize PUBLISH whose properties pass the 64 KiB kept of it is still skipped by its topic and
- * packet id (the properties read first made it a malformed packet, the link closed at each resend).
+ * packet id (the properties read first made it a malformed packet, the link closed at each resend),
+ * read with the v5 reader in the v5 chunk: borrowing the 3.1.1 decoder cost the v4 program 7 B
+ * (each name crossing the chunk boundary is an export), and CI measured it 2 B over its ceiling.
  */
-export const CEILING_V5: Record<Platform, number> = { node: 26_150, browser: 23_740 }
+export const CEILING_V5: Record<Platform, number> = { node: 26_180, browser: 23_780 }
 
 export type Platform = 'node' | 'browser'
 export type Version = 4 | 5

@@ -40,8 +40,7 @@ export function decodePublish(r: Reader, first: number): PublishPacket {
   return p
 }
 
-/** The payload of a PUBLISH skipped unread. */
-export const NOTHING = new MqttPayload(0)
+const NOTHING = new MqttPayload(0)
 
 /**
  * A PUBLISH over the size limit, from its first bytes only (topic and packet id): the payload

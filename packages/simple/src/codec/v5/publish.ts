@@ -1,8 +1,8 @@
 import { MqttError } from '@x/errno'
 import { packet, u16 } from '../bytes.js'
 import type { QoS } from '../packet.js'
-import { decodePublish, NOTHING } from '../publish.js'
-import { Reader } from '../reader.js'
+import { MqttPayload } from '../payload.js'
+import type { Reader } from '../reader.js'
 import { topicNameShapeProblem } from '../topic.js'
 import { PROTOCOL_ERROR } from './errors.js'
 import type { PublishPacketV5 } from './packet.js'
@@ -68,6 +68,7 @@ export function publishDecoderV5(sender: 'broker' | 'client'): (r: ReaderV5, fir
 export const SKIPPED_HEAD_V5 = 2 + 65_535 + 2 + 4 + 65_535
 
 const fromBroker = publishDecoderV5('broker')
+const NOTHING = new MqttPayload(0)
 
 /**
  * A PUBLISH from the broker over the size limit (MQTT 5.0), from its first bytes only (up to
@@ -82,7 +83,10 @@ export function decodeSkippedPublishV5(r: Reader, first: number, size: number): 
     p = fromBroker(new ReaderV5(head, 'PUBLISH'), first)
   } catch (error) {
     if (head.length < SKIPPED_HEAD_V5) throw error
-    p = decodePublish(new Reader(head, 'PUBLISH'), first)
+    const cut = new ReaderV5(head, 'PUBLISH')
+    const qos = ((first >> 1) & 3) as QoS
+    p = { type: 'publish', topic: cut.string(), qos, retain: (first & 1) > 0, dup: (first & 8) > 0, payload: NOTHING }
+    if (qos) p.pid = cut.pid()
   }
   return { ...p, payload: NOTHING, oversize: size }
 }
