@@ -53,7 +53,7 @@ export function restoreInto(
   for (const pid of restored.inbound) session.held.add(pid)
   for (const { filter, qos, options } of restored.subscriptions) subscriptions.restored(filter, qos, options)
   for (const filter of restored.unsubscribing) subscriptions.restoredUnsubscribing(filter)
-  durable.started()
+  durable.started(true)
   return {
     queued: queued.length,
     inFlight: inFlight.length,

@@ -141,11 +141,13 @@ export class Durability {
   }
 
   /**
-   * The store has been read (and the restored messages adopted, `adopt()`, unless the client
-   * closed meanwhile): record what was taken meanwhile. Those close() ended are recorded too: they
-   * are still owed (the others left the list as they settled).
+   * The store has been read: record what was taken meanwhile. Those close() ended are recorded too:
+   * they are still owed (the others left the list as they settled). `adopted`: the restored
+   * messages were adopted (`adopt()`); when not (the client closed first), what is recorded is
+   * appended, never a snapshot, which knows only the adopted and would drop the rest from the log.
    */
-  started(): void {
+  started(adopted: boolean): void {
+    if (!adopted) this.journal.snapshot = undefined
     const early = this.#early ?? []
     this.#early = undefined
     for (const op of early) this.queued(op)

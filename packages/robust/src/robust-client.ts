@@ -262,12 +262,8 @@ export class RobustClient extends EventEmitter<RobustEvents> {
       this.#restoring = undefined // the next connect() tries again
       throw error
     }
-    // Closed meanwhile: what the store holds stays there, and what publish() took is recorded after
-    // it, appended: the restored messages were not adopted, so a snapshot would leave them out.
-    if (this.#state === 'closed') {
-      durable.journal.snapshot = undefined
-      return durable.started()
-    }
+    // Closed meanwhile: what the store holds stays there, and what publish() took is recorded after it.
+    if (this.#state === 'closed') return durable.started(false)
     const info = restoreInto(restored, durable, this.#outbox, this.#client.session, this.#subscriptions, resend, {
       delivered: (message) => this.#emit('delivered', message),
       failed: (message, error) => {
