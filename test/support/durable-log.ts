@@ -5,7 +5,7 @@
  * @x/robust's own business.
  */
 import type { Store, StoreOp } from '@x/robust'
-import { DeadlineError, now, sleep } from './wait.js'
+import { waitFor } from './wait.js'
 import { readRecords, replay, type LogRecord, type Restored } from '../../packages/robust/src/durable-replay.js'
 import { LOG_PREFIX, R, RecordWriter, writeFlight, writeMessage, writeSubscription } from '../../packages/robust/src/durable-records.js'
 
@@ -16,20 +16,16 @@ export async function storedState(store: Pick<Store, 'scan'>): Promise<Restored>
   return replay((await store.scan(LOG_PREFIX)).map(([, value]) => value))
 }
 
-/** That state once it passes `check` (read again every 10 ms: the journal commits within its own delay), or DeadlineError after `timeoutMs`. */
+/** That state once it passes `check` (read again until then: the journal commits within its own delay), or DeadlineError after `timeoutMs`. */
 export async function storedOnce(
   store: Pick<Store, 'scan'>,
   check: (state: Restored) => boolean,
   what: string,
   timeoutMs = 5000,
 ): Promise<Restored> {
-  const deadline = now() + timeoutMs
-  for (;;) {
-    const state = await storedState(store)
-    if (check(state)) return state
-    if (now() > deadline) throw new DeadlineError(`Timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(10)
-  }
+  let state: Restored | undefined
+  await waitFor(async () => check((state = await storedState(store))), what, timeoutMs, 10)
+  return state as Restored
 }
 
 /** The records a batch of ops wrote to the log. */

@@ -23,10 +23,15 @@ export async function flush(rounds = 5): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => realSetImmediate(resolve))
 }
 
-/** Polls `done()` until it is true; throws a DeadlineError `Timed out after N ms waiting for <what>` at the deadline. */
-export async function waitFor(done: () => boolean, what: string, timeoutMs = 5000, everyMs = 5): Promise<void> {
+/**
+ * Polls `done()` until it is true; throws a DeadlineError `Timed out after N ms waiting for <what>`
+ * at the deadline. `done` may be async (a store read); a plain one is not awaited.
+ */
+export async function waitFor(done: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000, everyMs = 5): Promise<void> {
   const deadline = now() + timeoutMs
-  while (!done()) {
+  for (;;) {
+    const answer = done()
+    if (typeof answer === 'boolean' ? answer : await answer) return
     const left = deadline - now()
     if (left <= 0) throw new DeadlineError(`Timed out after ${timeoutMs} ms waiting for ${what}`)
     await sleep(Math.min(everyMs, left))
