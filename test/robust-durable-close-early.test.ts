@@ -5,25 +5,19 @@
  * way. When the store cannot be read (it fails, or does not answer within socketTimeoutMs), those
  * messages reject with ESTORE, not ECLOSED: ECLOSED says "still owed", and they are not.
  */
-import { afterEach, expect, test } from 'vitest'
-import { MemoryStore, RobustClient, type MqttError, type Store } from '@x/robust'
-import { FakeBroker, type FakeConnection } from './support/fake-broker.js'
+import { expect, test } from 'vitest'
+import { MemoryStore, type MqttError, type RobustClient, type Store } from '@x/robust'
+import type { FakeConnection } from './support/fake-broker.js'
 import { storedState } from './support/durable-log.js'
+import { scriptedRestarts } from './support/durable-scripted.js'
 import { rejection, uid } from './support/test-clients.js'
 import { now } from './support/wait.js'
 
-const brokers: FakeBroker[] = []
-const clients: RobustClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close()
-  for (const b of brokers.splice(0)) await b.close()
-})
+const scripted = scriptedRestarts()
 
-const client = (clientId: string, store: Store, server = 'mqtt://127.0.0.1:9', socketTimeoutMs = 5000): RobustClient => {
-  const c = new RobustClient({ clientId, server, store, keepaliveSec: 0, socketTimeoutMs, reconnect: { minDelayMs: 20, maxDelayMs: 50 } })
-  clients.push(c)
-  return c
-}
+/** A client of `store` that never reaches a broker (a closed port), unless given one. */
+const client = (clientId: string, store: Store, server = 'mqtt://127.0.0.1:9', socketTimeoutMs = 5000): RobustClient =>
+  scripted.client(clientId, server, store, { socketTimeoutMs })
 
 /** A MemoryStore whose scan(), once `slow`, waits until `release()`: a read under way, which `reading` says has begun. */
 class SlowStore extends MemoryStore {
@@ -42,8 +36,7 @@ class SlowStore extends MemoryStore {
 
 /** A second run on `store`: it restores, and the broker receives `payloads` from it, in order. */
 async function deliveredAfterRestart(clientId: string, store: Store, payloads: string[]): Promise<void> {
-  const b = await FakeBroker.start()
-  brokers.push(b)
+  const b = await scripted.broker()
   const second = client(clientId, store, b.url)
   const restored = new Promise((resolve) => second.once('restored', resolve))
   await second.connect()

@@ -3,7 +3,7 @@
  * file calls `scriptedRestarts()` once, and what its tests start is closed after each of them.
  */
 import { afterEach } from 'vitest'
-import { MemoryStore, RobustClient, type Store } from '@x/robust'
+import { MemoryStore, RobustClient, type RobustOptions, type Store } from '@x/robust'
 import { FakeBroker, type FakeConnection } from './fake-broker.js'
 import { uid } from './test-clients.js'
 
@@ -28,9 +28,9 @@ export function scriptedRestarts() {
     brokers.push(b)
     return b
   }
-  /** A client of `store` at `server`, reconnecting within 50 ms. */
-  const client = (clientId: string, server: string | string[], store: Store): RobustClient => {
-    const c = new RobustClient({ clientId, server, store, keepaliveSec: 0, reconnect: { minDelayMs: 20, maxDelayMs: 50 } })
+  /** A client of `store` at `server`, reconnecting within 50 ms (and `options`). */
+  const client = (clientId: string, server: string | string[], store: Store, options: Partial<RobustOptions> = {}): RobustClient => {
+    const c = new RobustClient({ clientId, server, store, keepaliveSec: 0, reconnect: { minDelayMs: 20, maxDelayMs: 50 }, ...options })
     clients.push(c)
     return c
   }
