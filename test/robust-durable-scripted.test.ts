@@ -6,14 +6,14 @@
  * in the store is forgotten, and a message in flight goes as new, when the broker kept no session.
  */
 import { expect, test } from 'vitest'
-import { MemoryStore, RobustClient } from '@x/robust'
+import { MemoryStore } from '@x/robust'
 import { FakeBroker, type FakeConnection } from './support/fake-broker.js'
 import { storedOnce, storedState } from './support/durable-log.js'
 import { scriptedRestarts } from './support/durable-scripted.js'
 import { uid } from './support/test-clients.js'
 import { sleep, waitFor } from './support/wait.js'
 
-const { broker, brokers, clients, client, firstRun } = scriptedRestarts()
+const { broker, brokers, client, firstRun } = scriptedRestarts()
 
 /** The broker's inbound QoS 2 PUBLISH of `payload` under packet id 7 (`dup`: sent again). */
 const inboundQos2 = (payload: string, dup = false) =>
@@ -151,8 +151,7 @@ test('a QoS 2 PUBLISH reaches the broker only once its packet id is in the store
     }
   })()
   // One in flight at a time: each message waits in the queue (its own record long durable) until the one before is done.
-  const c = new RobustClient({ clientId: uid('durable-flight'), server: b.url, store, keepaliveSec: 0, maxInFlight: 1 })
-  clients.push(c)
+  const c = client(uid('durable-flight'), b.url, store, { maxInFlight: 1 })
   await c.connect()
   const conn = (await b.connection(0)) as FakeConnection
   // Whether the store holds each PUBLISH's packet id, in flight, at the moment it arrives.
@@ -175,9 +174,7 @@ test('across a snapshot of the log: messages in flight past PUBREC and before it
   const store = new MemoryStore()
   const id = uid('durable-snapshot')
   // A window of 40: the 30 messages and the subscriptions below all fit.
-  const options = { clientId: id, server: b.url, store, keepaliveSec: 0, maxInFlight: 40, reconnect: { minDelayMs: 20, maxDelayMs: 50 } }
-  const first = new RobustClient(options)
-  clients.push(first)
+  const first = client(id, b.url, store, { maxInFlight: 40 })
   await first.connect()
   const conn = (await b.connection(0)) as FakeConnection
   // 30 QoS 2 messages; the broker answers PUBREC to the first 10 only.
@@ -205,8 +202,7 @@ test('across a snapshot of the log: messages in flight past PUBREC and before it
   expect(log[0]?.[1][0], 'the first value is a snapshot').toBe(1) // RESET
   await first.close()
 
-  const second = new RobustClient(options)
-  clients.push(second)
+  const second = client(id, b.url, store, { maxInFlight: 40 })
   const restored: unknown[] = []
   second.on('restored', (info) => restored.push(info))
   await second.connect()
